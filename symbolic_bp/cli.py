@@ -1,0 +1,132 @@
+"""``symbolic-bp``: the command line.  A thin edge over the checker and report.
+
+Exit status of ``check``: 0 verified, 1 refuted, 2 invalid input,
+3 undecided.  ``report``: 0 when every verdict is the expected one, 1
+otherwise, 2 when a file is unreadable.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .budget import DEFAULT_SECONDS
+
+BUNDLED = Path(__file__).resolve().parent.parent / "derivations"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):       # one line, exit 2 (argparse prints usage too)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _budget(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}")
+    if not 0 < value <= 86400:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 86400 seconds, got {text}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}")
+    if not 0 <= value < 2 ** 32:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 2**32-1, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="symbolic-bp", description="Verify hand-derived backpropagation gradients.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def common(p):
+        p.add_argument("--budget", type=_budget, default=DEFAULT_SECONDS, metavar="SECONDS",
+                       help=f"time budget per claim (default {DEFAULT_SECONDS:g})")
+        p.add_argument("--seed", type=_seed, default=0, help="seed of the random draws (default 0)")
+
+    check = sub.add_parser("check", help="check one gradient claim")
+    check.add_argument("--shapes", required=True, help='declarations, e.g. "A:m,n x:n y:m"')
+    check.add_argument("--cost", required=True, help='scalar cost, e.g. "y.T @ A @ x"')
+    check.add_argument("--wrt", required=True, help="the variable, e.g. A")
+    check.add_argument("--claim", required=True, help='the claimed gradient, e.g. "y @ x.T"')
+    check.add_argument("--json", action="store_true", help="print one JSON object")
+    common(check)
+
+    report = sub.add_parser("report", help="check derivation files (default: the bundled derivations/)")
+    report.add_argument("paths", nargs="*", help="derivation files or folders")
+    fmt = report.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print the report as JSON (no timings)")
+    fmt.add_argument("--markdown", action="store_true", help="print the report as Markdown")
+    common(report)
+    return parser
+
+
+def _print_result(result, wrt: str) -> None:
+    from .counterexample import describe
+    print(f"{result.verdict}: dC/d{wrt} = {result.claim}")
+    if result.derived:
+        print(f"  derived:        dC/d{wrt} = {result.derived}")
+    if result.counterexample:
+        print(f"  counterexample: {describe(result.counterexample, wrt)}")
+    if result.diagnosis:
+        print(f"  diagnosis:      {result.diagnosis}")
+    if result.error:
+        print(f"  error:          {result.error}")
+    for e in result.evidence:
+        print(f"  {e.method:10s} {e.outcome:9s} {e.detail}")
+    print(f"  ({result.seconds:.2f} s)")
+
+
+def cmd_check(args) -> int:
+    from .checker import check
+    from .claim import Claim
+    result = check(Claim(args.shapes, args.cost, args.wrt, args.claim), seconds=args.budget, seed=args.seed)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, sort_keys=True, ensure_ascii=False))
+    elif result.verdict == "invalid":
+        print(f"symbolic-bp: invalid input: {result.error}", file=sys.stderr)
+    else:
+        _print_result(result, args.wrt.strip())
+    return result.exit_code
+
+
+def cmd_report(args) -> int:
+    from . import report
+    paths = args.paths or [Path("derivations") if Path("derivations").is_dir() else BUNDLED]
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        print(f"symbolic-bp: error: {missing[0]}: no such file or folder", file=sys.stderr)
+        return 2
+    live = not (args.json or args.markdown) and sys.stderr.isatty()
+    progress = (lambda row: print(f"  {row.entry.name}: {row.result.verdict}", file=sys.stderr)) if live else (lambda row: None)
+    rep = report.run(paths, seconds=args.budget, seed=args.seed, progress=progress)
+    if args.json:
+        print(report.to_json(rep))
+    elif args.markdown:
+        print(report.to_markdown(rep), end="")
+    else:
+        print(report.to_text(rep))
+    for error in rep.errors:
+        print(f"symbolic-bp: {error}", file=sys.stderr)
+    return rep.exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return {"check": cmd_check, "report": cmd_report}[args.command](args)
+    except KeyboardInterrupt:
+        print("symbolic-bp: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
