@@ -26,12 +26,12 @@ import time
 from .budget import DEFAULT_MEMORY_MB, DEFAULT_SECONDS, run_with_budget
 from .claim import Claim, Prepared, prepare
 from .counterexample import find_counterexample
-from .diagnosis import diagnose
+from .diagnosis import NO_SLIP, diagnose
 from .errors import InputError
 from .exact import exact_check
 import numpy as np
 
-from .numeric import REL_TOL, NumericModel, draw_env, numeric_check, rel_diff
+from .numeric import NumericModel, draw_env, numeric_check
 from .result import Evidence, Result
 from .shapes import show
 from .sizes import exact_sizes, numeric_sizes, show_sizes
@@ -101,10 +101,10 @@ def _shape_refutation(prep, derived, evidence, seed, progress) -> Result:
     result = Result("refuted", prep.source.claim, derived, evidence)
     progress("the counterexample search")
     result.counterexample = find_counterexample(prep, seed)
-    if claimed.T.shape == true.shape and rel_diff(claimed.T, true) <= REL_TOL:
-        result.diagnosis = "the claim is the true gradient transposed"
-    else:
-        result.diagnosis = f"wrong shape: {detail}"
+    progress("the diagnosis")
+    envs = [env, draw_env(prep, sizes, np.random.default_rng(seed + 1), positive=False)]
+    found = diagnose(prep, model, envs)
+    result.diagnosis = found if found != NO_SLIP else f"wrong shape: {detail}"
     return result
 
 

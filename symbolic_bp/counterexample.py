@@ -16,6 +16,7 @@ import sympy as sp
 
 from .claim import Prepared
 from .exact import evaluate_exact, exact_truth, zero_test
+from .expression import Sym
 from .functions import Opaque
 from .numeric import needs_positive
 from .result import Counterexample
@@ -37,8 +38,8 @@ def integer_matrix(rng: random.Random, shape, prop, positive: bool) -> sp.Matrix
     return m
 
 
-def _values(env: dict) -> dict:
-    return {name: [[int(v) for v in m.row(i)] for i in range(m.rows)] for name, m in env.items()}
+def _values(env: dict, used: set[str]) -> dict:
+    return {name: [[int(v) for v in m.row(i)] for i in range(m.rows)] for name, m in env.items() if name in used}
 
 
 def _draw(prep: Prepared, sizes, rng, positive):
@@ -56,6 +57,7 @@ def find_counterexample(prep: Prepared, seed: int, seconds: float = 5.0) -> Coun
     deadline = time.monotonic() + seconds
     rng = random.Random(seed)
     positive = needs_positive(prep.cost, prep.claim)
+    used = {n.name for tree in (prep.cost, prep.claim) for n in tree.walk() if isinstance(n, Sym)}
     for sizes in smallest_sizes(prep.decls.dims):
         if time.monotonic() > deadline:
             return None
@@ -65,7 +67,7 @@ def find_counterexample(prep: Prepared, seed: int, seconds: float = 5.0) -> Coun
             env = None
             while env is None:
                 env = _draw(prep, sizes, rng, positive)
-            return Counterexample(dict(sizes), _values(env), None,
+            return Counterexample(dict(sizes), _values(env, used), None,
                                   f"a {got[0]}x{got[1]} matrix", f"a {want[0]}x{want[1]} matrix (the shape of {prep.wrt})")
         truth = exact_truth(prep, sizes)
         for _ in range(DRAWS_PER_SIZE):
@@ -84,7 +86,7 @@ def find_counterexample(prep: Prepared, seed: int, seconds: float = 5.0) -> Coun
                 i, j = divmod(index, true.cols)
                 same, _ = zero_test(claimed[i, j] - true[i, j], rng)
                 if same is False:
-                    return Counterexample(dict(sizes), _values(env), [i + 1, j + 1],
+                    return Counterexample(dict(sizes), _values(env, used), [i + 1, j + 1],
                                           show_value(claimed[i, j]), show_value(true[i, j]))
     return None
 

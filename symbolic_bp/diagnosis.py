@@ -33,7 +33,8 @@ class _Diagnoser:
     def __init__(self, prep: Prepared, model: NumericModel, envs: list[dict]):
         self.prep, self.model, self.envs = prep, model, envs[:2]
         self.truth = [model.value(prep.derived, env) for env in self.envs]
-        self.claimed = [model.value(prep.claim, env) for env in self.envs]
+        self.claimed = [model.value(prep.claim, env) if prep.shapes_agree else model.evaluate(prep.claim, env)
+                        for env in self.envs]
         self.typer = Typer(prep.decls)
 
     def matches(self, values: list[np.ndarray], truth: list[np.ndarray] | None = None) -> bool:
@@ -143,6 +144,8 @@ class _Diagnoser:
         return self.matches(values)
 
     def run(self) -> str:
+        if not self.prep.shapes_agree:
+            return self.transposed() or self.other_variable() or NO_SLIP
         for whole in (self.transposed, self.factor, self.other_variable):
             found = whole()
             if found:

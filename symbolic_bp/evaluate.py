@@ -39,7 +39,10 @@ class ExactBackend:
         return sp.Matrix(shape[0], shape[1], lambda i, j: s)
 
     def matmul(self, a, b):
-        return a * b
+        # written out: SymPy's own product first searches a polynomial domain
+        # for the entries, which costs far more than the product itself here
+        inner = range(a.cols)
+        return sp.Matrix(a.rows, b.cols, lambda i, j: sp.Add(*[a[i, k] * b[k, j] for k in inner]))
 
     def hadamard(self, a, b):
         return a.multiply_elementwise(b)

@@ -23,6 +23,7 @@ import sympy as sp
 
 from .claim import Prepared
 from .evaluate import Evaluator, ExactBackend
+from .expression import Sym
 from .functions import Opaque
 from .shapes import concrete, is_scalar
 from .sizes import show_sizes
@@ -41,6 +42,31 @@ def symbol_matrix(name: str, shape: tuple[int, int], prop: str | None, symmetric
     return sp.Matrix(rows, cols, entry)
 
 
+# Above this many scalar unknowns at one size, only the differentiated matrix
+# keeps symbolic entries and the other symbols get exact random rationals.
+SYMBOLIC_LIMIT = 30
+
+
+def unknowns(prep: Prepared, sizes: dict[str, int]) -> int:
+    """Scalar entries of the symbols the cost and the claim use, at ``sizes``."""
+    used = {n.name for tree in (prep.cost, prep.claim) for n in tree.walk() if isinstance(n, Sym)}
+    return sum(r * c for r, c in (concrete(prep.decls.symbols[u].shape, sizes) for u in used))
+
+
+def rational_matrix(rng: random.Random, shape: tuple[int, int], prop: str | None) -> sp.Matrix:
+    """Exact random rationals, respecting symmetric / spd / invertible."""
+    rows, cols = shape
+    r = lambda: sp.Rational(rng.randint(-99, 99), rng.randint(1, 99))
+    while True:
+        m = sp.Matrix(rows, cols, lambda i, j: r())
+        if prop == "symmetric":
+            m = (m + m.T) / 2
+        elif prop == "spd":
+            m = m * m.T + sp.eye(rows)
+        if prop != "invertible" or m.det() != 0:
+            return m
+
+
 @dataclass
 class ExactTruth:
     """Everything evaluated exactly at one size assignment."""
@@ -48,21 +74,27 @@ class ExactTruth:
     sizes: dict
     env: dict                   # symbol name -> sympy Matrix (symmetric where declared)
     true: sp.Matrix             # entrywise derivative of the cost
+    hybrid: bool = False        # other symbols at random rationals, wrt symbolic
 
 
-def exact_truth(prep: Prepared, sizes: dict[str, int]) -> ExactTruth:
-    """Explicit symbolic matrices at ``sizes`` and dC/dX_ij by scalar calculus."""
-    env = {name: symbol_matrix(name, concrete(sym.shape, sizes), sym.prop)
+def exact_truth(prep: Prepared, sizes: dict[str, int], rng: random.Random | None = None) -> ExactTruth:
+    """Explicit matrices at ``sizes`` and dC/dX_ij by scalar calculus.
+
+    With ``rng``, every symbol but the variable gets exact random rationals
+    (a Schwartz-Zippel draw); without, all entries are symbols."""
+    env = {name: (symbol_matrix(name, concrete(sym.shape, sizes), sym.prop)
+                  if rng is None or name == prep.wrt else rational_matrix(rng, concrete(sym.shape, sizes), sym.prop))
            for name, sym in prep.decls.symbols.items()}
     sym = prep.decls.symbols[prep.wrt]
     # the wrt matrix gets independent entries (unstructured gradient), which
     # are identified again after differentiation when it is symmetric
     free = symbol_matrix(prep.wrt, concrete(sym.shape, sizes), sym.prop, symmetric_entries=False)
     cost_env = dict(env, **{prep.wrt: free})
-    cost = Evaluator(ExactBackend(), sizes)(prep.cost, cost_env)[0, 0]
+    # expanded once, the cost is cheap to differentiate entry by entry
+    cost = sp.expand(Evaluator(ExactBackend(), sizes)(prep.cost, cost_env)[0, 0])
     back = {f: s for f, s in zip(free, env[prep.wrt]) if f != s}
     true = free.applyfunc(lambda x: sp.diff(cost, x).xreplace(back) if back else sp.diff(cost, x))
-    return ExactTruth(sizes, env, true)
+    return ExactTruth(sizes, env, true, hybrid=rng is not None)
 
 
 def evaluate_exact(node, sizes, env, shape) -> sp.Matrix:
@@ -150,6 +182,7 @@ class ExactOutcome:
     sizes: list = field(default_factory=list)
     entries: int = 0
     methods: set = field(default_factory=set)
+    hybrid: list = field(default_factory=list)     # size assignments checked in hybrid mode
     difference: Difference | None = None
     derived_bad: Difference | None = None  # a disagreement of the tool with itself
     note: str = ""
@@ -157,13 +190,17 @@ class ExactOutcome:
     def detail(self, derived_text: str) -> str:
         where = " and ".join(f"({show_sizes(s)})" for s in self.sizes)
         how = "compared by " + " and ".join(sorted(self.methods))
+        mode = "explicit symbolic matrices"
+        if self.hybrid:
+            mode += (f" (at {' and '.join(f'({show_sizes(s)})' for s in self.hybrid)} only the entries of "
+                     f"the variable are symbols, the other symbols exact random rationals)")
         if self.status == "agree":
-            return (f"explicit symbolic matrices at {where}: {self.entries} entries of the claim and of the "
+            return (f"{mode} at {where}: {self.entries} entries of the claim and of the "
                     f"entrywise derivative of the cost {how}, all equal; the derived gradient {derived_text} "
                     "matches them too")
         if self.status == "differ":
             d = self.difference
-            return (f"explicit symbolic matrices at ({show_sizes(d.sizes)}): entry ({d.entry[0] + 1},{d.entry[1] + 1}) "
+            return (f"explicit matrices at ({show_sizes(d.sizes)}): entry ({d.entry[0] + 1},{d.entry[1] + 1}) "
                     f"of the claim is {_short(d.claimed)} but the entrywise derivative is {_short(d.true)}")
         return f"explicit symbolic matrices at {where}: {self.note}"
 
@@ -180,7 +217,10 @@ def exact_check(prep: Prepared, size_list: list[dict], seed: int, progress=lambd
     derived = prep.derived
     for sizes in size_list:
         progress(f"the exact check at ({show_sizes(sizes)})")
-        truth = exact_truth(prep, sizes)
+        hybrid = unknowns(prep, sizes) > SYMBOLIC_LIMIT
+        truth = exact_truth(prep, sizes, rng if hybrid else None)
+        if hybrid:
+            out.hybrid.append(sizes)
         shape = truth.true.shape
         claim = evaluate_exact(prep.claim, sizes, truth.env, shape)
         mine = evaluate_exact(derived, sizes, truth.env, shape)
