@@ -44,8 +44,9 @@ def _worker(conn, fn, memory_mb):
     except RecursionError:
         conn.send(("error", "expression too deeply nested for the checker", {}))
     except BaseException as e:  # a bug in the tool: report it, do not hide it
-        conn.send(("error", f"internal error: {type(e).__name__}: {e} "
-                            f"[{traceback.format_exc(limit=-1).strip().splitlines()[-2].strip()}]", {}))
+        frame = traceback.extract_tb(e.__traceback__)[-1]
+        where = f"{os.path.basename(frame.filename)}:{frame.lineno} in {frame.name}"
+        conn.send(("error", f"internal error: {type(e).__name__}: {e} [{where}]", {}))
     finally:
         conn.close()
 

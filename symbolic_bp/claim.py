@@ -46,6 +46,13 @@ class Prepared:
         return self.decls.symbols[self.wrt].shape
 
     @cached_property
+    def used_symbols(self) -> set[str]:
+        """Declared symbols that the cost or the claim mentions (dimension
+        arguments such as the n of ones(m, n) are not symbols)."""
+        return {n.name for tree in (self.cost, self.claim) for n in tree.walk()
+                if isinstance(n, Sym) and n.name in self.decls.symbols}
+
+    @cached_property
     def cost_symbols(self) -> list[str]:
         """Declared symbols the cost depends on, in declaration order."""
         used = {n.name for n in self.cost.walk() if isinstance(n, Sym)}

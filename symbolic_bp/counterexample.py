@@ -16,7 +16,6 @@ import sympy as sp
 
 from .claim import Prepared
 from .exact import evaluate_exact, exact_truth, zero_test
-from .expression import Sym
 from .functions import Opaque
 from .numeric import needs_positive
 from .result import Counterexample
@@ -57,7 +56,7 @@ def find_counterexample(prep: Prepared, seed: int, seconds: float = 5.0) -> Coun
     deadline = time.monotonic() + seconds
     rng = random.Random(seed)
     positive = needs_positive(prep.cost, prep.claim)
-    used = {n.name for tree in (prep.cost, prep.claim) for n in tree.walk() if isinstance(n, Sym)}
+    used = prep.used_symbols
     for sizes in smallest_sizes(prep.decls.dims):
         if time.monotonic() > deadline:
             return None

@@ -23,7 +23,6 @@ import sympy as sp
 
 from .claim import Prepared
 from .evaluate import Evaluator, ExactBackend
-from .expression import Sym
 from .functions import Opaque
 from .shapes import concrete, is_scalar
 from .sizes import show_sizes
@@ -49,8 +48,7 @@ SYMBOLIC_LIMIT = 30
 
 def unknowns(prep: Prepared, sizes: dict[str, int]) -> int:
     """Scalar entries of the symbols the cost and the claim use, at ``sizes``."""
-    used = {n.name for tree in (prep.cost, prep.claim) for n in tree.walk() if isinstance(n, Sym)}
-    return sum(r * c for r, c in (concrete(prep.decls.symbols[u].shape, sizes) for u in used))
+    return sum(r * c for r, c in (concrete(prep.decls.symbols[u].shape, sizes) for u in prep.used_symbols))
 
 
 def rational_matrix(rng: random.Random, shape: tuple[int, int], prop: str | None) -> sp.Matrix:

@@ -1,0 +1,87 @@
+"""The ``symbolic-bp`` command line, as a user runs it."""
+import json
+
+import pytest
+
+from symbolic_bp.cli import main
+
+CHECK = ["check", "--shapes", "A:m,n x:n y:m", "--cost", "y.T @ A @ x", "--wrt", "A"]
+
+
+def test_readme_example_verifies_in_a_subprocess(cli):
+    p = cli(*CHECK, "--claim", "y @ x.T")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("verified: dC/dA = y @ x.T")
+    assert "exact" in p.stdout and "numeric" in p.stdout
+
+
+def test_refuted_prints_counterexample_and_diagnosis(capsys):
+    assert main(CHECK + ["--claim", "x @ y.T"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("refuted: dC/dA = x @ y.T")
+    assert "counterexample: at m=1,n=2" in out
+    assert "diagnosis:      the claim is the true gradient transposed" in out
+
+
+def test_json_has_the_contract_fields(capsys):
+    assert main(CHECK + ["--claim", "2 * y @ x.T", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) == {"verdict", "claim", "derived", "evidence", "counterexample", "diagnosis", "error"}
+    assert data["verdict"] == "refuted" and data["derived"] == "y @ x.T"
+    assert set(data["counterexample"]) == {"sizes", "values", "entry", "claimed", "true"}
+    assert all(set(e) == {"method", "outcome", "detail"} for e in data["evidence"])
+    assert "factor 2" in data["diagnosis"]
+
+
+def test_json_is_byte_identical_across_runs(cli):
+    a = cli(*CHECK, "--claim", "x @ y.T", "--json")
+    b = cli(*CHECK, "--claim", "x @ y.T", "--json")
+    assert a.returncode == b.returncode == 1
+    assert a.stdout == b.stdout
+
+
+def test_invalid_claim_is_one_line_on_stderr_exit_2(capsys):
+    assert main(CHECK + ["--claim", "y @ x"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("symbolic-bp: invalid input: claim: column 3: shape mismatch in 'y @ x': "
+                   "(m,1) @ (n,1): inner dimensions 1 and n differ\n")
+
+
+def test_invalid_json_carries_the_error(capsys):
+    assert main(CHECK + ["--claim", "y @ (x.T", "--json"]) == 2
+    data = json.loads(capsys.readouterr().out)
+    assert data["verdict"] == "invalid" and data["error"].startswith("claim: column")
+
+
+def test_undecided_exit_3(capsys):
+    args = ["check", "--shapes", "a:n b:n c:n d:n e:n W:n,n", "--cost",
+            "sum(kron(kron(W, W), kron(W, W)) * kron(kron(W, W), kron(W, W)))", "--wrt", "W",
+            "--claim", "W", "--budget", "0.2"]
+    assert main(args) == 3
+    assert "time budget of 0.2 s ran out" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args", [
+    ["check", "--shapes", "A:m,n"],
+    ["check"] + CHECK[1:] + ["--claim", "y", "--budget", "-1"],
+    ["check"] + CHECK[1:] + ["--claim", "y", "--seed", "x"],
+    ["frobnicate"],
+], ids=["missing-args", "negative-budget", "bad-seed", "unknown-command"])
+def test_usage_errors_are_one_line_exit_2(cli, args):
+    p = cli(*args)
+    assert p.returncode == 2
+    assert p.stdout == "" and p.stderr.count("\n") == 1 and "error:" in p.stderr
+
+
+def test_report_on_a_file(good_file, capsys):
+    assert main(["report", str(good_file)]) == 0
+    out = capsys.readouterr().out
+    assert "good::linear" in out and "good::transposed" in out
+    assert "2 claims: 1 refuted, 1 verified; 0 not as expected; 0 unreadable files" in out
+
+
+def test_report_missing_path_exit_2(tmp_path, capsys):
+    assert main(["report", str(tmp_path / "nope.toml")]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+
+
