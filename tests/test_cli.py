@@ -54,11 +54,11 @@ def test_invalid_json_carries_the_error(capsys):
 
 
 def test_undecided_exit_3(capsys):
-    args = ["check", "--shapes", "a:n b:n c:n d:n e:n W:n,n", "--cost",
-            "sum(kron(kron(W, W), kron(W, W)) * kron(kron(W, W), kron(W, W)))", "--wrt", "W",
-            "--claim", "W", "--budget", "0.2"]
+    from .test_checker import HEAVY
+    shapes, cost, wrt, claim = HEAVY
+    args = ["check", "--shapes", shapes, "--cost", cost, "--wrt", wrt, "--claim", claim, "--budget", "1"]
     assert main(args) == 3
-    assert "time budget of 0.2 s ran out" in capsys.readouterr().out
+    assert "time budget of 1 s ran out during the exact check" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("args", [
