@@ -41,29 +41,35 @@ def _seed(text: str) -> int:
     return value
 
 
+def common_options(p: argparse.ArgumentParser) -> None:
+    """--budget and --seed, shared by every command that checks claims."""
+    p.add_argument("--budget", type=_budget, default=DEFAULT_SECONDS, metavar="SECONDS",
+                   help=f"time budget per claim (default {DEFAULT_SECONDS:g})")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the random draws (default 0)")
+
+
+def add_check(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--shapes", required=True, help='declarations, e.g. "A:m,n x:n y:m"')
+    p.add_argument("--cost", required=True, help='scalar cost, e.g. "y.T @ A @ x"')
+    p.add_argument("--wrt", required=True, help="the variable, e.g. A")
+    p.add_argument("--claim", required=True, help='the claimed gradient, e.g. "y @ x.T"')
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    common_options(p)
+
+
+def add_report(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="*", help="derivation files or folders")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print the report as JSON (no timings)")
+    fmt.add_argument("--markdown", action="store_true", help="print the report as Markdown")
+    common_options(p)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="symbolic-bp", description="Verify hand-derived backpropagation gradients.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    def common(p):
-        p.add_argument("--budget", type=_budget, default=DEFAULT_SECONDS, metavar="SECONDS",
-                       help=f"time budget per claim (default {DEFAULT_SECONDS:g})")
-        p.add_argument("--seed", type=_seed, default=0, help="seed of the random draws (default 0)")
-
-    check = sub.add_parser("check", help="check one gradient claim")
-    check.add_argument("--shapes", required=True, help='declarations, e.g. "A:m,n x:n y:m"')
-    check.add_argument("--cost", required=True, help='scalar cost, e.g. "y.T @ A @ x"')
-    check.add_argument("--wrt", required=True, help="the variable, e.g. A")
-    check.add_argument("--claim", required=True, help='the claimed gradient, e.g. "y @ x.T"')
-    check.add_argument("--json", action="store_true", help="print one JSON object")
-    common(check)
-
-    report = sub.add_parser("report", help="check derivation files (default: the bundled derivations/)")
-    report.add_argument("paths", nargs="*", help="derivation files or folders")
-    fmt = report.add_mutually_exclusive_group()
-    fmt.add_argument("--json", action="store_true", help="print the report as JSON (no timings)")
-    fmt.add_argument("--markdown", action="store_true", help="print the report as Markdown")
-    common(report)
+    for name, (help_text, add_arguments, _run) in commands().items():
+        add_arguments(sub.add_parser(name, help=help_text))
     return parser
 
 
@@ -117,10 +123,20 @@ def cmd_report(args) -> int:
     return rep.exit_code
 
 
+def commands() -> dict:
+    """name -> (help, add_arguments(parser), run(args) -> exit status).
+
+    A command of its own module registers here with one line."""
+    return {
+        "check": ("check one gradient claim", add_check, cmd_check),
+        "report": ("check derivation files (default: the bundled derivations/)", add_report, cmd_report),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"check": cmd_check, "report": cmd_report}[args.command](args)
+        return commands()[args.command][2](args)
     except KeyboardInterrupt:
         print("symbolic-bp: interrupted", file=sys.stderr)
         return 130

@@ -103,11 +103,14 @@ def show_value(value) -> str:
     return text
 
 
-def describe(ce: Counterexample, wrt: str) -> str:
-    """One readable line, e.g. ``m=1,n=2; A=[[1, 2]] ...: entry (1,2) of dC/dA: claimed 6, true 3``."""
+def describe(ce: Counterexample, wrt: str | None) -> str:
+    """One readable line, e.g. ``m=1,n=2; A=[[1, 2]] ...: entry (1,2) of dC/dA: claimed 6, true 3``.
+
+    Without ``wrt`` the compared quantity is called "the right-hand side"."""
     sizes = ",".join(f"{k}={v}" for k, v in ce.sizes.items()) or "the declared sizes"
     values = "; ".join(f"{k}={v}" for k, v in ce.values.items())
+    what = f"dC/d{wrt}" if wrt else "the truth"
     if ce.entry is None:
-        return f"at {sizes} the claim is {ce.claimed} but dC/d{wrt} is {ce.true} ({values})"
+        return f"at {sizes} the claim is {ce.claimed} but {what} is {ce.true} ({values})"
     i, j = ce.entry
-    return f"at {sizes} with {values}: entry ({i},{j}) of dC/d{wrt} is claimed {ce.claimed} but is {ce.true}"
+    return f"at {sizes} with {values}: entry ({i},{j}) of {what} is claimed {ce.claimed} but is {ce.true}"

@@ -19,6 +19,11 @@ A derivation file is TOML::
     shapes = "..."           # optional, overrides the file's
 
 Every problem is an :class:`InputError` naming the file and the line or key.
+
+Other kinds of item (δ recursions on a network, derivation chains...) plug in
+with :func:`register_section`: a top-level array of tables ``[[kind]]`` whose
+tables are turned into items by the registered function.  An item is an
+:class:`Entry` (or subclass) and knows how to check itself.
 """
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .claim import Claim
 from .errors import InputError
@@ -34,14 +40,17 @@ from .result import VERDICTS
 
 SUFFIX = ".toml"
 MAX_BYTES = 2_000_000
-FILE_KEYS = {"title": True, "document": False, "section": False, "shapes": False, "claim": True}
+FILE_KEYS = {"title": True, "document": False, "section": False, "shapes": False}
 CLAIM_KEYS = {"name": True, "cost": True, "wrt": True, "claim": True, "latex": False,
               "expect": False, "note": False, "section": False, "shapes": False}
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One claim of a derivation file, with where it came from."""
+    """One gradient claim of a derivation file, with where it came from.
+
+    Other item kinds subclass it and override :meth:`run`, :meth:`statement`
+    and :meth:`fields`."""
 
     name: str
     claim: Claim
@@ -50,6 +59,21 @@ class Entry:
     expect: str = "verified"
     note: str = ""
     line: int = 0
+
+    kind = "claim"
+
+    def run(self, seconds: float, seed: int):
+        """Check this item; a :class:`~symbolic_bp.result.Result`."""
+        from .checker import check
+        return check(self.claim, seconds=seconds, seed=seed)
+
+    def statement(self) -> str:
+        """One line saying what is claimed, in the claim language."""
+        return f"dC/d{self.claim.wrt} = {self.claim.claim}   for C = {self.claim.cost}"
+
+    def fields(self) -> dict:
+        """What the item states, for JSON reports."""
+        return {"shapes": self.claim.shapes, "cost": self.claim.cost, "wrt": self.claim.wrt}
 
 
 @dataclass(frozen=True)
@@ -80,9 +104,10 @@ def _check_keys(table: dict, spec: dict, where: str) -> None:
             raise InputError(f"{where}: key {key!r} must be a string, got {type(value).__name__}")
 
 
-def _claim_lines(text: str) -> list[int]:
-    """1-based line numbers of the ``[[claim]]`` headers."""
-    return [i + 1 for i, line in enumerate(text.splitlines()) if re.match(r"\s*\[\[\s*claim\s*\]\]", line)]
+def header_lines(text: str, key: str) -> list[int]:
+    """1-based line numbers of the ``[[key]]`` headers."""
+    pattern = re.compile(rf"\s*\[\[\s*{re.escape(key)}\s*\]\]")
+    return [i + 1 for i, line in enumerate(text.splitlines()) if pattern.match(line)]
 
 
 def _key_line(text: str, start: int, key: str) -> int:
@@ -91,6 +116,62 @@ def _key_line(text: str, start: int, key: str) -> int:
         if re.match(rf"\s*{re.escape(key)}\s*=", lines[i]):
             return i + 1
     return start
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a section parser gets besides its table: the file, its text, its
+    top-level defaults, and the line of the table's header."""
+
+    path: str
+    text: str
+    defaults: dict
+    line: int
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+    def key_line(self, key: str) -> str:
+        return f"{self.path}:{_key_line(self.text, self.line, key)}"
+
+
+def _claim_entry(table: dict, ctx: Context) -> Entry:
+    _check_keys(table, CLAIM_KEYS, ctx.where)
+    name = table["name"]
+    shapes = table.get("shapes", ctx.defaults.get("shapes"))
+    if shapes is None:
+        raise InputError(f"{ctx.where}: claim {name!r} has no 'shapes' and the file gives no default")
+    claim = Claim(shapes=shapes, cost=table["cost"], wrt=table["wrt"], claim=table["claim"])
+    return Entry(name=name, claim=claim, **common_fields(table, ctx))
+
+
+def common_fields(table: dict, ctx: Context) -> dict:
+    """section, latex, expect, note and line of an item, with the file's defaults."""
+    expect = table.get("expect", "verified")
+    if expect not in VERDICTS:
+        raise InputError(f"{ctx.key_line('expect')}: expect must be one of {', '.join(VERDICTS)}, got {expect!r}")
+    return {"section": table.get("section", ctx.defaults.get("section", "")), "latex": table.get("latex", ""),
+            "expect": expect, "note": table.get("note", ""), "line": ctx.line}
+
+
+def lazy(module: str, function: str) -> Callable[[dict, Context], Entry]:
+    """A section parser that lives in ``symbolic_bp.<module>``, imported on first use."""
+    def parse(table: dict, ctx: Context) -> Entry:
+        import importlib
+        return getattr(importlib.import_module(f"symbolic_bp.{module}"), function)(table, ctx)
+    return parse
+
+
+# [[kind]] -> function(table, context) -> Entry; one line per kind
+SECTIONS: dict[str, Callable[[dict, Context], Entry]] = {
+    "claim": _claim_entry,
+}
+
+
+def register_section(kind: str, parse_table: Callable[[dict, Context], Entry]) -> None:
+    """Let derivation files hold ``[[kind]]`` tables, parsed by ``parse_table``."""
+    SECTIONS[kind] = parse_table
 
 
 def loads(text: str, path: str = "<string>") -> Derivation:
@@ -104,32 +185,24 @@ def loads(text: str, path: str = "<string>") -> Derivation:
             message = message[:m.start()].strip()
             raise InputError(f"{path}:{m.group(1)}:{m.group(2)}: {message}") from None
         raise InputError(f"{path}: {message}") from None
-    _check_keys(data, FILE_KEYS, path)
-    claims = data["claim"]
-    if not isinstance(claims, list) or not all(isinstance(c, dict) for c in claims):
-        raise InputError(f"{path}: 'claim' must be an array of tables ([[claim]] sections)")
-    if not claims:
-        raise InputError(f"{path}: no [[claim]] sections")
-    lines = _claim_lines(text)
+    sections = {k: v for k, v in data.items() if k in SECTIONS}
+    _check_keys({k: v for k, v in data.items() if k not in SECTIONS}, FILE_KEYS | dict.fromkeys(SECTIONS, False), path)
+    defaults = {k: v for k, v in data.items() if k in FILE_KEYS}
     entries, names = [], set()
-    for index, table in enumerate(claims):
-        line = lines[index] if index < len(lines) else 0
-        where = f"{path}:{line}" if line else f"{path}: claim {index + 1}"
-        _check_keys(table, CLAIM_KEYS, where)
-        name = table["name"]
-        if name in names:
-            raise InputError(f"{where}: claim name {name!r} is used twice")
-        names.add(name)
-        expect = table.get("expect", "verified")
-        if expect not in VERDICTS:
-            raise InputError(f"{path}:{_key_line(text, line, 'expect')}: expect must be one of "
-                             f"{', '.join(VERDICTS)}, got {expect!r}")
-        shapes = table.get("shapes", data.get("shapes"))
-        if shapes is None:
-            raise InputError(f"{where}: claim {name!r} has no 'shapes' and the file gives no default")
-        claim = Claim(shapes=shapes, cost=table["cost"], wrt=table["wrt"], claim=table["claim"])
-        entries.append(Entry(name=name, claim=claim, section=table.get("section", data.get("section", "")),
-                             latex=table.get("latex", ""), expect=expect, note=table.get("note", ""), line=line))
+    for kind, tables in sections.items():
+        if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+            raise InputError(f"{path}: {kind!r} must be an array of tables ([[{kind}]] sections)")
+        lines = header_lines(text, kind)
+        for index, table in enumerate(tables):
+            ctx = Context(path, text, defaults, lines[index] if index < len(lines) else 0)
+            entry = SECTIONS[kind](table, ctx)
+            if entry.name in names:
+                raise InputError(f"{ctx.where}: the name {entry.name!r} is used twice")
+            names.add(entry.name)
+            entries.append(entry)
+    if not entries:
+        raise InputError(f"{path}: no [[claim]] sections")
+    entries.sort(key=lambda e: e.line)
     return Derivation(path=path, title=data["title"], document=data.get("document", ""), entries=tuple(entries))
 
 

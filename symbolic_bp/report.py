@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .budget import DEFAULT_SECONDS
-from .checker import check
 from .counterexample import describe
 from .derivation import Derivation, Entry, discover, load
 from .errors import InputError
@@ -35,9 +34,8 @@ class Row:
         return f"{doc} {self.entry.section}".strip()
 
     def to_dict(self) -> dict:
-        return {"file": self.file, "name": self.entry.name, "source": self.source,
-                "section": self.entry.section, "latex": self.entry.latex,
-                "shapes": self.entry.claim.shapes, "cost": self.entry.claim.cost, "wrt": self.entry.claim.wrt,
+        return {"file": self.file, "name": self.entry.name, "kind": self.entry.kind, "source": self.source,
+                "section": self.entry.section, "latex": self.entry.latex, **self.entry.fields(),
                 "expected": self.entry.expect, "matches": self.matches, "note": self.entry.note,
                 **self.result.to_dict()}
 
@@ -84,7 +82,7 @@ def run(paths: list[str | Path], *, seconds: float = DEFAULT_SECONDS, seed: int 
 
 def run_derivation(derivation: Derivation, *, seconds: float = DEFAULT_SECONDS, seed: int = 0):
     for entry in derivation.entries:
-        result = check(entry.claim, seconds=seconds, seed=seed)
+        result = entry.run(seconds, seed)
         if result.verdict == "invalid":
             result.error = f"{derivation.where(entry)}: claim {entry.name!r}: {result.error}"
         yield Row(derivation.path, derivation.title, derivation.document, entry, result)
@@ -132,11 +130,11 @@ def explain(row: Row) -> list[str]:
     out = [f"{Path(row.file).stem}::{e.name}: {r.verdict} ({_mark(row)})"]
     if e.latex:
         out.append(f"  as written:  {e.latex}")
-    out.append(f"  claim:       dC/d{e.claim.wrt} = {r.claim}   for C = {e.claim.cost}")
+    out.append(f"  claim:       {e.statement()}")
     if r.derived:
-        out.append(f"  derived:     dC/d{e.claim.wrt} = {r.derived}")
+        out.append(f"  derived:     {r.derived}")
     if r.counterexample:
-        out.append(f"  counterexample: {describe(r.counterexample, e.claim.wrt)}")
+        out.append(f"  counterexample: {describe(r.counterexample, getattr(e, 'claim', None) and e.claim.wrt)}")
     if r.diagnosis:
         out.append(f"  diagnosis:   {r.diagnosis}")
     if r.error:
@@ -163,11 +161,11 @@ def to_markdown(report: Report) -> str:
         lines += ["", f"### `{e.name}` ({res.verdict})", ""]
         if e.latex:
             lines += ["As written in the source:", "", "```math", e.latex.replace("\\boxed", ""), "```", ""]
-        lines.append(f"- claim: `dC/d{e.claim.wrt} = {res.claim}` for `C = {e.claim.cost}`")
+        lines.append(f"- claim: `{e.statement()}`")
         if res.derived:
-            lines.append(f"- derived: `dC/d{e.claim.wrt} = {res.derived}`")
+            lines.append(f"- derived: `{res.derived}`")
         if res.counterexample:
-            lines.append(f"- counterexample: {_md_cell(describe(res.counterexample, e.claim.wrt))}")
+            lines.append(f"- counterexample: {_md_cell(describe(res.counterexample, getattr(e, 'claim', None) and e.claim.wrt))}")
         if res.diagnosis:
             lines.append(f"- diagnosis: {res.diagnosis}")
         if res.error:

@@ -26,7 +26,7 @@ BAD = [
     ("missing-key", GOOD.replace('wrt = "A"\nclaim = "x @ y.T"', 'claim = "x @ y.T"'), "f.toml:13: missing key 'wrt'"),
     ("wrong-type", GOOD.replace('cost = "y.T @ A @ x"', "cost = 3", 1), "f.toml:6: key 'cost' must be a string, got int"),
     ("bad-expect", GOOD.replace('expect = "refuted"', 'expect = "wrong"'), "f.toml:18: expect must be one of"),
-    ("duplicate-name", GOOD.replace('name = "transposed"', 'name = "linear"'), "f.toml:13: claim name 'linear' is used twice"),
+    ("duplicate-name", GOOD.replace('name = "transposed"', 'name = "linear"'), "f.toml:13: the name 'linear' is used twice"),
     ("no-claims", 'title = "x"\nclaim = []\n', "f.toml: no [[claim]] sections"),
     ("claim-not-table", 'title = "x"\nclaim = "y"\n', "f.toml: 'claim' must be an array of tables"),
     ("no-shapes", GOOD.replace('shapes = "A:m,n x:n y:m"\n', ""), "has no 'shapes' and the file gives no default"),
