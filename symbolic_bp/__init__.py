@@ -3,11 +3,23 @@
 >>> from symbolic_bp import Claim, check
 >>> check(Claim(shapes="A:m,n x:n y:m", cost="y.T @ A @ x", wrt="A", claim="y @ x.T")).verdict
 'verified'
-"""
-from .checker import check
-from .claim import Claim
-from .errors import InputError
-from .result import Counterexample, Evidence, Result
 
-__all__ = ["Claim", "Counterexample", "Evidence", "InputError", "Result", "check"]
+Names are imported on first use, so that importing a light part of the
+package (the pytest plugin, the derivation-file reader) does not pay for
+SymPy and NumPy.
+"""
+from importlib import import_module
+
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "check": "checker", "Claim": "claim", "InputError": "errors",
+    "Result": "result", "Evidence": "result", "Counterexample": "result",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,40 @@
+"""symbolic_bp.testing: the helpers users call from their own tests."""
+import pytest
+
+from symbolic_bp.testing import assert_gradient
+
+SHAPES = "W:m,n a:n y:m"
+COST = "1/2 * (sigmoid(W @ a) - y).T @ (sigmoid(W @ a) - y)"
+
+
+def test_verified_returns_the_result():
+    r = assert_gradient(COST, "W", "((sigmoid(W @ a) - y) * sigmoid'(W @ a)) @ a.T", SHAPES)
+    assert r.verdict == "verified" and r.derived == "(sigmoid(W @ a) - y) * sigmoid'(W @ a) @ a.T"
+
+
+def test_wrong_claim_raises_with_the_derivation_in_the_message():
+    with pytest.raises(AssertionError) as e:
+        assert_gradient(COST, "W", "(sigmoid(W @ a) - y) @ a.T", SHAPES)
+    message = str(e.value)
+    assert message.startswith("dC/dW = (sigmoid(W @ a) - y) @ a.T: expected verified, got refuted")
+    assert "counterexample: at m=1,n=1" in message
+    assert "diagnosis:   a missing factor sigmoid'(W @ a)" in message
+
+
+def test_known_mistake_can_be_pinned_as_refuted():
+    r = assert_gradient(COST, "W", "(sigmoid(W @ a) - y) @ a.T", SHAPES, expect="refuted")
+    assert r.verdict == "refuted"
+    with pytest.raises(AssertionError, match="expected refuted, got verified"):
+        assert_gradient("y.T @ W @ a", "W", "y @ a.T", SHAPES, expect="refuted")
+
+
+def test_invalid_input_is_an_assertion_with_the_reason():
+    with pytest.raises(AssertionError, match=r"(?s)got invalid\n.*error:       claim: column 3: shape mismatch"):
+        assert_gradient("y.T @ W @ a", "W", "y @ a", SHAPES)
+
+
+def test_arguments_are_checked():
+    with pytest.raises(TypeError, match="claim must be a string"):
+        assert_gradient("y.T @ W @ a", "W", None, SHAPES)
+    with pytest.raises(ValueError, match="expect must be one of"):
+        assert_gradient("y.T @ W @ a", "W", "y @ a.T", SHAPES, expect="fine")
