@@ -87,6 +87,13 @@ def _field(text, key: str) -> str:
 def prepare(claim: Claim) -> Prepared:
     """Parse and typecheck a claim; :class:`InputError` names the part at fault."""
     try:
+        return _prepare(claim)
+    except RecursionError:
+        raise InputError("expression too deeply nested to check") from None
+
+
+def _prepare(claim: Claim) -> Prepared:
+    try:
         decls = parse_declarations(_field(claim.shapes, "shapes"))
     except InputError as e:
         raise e.within("shapes")

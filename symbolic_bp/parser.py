@@ -34,7 +34,8 @@ from .expression import (
 )
 
 MAX_LENGTH = 20_000
-MAX_DEPTH = 100
+MAX_DEPTH = 100          # nesting of brackets, signs and calls
+MAX_TREE_DEPTH = 150     # depth of the tree: a flat chain a + a + ... is deep too
 MAX_EXPONENT = 64
 
 _TOKEN = re.compile(r"""
@@ -132,6 +133,9 @@ class _Parser:
         while self.at("@") or self.at("*") or self.at("/"):
             op = self.advance()
             right = self.unary()
+            if op.text == "/" and isinstance(node, Num) and isinstance(right, Num) and right.value != 0:
+                node = Num(value=node.value / right.value, pos=node.pos)   # the literal fraction 1/2
+                continue
             cls = {"@": MatMul, "*": Mul, "/": Div}[op.text]
             node = cls(left=node, right=right, pos=op.col)
         return node
@@ -234,9 +238,25 @@ class _Parser:
         return Apply(name=name, arg=args[0], order=primes, pos=tok.col)
 
 
+def tree_depth(node: Node) -> int:
+    """Depth of a tree (a leaf is 1), computed without recursion."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        n, d = stack.pop()
+        deepest = max(deepest, d)
+        stack.extend((c, d + 1) for c in n.children())
+    return deepest
+
+
 def parse(text: str) -> Node:
     """Parse one expression of the claim language into an untyped tree."""
     stripped = text.strip() if isinstance(text, str) else text
     if stripped == "":
         raise InputError("empty expression")
-    return _Parser(text).parse()
+    tree = _Parser(text).parse()
+    # every later stage (typing, derivation, printing) recurses over the tree
+    depth = tree_depth(tree)
+    if depth > MAX_TREE_DEPTH:
+        raise InputError(f"expression is {depth} operations deep; the limit is {MAX_TREE_DEPTH} "
+                         "(a chain of that many operators, or nesting)")
+    return tree

@@ -26,9 +26,9 @@ def _number(value: Fraction) -> str:
 
 def precedence(node: Node) -> int:
     if isinstance(node, Num):
-        if node.value < 0:
-            return _UNARY
-        return _PRODUCT if node.value.denominator != 1 else _ATOM
+        if node.value.denominator != 1:     # -1/2 reads as a division
+            return _PRODUCT
+        return _UNARY if node.value < 0 else _ATOM
     if type(node) in _BINARY:
         return _BINARY[type(node)][1]
     if isinstance(node, Neg):
@@ -62,6 +62,8 @@ def to_text(node: Node) -> str:
         exponent = str(node.exponent) if node.exponent >= 0 else f"({node.exponent})"
         return f"{_wrap(node.base, _POSTFIX)}**{exponent}"
     if isinstance(node, Transpose):
+        if isinstance(node.arg, Num):       # "2.T" would read as the number "2." and T
+            return f"({to_text(node.arg)}).T"
         return _wrap(node.arg, _ATOM) + ".T"
     if isinstance(node, Call):
         return f"{node.name}({', '.join(to_text(a) for a in node.args)})"

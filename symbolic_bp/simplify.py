@@ -128,6 +128,9 @@ class _Simplifier:
                 out = part
             else:
                 out = self.type((Sub if negative else Add)(left=out, right=part))
+        if out.shape != shape:
+            # only broadcast scalars are left (0 * X + 2): keep the matrix shape
+            out = self.type(Mul(left=out, right=self.ones(shape)))
         return out
 
     def ones(self, shape):
