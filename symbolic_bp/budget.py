@@ -30,6 +30,12 @@ class Outcome:
     messages: dict = field(default_factory=dict)   # extra ("key", value) the worker sent
 
 
+def _internal(e: BaseException) -> str:
+    frame = traceback.extract_tb(e.__traceback__)[-1]
+    where = f"{os.path.basename(frame.filename)}:{frame.lineno} in {frame.name}"
+    return f"internal error: {type(e).__name__}: {e} [{where}]"
+
+
 def _worker(conn, fn, memory_mb):
     if memory_mb:
         limit = memory_mb * 1024 * 1024
@@ -43,10 +49,14 @@ def _worker(conn, fn, memory_mb):
         conn.send(("memory", None, {}))
     except RecursionError:
         conn.send(("error", "expression too deeply nested for the checker", {}))
+    except (ImportError, OSError) as e:
+        # a lazy import (SymPy, NumPy load modules on first use) whose mmap fails under the cap
+        if "failed to map" in str(e) or "Cannot allocate memory" in str(e) or getattr(e, "errno", 0) == 12:
+            conn.send(("memory", None, {}))
+        else:
+            conn.send(("error", _internal(e), {}))
     except BaseException as e:  # a bug in the tool: report it, do not hide it
-        frame = traceback.extract_tb(e.__traceback__)[-1]
-        where = f"{os.path.basename(frame.filename)}:{frame.lineno} in {frame.name}"
-        conn.send(("error", f"internal error: {type(e).__name__}: {e} [{where}]", {}))
+        conn.send(("error", _internal(e), {}))
     finally:
         conn.close()
 

@@ -122,7 +122,7 @@ def check(claim: Claim, *, seconds: float = DEFAULT_SECONDS, memory_mb: int | No
         prep = prepare(claim)
     except InputError as e:
         return Result("invalid", text, error=str(e), seconds=time.monotonic() - start)
-    outcome = run_with_budget(lambda progress: decide(prep, claim.seed(seed), progress).to_dict(),
+    outcome = run_with_budget(lambda progress: _decide_or_invalid(prep, claim.seed(seed), progress).to_dict(),
                               seconds=seconds, memory_mb=memory_mb)
     elapsed = time.monotonic() - start
     if outcome.status == "done":
@@ -137,6 +137,19 @@ def check(claim: Claim, *, seconds: float = DEFAULT_SECONDS, memory_mb: int | No
         result = Result("undecided", text, outcome.messages.get("derived"), error=reason)
     result.seconds = elapsed
     return _checked(result)
+
+
+def _decide_or_invalid(prep: Prepared, seed: int, progress) -> Result:
+    """:func:`decide`, except that input found undefined by a check (a cost
+    that divides by zero at every point) is invalid, not a bug."""
+    try:
+        return decide(prep, seed, progress)
+    except InputError as e:
+        return Result("invalid", prep.source.claim, error=str(e))
+    except ZeroDivisionError as e:  # an exact zero divisor on random values is structural, not chance
+        return Result("invalid", prep.source.claim,
+                      error=f"the cost or the claim is undefined at every point ({e}: a divisor that is "
+                            "identically 0, or a matrix that is always singular)")
 
 
 def _checked(result: Result) -> Result:

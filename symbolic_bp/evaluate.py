@@ -165,8 +165,10 @@ class NumericBackend:
         return np.array([[value if sign > 0 else np.nan]])
 
     def inv(self, m):
-        if np.linalg.cond(m) > 1e10:
-            return np.full(m.shape, np.nan)       # ill-conditioned: no trustworthy value
+        if np.linalg.cond(m) > 1e6:
+            # ill-conditioned: the inverse carries a relative error ~ cond * 1e-16, which
+            # must stay well below the 1e-8 tolerance of the comparison
+            return np.full(m.shape, np.nan)
         return np.linalg.inv(m)
 
     def norm(self, m):

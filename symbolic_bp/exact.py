@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from .claim import Prepared
+from .errors import InputError
 from .evaluate import Evaluator, ExactBackend
 from .functions import Opaque
 from .shapes import concrete, is_scalar
@@ -208,6 +209,12 @@ def _short(expr, limit: int = 160) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+def _undefined(part: str, error: ZeroDivisionError, sizes: dict) -> InputError:
+    """With symbolic entries, a zero divisor is zero at every point: the input is undefined."""
+    return InputError(f"{part}: undefined at every point ({error} for all values at "
+                      f"{show_sizes(sizes)}: a matrix that is always singular, or a divisor that is identically 0)")
+
+
 def exact_check(prep: Prepared, size_list: list[dict], seed: int, progress=lambda phase: None) -> ExactOutcome:
     """Compare claim and derived gradient with the entrywise truth at each size."""
     rng = random.Random(seed)
@@ -216,11 +223,17 @@ def exact_check(prep: Prepared, size_list: list[dict], seed: int, progress=lambd
     for sizes in size_list:
         progress(f"the exact check at ({show_sizes(sizes)})")
         hybrid = unknowns(prep, sizes) > SYMBOLIC_LIMIT
-        truth = exact_truth(prep, sizes, rng if hybrid else None)
+        try:
+            truth = exact_truth(prep, sizes, rng if hybrid else None)
+        except ZeroDivisionError as e:
+            raise _undefined("cost", e, sizes) from None
         if hybrid:
             out.hybrid.append(sizes)
         shape = truth.true.shape
-        claim = evaluate_exact(prep.claim, sizes, truth.env, shape)
+        try:
+            claim = evaluate_exact(prep.claim, sizes, truth.env, shape)
+        except ZeroDivisionError as e:
+            raise _undefined("claim", e, sizes) from None
         mine = evaluate_exact(derived, sizes, truth.env, shape)
         for index in range(shape[0] * shape[1]):
             i, j = divmod(index, shape[1])

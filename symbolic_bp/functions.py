@@ -21,6 +21,7 @@ sigma''(t)
 from __future__ import annotations
 
 import hashlib
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -28,7 +29,7 @@ import sympy as sp
 
 from .expression import KNOWN_ELEMENTWISE
 
-MAX_ORDER = 3
+MAX_ORDER = 16      # above the parser's 8 primes: derivation and diagnosis add orders
 
 
 class Sigmoid(sp.Function):
@@ -124,13 +125,26 @@ def _sigmoid(x):
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
+def _chain_polynomial(u, order: int, du: tuple) -> np.ndarray:
+    """The order-th derivative of u(x) when u' = P(u) (coefficients ``du``):
+    d/dx Q(u) = Q'(u) P(u), starting from Q = u."""
+    q, p = np.polynomial.Polynomial([0.0, 1.0]), np.polynomial.Polynomial(du)
+    for _ in range(order):
+        q = q.deriv() * p
+    return q(u)
+
+
 def _sigmoid_derivs(x, order):
     s = _sigmoid(x)
+    if order > 3:                   # s' = s - s^2
+        return _chain_polynomial(s, order, (0.0, 1.0, -1.0))
     return [s, s * (1 - s), s * (1 - s) * (1 - 2 * s), s * (1 - s) * (1 - 6 * s + 6 * s * s)][order]
 
 
 def _tanh_derivs(x, order):
     t = np.tanh(x)
+    if order > 3:                   # t' = 1 - t^2
+        return _chain_polynomial(t, order, (1.0, 0.0, -1.0))
     return [t, 1 - t * t, -2 * t * (1 - t * t), -2 * (1 - t * t) * (1 - 3 * t * t)][order]
 
 
@@ -141,8 +155,11 @@ def _relu_derivs(x, order):
 
 
 def _log_derivs(x, order):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return [np.log(x), 1 / x, -1 / x ** 2, 2 / x ** 3][order]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if order == 0:
+            return np.log(x)
+        # log^(k)(x) = (-1)^(k-1) (k-1)! / x^k
+        return (-1) ** (order - 1) * math.factorial(order - 1) / x ** order
 
 
 def _softplus_derivs(x, order):
@@ -179,8 +196,8 @@ def opaque_numeric(name: str, seed: int):
 
 def numeric(name: str, order: int, seed: int):
     """A callable array -> the order-th derivative of ``name``, elementwise."""
-    if order > MAX_ORDER:
-        raise ValueError(f"derivatives of order above {MAX_ORDER} are not evaluated numerically")
+    if not 0 <= order <= MAX_ORDER:
+        raise ValueError(f"derivative order {order} is outside 0..{MAX_ORDER}")
     if name in _KNOWN_NUMERIC:
         f = _KNOWN_NUMERIC[name]
     else:

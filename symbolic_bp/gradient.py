@@ -24,7 +24,7 @@ from fractions import Fraction
 from .expression import (
     Add, Apply, Call, Div, MatMul, Mul, Neg, Node, Num, Pow, Sub, Sym, Transpose, num,
 )
-from .shapes import Declarations, Dim, Typer, is_scalar
+from .shapes import MAX_DIM, Declarations, Dim, Typer, is_scalar
 from .simplify import simplify
 
 
@@ -63,7 +63,10 @@ class _Builder:
 
     def dim(self, d: Dim) -> Node:
         """A dimension as a node that eye/ones accept."""
-        node = num(d.coef) if d.coef != 1 or not d.names else None
+        node = None
+        # a literal dimension is at most MAX_DIM: write 1024 (of kron) as 32*32
+        for factor in _dim_factors(d.coef) if d.coef != 1 or not d.names else ():
+            node = num(factor) if node is None else Mul(left=node, right=num(factor))
         for name in d.names:
             s = Sym(name=name)
             node = s if node is None else Mul(left=node, right=s)
@@ -77,6 +80,16 @@ class _Builder:
 
     def number(self, value):
         return self.type(num(value))
+
+
+def _dim_factors(n: int) -> list[int]:
+    """Factors of ``n`` (a product of declared literal dimensions), each <= MAX_DIM."""
+    factors = []
+    while n > MAX_DIM:
+        factor = max(f for f in range(2, MAX_DIM + 1) if n % f == 0)
+        factors.append(factor)
+        n //= factor
+    return factors + [n]
 
 
 class _Backprop:

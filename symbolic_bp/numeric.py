@@ -9,7 +9,10 @@ Tolerance rule, per draw: the claim K matches the truth G when
 floor, so exact zeros compare sanely); the derived gradient matches finite
 differences (step 1e-6 * max(1, |x|)) when the same quantity is <= 1e-5.
 A draw whose values are not finite or whose matrices are ill-conditioned is
-redrawn (up to 12 times); it is never taken as a refutation.
+redrawn (up to 12 times); it is never taken as a refutation.  So is a draw
+whose float64 rounding noise could reach the tolerance: intermediate values far
+larger than the result (``2*x + 1e10 - 1e10``) or a cost so large that finite
+differences drown in rounding (:meth:`NumericModel.rounding_noise`).
 """
 from __future__ import annotations
 
@@ -28,6 +31,12 @@ FD_TOL = 1e-5
 FD_STEP = 1e-6
 DRAWS = 3
 MAX_REDRAWS = 12
+UNIT_ROUNDOFF = 2.0 ** -53
+# float64 rounding noise of a value computed from intermediates up to M is about
+# UNIT_ROUNDOFF * M * (number of operations): with these factors a draw whose noise
+# could reach the tolerance (cancellation: 2*x + 1e10 - 1e10) is not trusted
+VALUE_OPERATIONS = 64
+FD_OPERATIONS = 4
 
 
 def needs_positive(*nodes: Node) -> bool:
@@ -58,6 +67,18 @@ def rel_diff(k: np.ndarray, g: np.ndarray) -> float:
     return float(np.max(np.abs(k - g), initial=0.0) / max(1.0, float(np.max(np.abs(g), initial=0.0))))
 
 
+class _Magnitudes(Evaluator):
+    """An evaluator that also records the largest |entry| of every intermediate value."""
+
+    largest = 0.0
+
+    def eval(self, node: Node):
+        out = super().eval(node)
+        if isinstance(out, np.ndarray) and out.size:
+            self.largest = max(self.largest, float(np.max(np.abs(out))))
+        return out
+
+
 class NumericModel:
     """Numeric evaluation of a prepared claim at one size assignment."""
 
@@ -76,6 +97,23 @@ class NumericModel:
     def cost(self, env: dict) -> float:
         with np.errstate(all="ignore"):
             return float(self.evaluate(self.prep.cost, env)[0, 0])
+
+    def magnitude(self, node: Node, env: dict) -> float:
+        """The largest |entry| of any intermediate value of ``node`` at ``env`` (inf if one overflowed)."""
+        tracker = _Magnitudes(NumericBackend(), self.sizes, self.seed)
+        with np.errstate(all="ignore"):
+            tracker(node, env)
+        return tracker.largest if tracker.largest == tracker.largest else float("inf")
+
+    def rounding_noise(self, env: dict, true: np.ndarray) -> tuple[float, float]:
+        """Estimated float64 rounding noise, relative to max(1, max|G|), of the
+        claim/derived values and of the central finite differences of the cost."""
+        scale = max(1.0, float(np.max(np.abs(true), initial=0.0)))
+        values = max(self.magnitude(self.prep.claim, env), self.magnitude(self.prep.derived, env))
+        h = FD_STEP * max(1.0, float(np.max(np.abs(env[self.prep.wrt]), initial=0.0)))
+        cost = self.magnitude(self.prep.cost, env)
+        return (UNIT_ROUNDOFF * VALUE_OPERATIONS * values / scale,
+                UNIT_ROUNDOFF * FD_OPERATIONS * cost / h / scale)
 
     def finite_differences(self, env: dict) -> np.ndarray:
         x = env[self.prep.wrt]
@@ -117,7 +155,7 @@ def numeric_check(prep: Prepared, sizes: dict, seed: int, progress=lambda phase:
     model = NumericModel(prep, sizes, seed)
     positive = needs_positive(prep.cost, prep.claim)
     out = NumericOutcome(sizes=sizes)
-    attempts = 0
+    attempts = cancelled = 0
     while out.draws < DRAWS and attempts < MAX_REDRAWS:
         attempts += 1
         env = draw_env(prep, sizes, rng, positive)
@@ -126,13 +164,19 @@ def numeric_check(prep: Prepared, sizes: dict, seed: int, progress=lambda phase:
         fd = model.finite_differences(env)
         if not (np.all(np.isfinite(true)) and np.all(np.isfinite(claim)) and np.all(np.isfinite(fd))):
             continue      # overflow, log of a negative, a singular matrix: draw again
+        value_noise, fd_noise = model.rounding_noise(env, true)
+        if value_noise > REL_TOL or fd_noise > FD_TOL:
+            cancelled += 1
+            continue      # cancellation: float64 cannot resolve the tolerance at this draw
         out.draws += 1
         out.envs.append(env)
         out.max_rel = max(out.max_rel, rel_diff(claim, true))
         out.fd_rel = max(out.fd_rel, rel_diff(fd, true))
     if out.draws == 0:
         out.status, out.note = "inconclusive", (f"numeric check not possible: {attempts} draws all gave "
-                                                "non-finite or ill-conditioned values")
+                                                "non-finite or ill-conditioned values"
+                                                + (f" ({cancelled} lost to cancellation: intermediate values far "
+                                                   "larger than the result)" if cancelled else ""))
         return out
     out.fd_ok = out.fd_rel <= FD_TOL
     out.status = "agree" if out.max_rel <= REL_TOL else "differ"

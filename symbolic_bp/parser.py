@@ -37,6 +37,8 @@ MAX_LENGTH = 20_000
 MAX_DEPTH = 100          # nesting of brackets, signs and calls
 MAX_TREE_DEPTH = 150     # depth of the tree: a flat chain a + a + ... is deep too
 MAX_EXPONENT = 64
+MAX_NUMBER_CHARS = 100
+MAX_PRIMES = 8          # derivative order written with primes, sigma''''''''(z)
 
 _TOKEN = re.compile(r"""
     (?P<space>\s+)
@@ -189,10 +191,15 @@ class _Parser:
         tok = self.tok
         if tok.kind == "number":
             self.advance()
+            # Fraction('1e999999999') would compute 10**999999999: bound the text first
+            # (a literal within 128 bits never needs more than MAX_NUMBER_CHARS characters)
+            exponent = re.search(r"[eE]([+-]?\d+)$", tok.text)
+            if len(tok.text) > MAX_NUMBER_CHARS or exponent and len(exponent.group(1)) > 4:
+                raise InputError(f"column {tok.col}: number {tok.text[:20]!r} is too large")
             try:
                 value = Fraction(tok.text)
             except (ValueError, ZeroDivisionError):  # pragma: no cover - regex guards
-                raise InputError(f"column {tok.col}: bad number {tok.text!r}")
+                raise InputError(f"column {tok.col}: bad number {tok.text[:20]!r}")
             if value.numerator.bit_length() > 128 or value.denominator.bit_length() > 128:
                 raise InputError(f"column {tok.col}: number {tok.text[:20]!r} is too large")
             return Num(value=value, pos=tok.col)
@@ -213,6 +220,8 @@ class _Parser:
         while self.at("'"):
             self.advance()
             primes += 1
+            if primes > MAX_PRIMES:
+                raise InputError(f"column {tok.col}: {tok.text} is differentiated more than {MAX_PRIMES} times")
         if not self.at("("):
             if primes:
                 raise self.error(f"expected '(' after {tok.text + chr(39) * primes}")
