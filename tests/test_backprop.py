@@ -1,0 +1,64 @@
+import warnings
+
+import numpy as np
+import pytest
+
+from symbolic_bp.backprop import (backprop, cost, expected_shapes, finite_differences, from_convention,
+                                  random_parameters, to_convention)
+from symbolic_bp.network import NetworkSpec
+
+CONVENTIONS = ["nielsen", "answer", "ng", "post"]
+
+
+@pytest.mark.parametrize("cost_name, act", [("mse", "tanh"), ("mse", "sigma"), ("cross-entropy", "softplus,sigmoid"),
+                                            ("softmax-nll", "relu")])
+@pytest.mark.parametrize("bias", [True, False])
+def test_every_convention_matches_finite_differences(cost_name, act, bias):
+    spec = NetworkSpec.build((3, 4, 2) if "," in act else (3, 4, 5, 2), act, cost_name, bias=bias, batch=3,
+                             average=True)
+    p = random_parameters(spec, seed=5)
+    traces = [backprop(spec, p, c) for c in CONVENTIONS]
+    for name in spec.parameters():
+        fd = finite_differences(spec, p, name)
+        for t in traces:
+            g = t.canonical[f"d{name}"]
+            assert np.max(np.abs(g - fd)) <= 1e-6 * max(1.0, np.max(np.abs(g)))
+
+
+def test_layouts_round_trip_and_have_the_documented_shapes():
+    spec = NetworkSpec.build((3, 4, 2), "sigmoid", batch=2)
+    p = random_parameters(spec)
+    for conv in CONVENTIONS:
+        q = to_convention(spec, p, conv)
+        assert {k: v.shape for k, v in q.items()} == expected_shapes(spec, conv)
+        back = from_convention(spec, q, conv)
+        assert all(np.array_equal(back[k], p[k]) for k in p)
+    assert expected_shapes(spec, "ng")["Theta1"] == (4, 4) and "W01" in expected_shapes(spec, "post")
+
+
+def test_ng_keeps_the_bias_column_first_and_post_counts_from_the_output():
+    spec = NetworkSpec.build((3, 4, 2), "sigmoid", batch=2)
+    p = random_parameters(spec)
+    nielsen, ng, post = (backprop(spec, p, c) for c in ("nielsen", "ng", "post"))
+    assert np.allclose(ng.grads["dTheta1"][:, :1], nielsen.grads["db1"])
+    assert np.allclose(post.grads["dW01"], nielsen.grads["dW1"])
+    assert np.allclose(post.delta[2], nielsen.delta[2])
+
+
+@pytest.mark.parametrize("act", ["sigmoid", "softplus"])
+def test_stable_at_large_preactivations(act):
+    spec = NetworkSpec.build((2, 3, 2), act, "cross-entropy" if act == "sigmoid" else "mse", batch=2)
+    p = random_parameters(spec, seed=1)
+    p["W1"] = np.full_like(p["W1"], 500.0)
+    p["x"] = np.array([[1.0, -1.0], [1.0, -1.0]])          # z = +-1000
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        t = backprop(spec, p)
+        c = cost(spec, p)
+    assert np.isfinite(c) and all(np.all(np.isfinite(g)) for g in t.grads.values())
+
+
+def test_finite_differences_on_a_subset_leave_the_rest_nan():
+    spec = NetworkSpec.build((3, 4, 2), "tanh")
+    fd = finite_differences(spec, random_parameters(spec), "W1", entries=5, seed=2)
+    assert np.sum(~np.isnan(fd)) == 5

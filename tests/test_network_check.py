@@ -1,0 +1,75 @@
+import pytest
+
+from symbolic_bp.network import NetworkSpec
+from symbolic_bp.network_check import check_network_claim
+
+SIGMA = NetworkSpec.build((3, 4, 2), "sigma", "mse", batch=2)
+SIGMOID_CE = NetworkSpec.build((3, 4, 2), "sigmoid", "cross-entropy", batch=2)
+
+
+def test_recursion_is_proven_for_every_depth():
+    r = check_network_claim(SIGMA, "nielsen", "delta[l] = W[l+1].T @ delta[l+1] * sigma'(z[l])")
+    assert r.verdict == "verified" and r.methods == ["induction", "unrolled", "numeric"]
+    induction = r.evidence[0].detail
+    assert "every depth" in induction and "a proof" in induction and "opaque" in induction
+
+
+def test_missing_sigma_prime_is_refuted_with_a_counterexample_at_depth_3():
+    r = check_network_claim(SIGMA, "nielsen", "delta[l] = W[l+1].T @ delta[l+1]")
+    assert r.verdict == "refuted" and r.counterexample is not None
+    assert "missing factor sigma'" in r.diagnosis
+    assert "depth 3" in r.evidence[1].detail
+
+
+def test_transposed_weight_is_refuted_on_equal_widths():
+    r = check_network_claim(SIGMA, "nielsen", "delta[l] = W[l+1] @ delta[l+1] * sigma'(z[l])")
+    assert r.verdict == "refuted" and r.counterexample is not None
+    assert "transpose" in r.diagnosis and "not even defined" in r.evidence[1].detail
+
+
+def test_wrong_layer_index_is_refuted_and_named():
+    r = check_network_claim(SIGMA, "nielsen", "delta[l] = W[l].T @ delta[l+1] * sigma'(z[l])")
+    assert r.verdict == "refuted" and r.counterexample is not None
+    assert r.diagnosis.startswith("a wrong layer index: W[l]")
+
+
+def test_bias_gradient_of_a_batch_is_a_row_sum():
+    assert check_network_claim(SIGMA, "nielsen", "grad(b[l]) = delta[l]").verdict == "refuted"
+    assert check_network_claim(SIGMA, "nielsen", "grad(b[l]) = delta[l] @ ones(N, 1)").verdict == "verified"
+
+
+def test_ng_gradient_with_the_bias_unit():
+    r = check_network_claim(SIGMOID_CE, "ng", "grad(Theta[l]) = delta[l+1] @ a[l].T")
+    assert r.verdict == "verified" and r.methods == ["induction", "numeric"]
+    assert "concatenation" in r.evidence[1].detail or "no layer" in r.evidence[1].detail
+
+
+@pytest.mark.slow
+def test_theta_index_is_settled_per_convention():
+    ng = check_network_claim(SIGMOID_CE, "ng", "delta[l] = Theta[l].T @ delta[l+1] * g'(z[l])")
+    answer_right = check_network_claim(SIGMOID_CE, "answer", "delta[l] = theta[l+1].T @ delta[l+1] * a[l] * (1 - a[l])")
+    answer_wrong = check_network_claim(SIGMOID_CE, "answer", "delta[l] = theta[l].T @ delta[l+1] * a[l] * (1 - a[l])")
+    assert (ng.verdict, answer_right.verdict, answer_wrong.verdict) == ("verified", "verified", "refuted")
+    assert "wrong layer index" in answer_wrong.diagnosis
+
+
+def test_invalid_input_is_one_line():
+    r = check_network_claim(SIGMA, "nielsen", "delta[l] = W[l+1.T @ delta[l+1]")
+    assert r.verdict == "invalid" and "column 13" in r.error and "\n" not in r.error
+    r = check_network_claim(SIGMA, "bengio", "delta[l] = a[l]")
+    assert r.verdict == "invalid" and "unknown convention" in r.error
+
+
+def test_depth_specific_claim_needs_the_documents_network():
+    r = check_network_claim(SIGMA, "post", "grad(W[i,i+1]) = Delta[2-i] @ q[i].T")
+    assert r.verdict == "invalid" and "tied to one depth" in r.error
+    own = NetworkSpec.build((2, 3, 2, 2), "identity", "mse", bias=False)
+    r = check_network_claim(own, "post", "grad(W[i,i+1]) = Delta[2-i] @ q[i].T", own_network=True)
+    assert r.verdict == "verified" and r.methods == ["unrolled", "numeric"]
+    assert "tied to the document's depth 3" in r.evidence[0].detail
+
+
+def test_unindexed_activation_is_diagnosed():
+    own = NetworkSpec.build((1, 1, 1, 1), "sigma_l", "mse", bias=False, input_activation="sigma_l")
+    r = check_network_claim(own, "post", "delta[1] = delta[0] * W[2,3] * sigma'(p[2])", own_network=True)
+    assert r.verdict == "refuted" and "without its index" in r.diagnosis

@@ -1,0 +1,53 @@
+import pytest
+
+from symbolic_bp.convention import Index
+from symbolic_bp.errors import InputError
+from symbolic_bp.network_claim import NotExpressible, instantiate, parse_network_claim
+
+
+def test_lhs_and_refs():
+    c = parse_network_claim("grad(W[l]) = delta[l] @ a[l-1].T", "nielsen")
+    assert (c.lhs.kind, c.lhs.layer) == ("W", Index(var=1))
+    assert sorted((r.kind, str(r.layer)) for r in c.refs.values()) == [("a", "l-1"), ("delta", "l")]
+    assert sorted(c.written.values()) == ["a[l-1]", "delta[l]"]
+
+
+def test_depth_in_ng_counts_the_input_layer():
+    c = parse_network_claim("delta[L] = a[L] - y", "ng")
+    assert c.lhs.layer == Index(depth=1)      # ng's L is canonical L + 1, its delta[L] canonical L
+
+
+def test_indexed_functions_and_two_indices():
+    c = parse_network_claim("delta[i] = W[L-i,L-i+1].T @ delta[i-1] * sigma[L-i]'(p[L-i])", "post")
+    kinds = sorted(r.kind for r in c.refs.values())
+    assert kinds == ["W", "delta", "f", "z"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("delta[l] W[l]", "one equation"),
+    ("W[l] = a[l]", "left-hand side must be delta"),
+    ("grad(z[l]) = a[l]", "parameters are W, b"),
+    ("delta[l] = W[l+1.T", "column 13: unclosed"),
+    ("delta[l] = W[k] @ a[l]", "column 14: 'k' in an index"),
+    ("delta[l] = W[l+] @ a[l]", "ends with an operator"),
+    ("delta[l] = W[l] @* a[l]", "expected an operand"),
+    ("delta[l] = z[l](a[l])", "not a function"),
+])
+def test_bad_claims_name_the_column(text, message):
+    with pytest.raises(InputError, match=message):
+        parse_network_claim(text, "nielsen")
+
+
+def test_instantiate_substitutes_quantities_functions_and_batch():
+    c = parse_network_claim("grad(b[l]) = delta[l] @ ones(N, 1) / N", "nielsen")
+    text = instantiate(c, lambda ref: f"{ref.kind}{ref.layer}", lambda ref: "tanh", "4", "nb")
+    assert text == "deltal @ ones(nb, 1) / 4"
+
+
+def test_instantiate_passes_on_not_expressible():
+    c = parse_network_claim("delta[l] = W[l+2].T @ delta[l+1]", "nielsen")
+
+    def quantity(ref):
+        raise NotExpressible("no")
+    with pytest.raises(NotExpressible):
+        instantiate(c, quantity, lambda ref: "sigma", "1")
