@@ -1,0 +1,188 @@
+"""``symbolic-bp extract``: claims from Markdown/LaTeX, translated into the claim language."""
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from symbolic_bp.derivation import loads
+from symbolic_bp.extract import (
+    LatexParser, Untranslatable, extract_file, extract_text, infer_shapes, to_claim_text, to_toml,
+)
+from symbolic_bp.parser import parse
+
+POST = Path("/work/shared/seeds/001_545d0e9500af5aae.txt")
+if not POST.exists():                                   # the seeds live next to the checkout
+    POST = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "001_545d0e9500af5aae.txt"
+
+NOTATION = [
+    ("transpose", r"y^T A x", "y.T @ A @ x"),
+    ("transpose-braced-top", r"y^{T} A x^\top", "y.T @ A @ x.T"),
+    ("subscripted-transpose", r"x_0^T W_{01}^T", "x0.T @ W01.T"),
+    ("two-digit-subscript", r"W_{12} W_{23}", "W12 @ W23"),
+    ("sigma-prime", r"\sigma'(Ax)", "sigma'(A @ x)"),
+    ("sigma-prime-unicode", r"\sigma’(Ax)", "sigma'(A @ x)"),
+    ("sigma-subscript-prime", r"\sigma_2'(A\sigma_1(Bx))", "sigma_2'(A @ sigma_1(B @ x))"),
+    ("sigma-subscript-prime-unicode", r"\sigma_2’(Aq)", "sigma_2'(A @ q)"),
+    ("odot", r"y \odot \sigma'(Ax)", "y * sigma'(A @ x)"),
+    ("dot-star", r"\theta^T\delta .* (a(1-a))", "theta.T @ delta * (a @ (1 - a))"),
+    ("implicit-multiplication", r"ABx x^TB^T", "A @ B @ x @ x.T @ B.T"),
+    ("numbers-scale", r"\frac{1}{2} x^TA^TAx - 2 y^Tx", "1 / 2 * x.T @ A.T @ A @ x - 2 * y.T @ x"),
+    ("left-right", r"\left( x_3 - y \right) x_2^T", "(x3 - y) @ x2.T"),
+    ("brackets-braces", r"\{[A^T y] \odot \sigma_1'(Bx)\} x^T", "A.T @ y * sigma_1'(B @ x) @ x.T"),
+    ("bmatrix-vector", r"\begin{bmatrix} x_1 \\ x_2 \\ \vdots \\ x_n \end{bmatrix}^T A", "x.T @ A"),
+    ("bmatrix-markdown-rows", "\\begin{bmatrix} x_1 \\\n x_2 \\\n \\vdots \\\n x_n \\end{bmatrix}", "x"),
+    ("bmatrix-of-sigma", r"\begin{bmatrix} \sigma(x_1) \\ \sigma(x_2) \\ \vdots \\ \sigma(x_n) \end{bmatrix}",
+     "sigma(x)"),
+    ("inverse-power", r"X^{-1} s^2", "inv(X) @ s**2"),
+    ("underbrace", r"y^T A \underbrace{B x}_{x'}", "y.T @ A @ (B @ x)"),
+    ("color", r"{\color{red} {B y}} x^T", "B @ y @ x.T"),
+]
+
+
+@pytest.mark.parametrize("latex,text", [n[1:] for n in NOTATION], ids=[n[0] for n in NOTATION])
+def test_each_notation_translates(latex, text):
+    assert to_claim_text(latex) == text
+    parse(text)                     # and the result is claim-language text
+
+
+UNTRANSLATABLE = [
+    (r"\text{something}", r"\text does not translate"),
+    (r"a_{kl} x_l", "index expression"),
+    (r"\begin{bmatrix} a & b \end{bmatrix}", "several columns"),
+    (r"\begin{bmatrix} x_1 \\ y_2 \end{bmatrix}", "not a vector of the entries of one symbol"),
+    (r"x^{(t)}", "superscript '(t)'"),
+    (r"(x + y", "expected ')'"),
+]
+
+
+@pytest.mark.parametrize("latex,reason", UNTRANSLATABLE)
+def test_what_does_not_translate_says_why(latex, reason):
+    with pytest.raises(Untranslatable) as e:
+        to_claim_text(latex)
+    assert reason in str(e.value)
+
+
+def test_underbrace_label_is_a_definition():
+    p = LatexParser(r"y^T A \underbrace{B x}_{x'}")
+    p.parse()
+    assert {k: str(v.__class__.__name__) for k, v in p.defined.items()} == {"x_prime": "MatMul"}
+
+
+def test_shapes_are_inferred_from_use():
+    shapes, unknown = infer_shapes(parse("y.T @ A @ B @ x"), parse("A.T @ y @ x.T"), "B")
+    assert shapes == "A:m,n B:n,k x:k y:m" and unknown == ""
+    # nothing ties z to the others: its shape is assumed from the letter case, and said so
+    shapes, unknown = infer_shapes(parse("y.T @ A @ x + sum(z)"), parse("y @ x.T"), "A")
+    assert "z:" in shapes and unknown == "z"
+    assert infer_shapes(parse("eta * x.T @ x"), parse("2 * eta * x"), "x")[0] == "eta:scalar x:m"
+
+
+DOC = r"""# Linear costs
+
+Boxed, self-contained: \[\boxed{C = y^T A x \implies \frac{\delta C}{\delta A} = y x^T}\]
+
+Not boxed but of the implies form, with two gradients and \partial:
+$$C = y^TABx \implies \frac{\partial C}{\partial A} = yx^TB^T, \frac{\partial C}{\partial B} = A^Tyx^T$$
+
+## With a definition
+
+Define $D \equiv A^T A$ and the cost $C = \frac{1}{2} x^T B^T D B x$.
+
+\[\boxed{\nabla_B C = D B x x^T}\]
+
+A wrong one: \[\boxed{\frac{\delta C}{\delta B} = B x x^T}\]
+
+One that cannot be read: \[\boxed{\frac{\delta C}{\delta B} = \text{something}}\]
+
+And a displayed formula that is not a claim: $$x^T y = y^T x$$
+"""
+
+
+def test_claims_found_translated_and_placed():
+    found = extract_text(DOC, "doc.md")
+    got = [(c.name, c.section, c.cost, c.wrt, c.claim, c.boxed) for c in found.claims]
+    assert got == [
+        ("boxed-1-dA", "Linear costs", "y.T @ A @ x", "A", "y @ x.T", True),
+        ("implies-2-dA", "Linear costs", "y.T @ A @ B @ x", "A", "y @ x.T @ B.T", False),
+        ("implies-2-dB", "Linear costs", "y.T @ A @ B @ x", "B", "A.T @ y @ x.T", False),
+        ("boxed-3-dB", "With a definition", "1 / 2 * x.T @ B.T @ (A.T @ A) @ B @ x", "B",
+         "A.T @ A @ B @ x @ x.T", True),
+        ("boxed-4-dB", "With a definition", "1 / 2 * x.T @ B.T @ (A.T @ A) @ B @ x", "B", "B @ x @ x.T", True),
+    ]
+    assert "substituted: D = A.T @ A" in found.claims[3].note and "cost from line 10" in found.claims[3].note
+    assert [s.line for s in found.skipped] == [16] and r"\text does not translate" in found.skipped[0].reason
+
+
+def test_gradient_without_any_cost_is_listed_not_dropped():
+    found = extract_text(r"\[\boxed{\frac{\delta C}{\delta A} = y x^T}\]", "d.md")
+    assert found.claims == [] and "no cost 'C = ...'" in found.skipped[0].reason
+
+
+def test_written_file_is_a_derivation_file_that_report_reads():
+    found = extract_text(DOC, "doc.md")
+    d = loads(to_toml(found), "out.toml")
+    assert [e.name for e in d.entries] == [c.name for c in found.claims]
+    assert d.entries[0].claim.shapes == "A:m,n x:n y:m" and d.entries[0].latex.startswith(r"\boxed{C = y^T")
+    assert "# Not translated (1)" in to_toml(found)
+
+
+def test_cli_extract_writes_the_file_and_lists_what_it_skipped(cli, tmp_path):
+    doc = tmp_path / "doc.md"
+    doc.write_text(DOC)
+    out = tmp_path / "out.toml"
+    r = cli("extract", str(doc), "-o", str(out))
+    assert r.returncode == 0 and r.stdout == ""
+    assert f"{doc}:16: not translated" in r.stderr and "5 claims (3 boxed)" in r.stderr
+    report = cli("report", str(out))
+    assert report.returncode == 1          # the wrong boxed claim is refuted, as it should be
+    assert "refuted   MISMATCH" in report.stdout and "4 verified" in report.stdout
+
+
+def test_cli_extract_bad_input(cli, tmp_path):
+    assert cli("extract", str(tmp_path / "missing.md")).returncode == 2
+    empty = tmp_path / "empty.md"
+    empty.write_text("no math here")
+    r = cli("extract", str(empty))
+    assert r.returncode == 1 and "no claims found" in r.stderr
+    binary = tmp_path / "b.md"
+    binary.write_bytes(b"\xff\xfe")
+    r = cli("extract", str(binary))
+    assert r.returncode == 2 and "not UTF-8" in r.stderr and r.stderr.count("\n") == 1
+
+
+@pytest.mark.skipif(not POST.exists(), reason="the seed document is not available")
+def test_the_posts_boxed_identities_are_recovered():
+    found = extract_file(POST)
+    assert found.skipped == []
+    assert sum(c.boxed for c in found.claims) == 21 and len(found.claims) == 23
+    claims = {(c.wrt, c.claim) for c in found.claims}
+    assert ("A", "y @ x.T") in claims and ("B", "A.T @ A @ B @ (x @ x.T)") in claims
+    assert ("W01", "W12.T @ W23.T @ (W23 @ W12 @ W01 @ x0 - y) @ x0.T") in claims
+    assert ("B", "A.T @ (y * sigma_2'(A @ sigma_1(B @ x))) * sigma_1'(B @ x) @ x.T") in claims
+    repaired = [c for c in found.claims if "reading:" in c.note]
+    assert len(repaired) == 1 and "unclosed '['" in repaired[0].note
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not POST.exists(), reason="the seed document is not available")
+def test_the_posts_extracted_claims_all_verify(tmp_path):
+    from symbolic_bp import report
+    out = tmp_path / "post.toml"
+    out.write_text(to_toml(extract_file(POST)))
+    rep = report.run([out], seconds=120)
+    assert rep.summary()["verdicts"] == {"verified": 23} and rep.exit_code == 0
+
+
+FRAGMENTS = ["$", "$$", "\\[", "\\]", "\\boxed{", "}", "{", "C =", "\\implies", "\\frac{\\delta C}{\\delta A}", "=",
+             "y^T", "A", "x", "_{12}", "^{-1}", "\\odot", ".*", "\\sigma'(", ")", "(", "[", "]", "\\left(", "\\right)",
+             "\\begin{bmatrix}", "\\end{bmatrix}", "x_1 \\\\", "\\vdots", "\\underbrace{", "}_{q}", ",", "\\equiv",
+             "D", "-", "2", "\\text{", "\n\n", "#", " "]
+
+
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=40))
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+def test_hostile_text_never_crashes(parts):
+    found = extract_text("".join(parts), "h.md")
+    for c in found.claims:                  # what is translated is claim-language text
+        parse(c.cost), parse(c.claim)
+    loads(to_toml(found), "h.toml") if found.claims else None

@@ -1,0 +1,44 @@
+"""``symbolic-bp step``: one line of a derivation against the line before it."""
+import json
+
+from symbolic_bp.step import COMMAND, add_step, cmd_step, run_step
+
+
+def test_verified_step_exit_0(cli):
+    r = cli("step", "--shapes", "A:m,n B:n,k", "--lhs", "(A @ B).T", "--rhs", "B.T @ A.T")
+    assert r.returncode == 0 and r.stdout.startswith("verified: (A @ B).T  =  B.T @ A.T")
+    assert "exact" in r.stdout and "numeric" in r.stdout
+
+
+def test_refuted_step_json_has_the_fields_of_check(cli):
+    r = cli("step", "--shapes", "A:m,m B:m,m", "--lhs", "A @ B", "--rhs", "(A @ B).T", "--json")
+    assert r.returncode == 1
+    data = json.loads(r.stdout)
+    assert set(data) == {"verdict", "claim", "derived", "evidence", "counterexample", "diagnosis", "error"}
+    assert data["verdict"] == "refuted" and data["claim"] == "(A @ B).T"
+    assert data["diagnosis"] == "the right-hand side is the left-hand side transposed"
+    assert set(data["counterexample"]) == {"sizes", "values", "entry", "claimed", "true"}
+
+
+def test_invalid_step_is_one_line_exit_2(cli):
+    r = cli("step", "--shapes", "A:m,n", "--lhs", "A @ A", "--rhs", "A")
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.count("\n") == 1 and "lhs: column 3: shape mismatch" in r.stderr
+
+
+def test_up_to_constant_step(cli):
+    args = ["step", "--shapes", "x:n y:n", "--lhs", "(x - y).T @ (x - y)", "--rhs", "x.T @ x - 2 * y.T @ x"]
+    assert cli(*args).returncode == 1                      # not equal ...
+    ok = cli(*args, "--up-to-constant-in", "x")            # ... but equal up to y^T y
+    assert ok.returncode == 0 and "up to a term constant in x" in ok.stdout
+    bad = cli(*args, "--up-to-constant-in", "x,y")
+    assert bad.returncode == 1 and "depends on y" in bad.stdout
+
+
+def test_run_step_in_process():
+    import argparse
+    p = argparse.ArgumentParser()
+    add_step(p)
+    args = p.parse_args(["--shapes", "s:scalar", "--lhs", "s * s", "--rhs", "s**2", "--budget", "30"])
+    assert run_step(args).verdict == "verified"
+    assert COMMAND == (add_step, cmd_step)
