@@ -1,0 +1,135 @@
+"""LaTeX printing: trees, proofs, results; escaping of everything the user wrote."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from symbolic_bp import Claim, check
+from symbolic_bp.claim import prepare
+from symbolic_bp.derivation import discover, load
+from symbolic_bp.latex import (bmatrix, escape_text, latex, latex_name, latex_of_text, proof_latex,
+                               refutation_math, result_latex, result_markdown, safe_math)
+from symbolic_bp.parser import parse
+from symbolic_bp.proof import NoProof, build
+from symbolic_bp.result import Result
+from symbolic_bp.shapes import parse_declarations, parse_typed
+
+ROOT = Path(__file__).resolve().parent.parent
+HOSTILE = [r"\input{/etc/passwd}", r"\write18{rm -rf /}", r"\immediate\write18{id}", "a_b", "x^2", "50%",
+           "#1", r"\def\x{y}", "^^5cinput", r"\catcode`\^=7", "$x$", "&", "~", "{", "}"]
+COMMAND = re.compile(r"\\(input|write|immediate|def|catcode|include|openin|openout|read|csname)\b")
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_escape_text_leaves_no_command_and_balanced_braces(text):
+    out = escape_text(text)
+    assert COMMAND.search(out) is None
+    assert "^^" not in out
+    # every special character is escaped: no bare _, ^, %, #, $, &, ~
+    stripped = re.sub(r"\\(textbackslash|textasciicircum|\^|_|%|#|\$|&|~|\{|\})(\{\})?", "", out)
+    assert not set(stripped) & set("\\_^%#$&~{}")
+
+
+@pytest.mark.parametrize("text", HOSTILE + [r"\boxed{x} \input{/etc/passwd}", r"\begin{verbatim}x\end{verbatim}",
+                                            r"\frac{a}{b", r"a & b", r"\text{\input{x}}"])
+def test_safe_math_refuses_anything_outside_its_set(text):
+    out = safe_math(text)
+    assert out is None or COMMAND.search(out) is None
+    if text in (r"\input{/etc/passwd}", r"\write18{rm -rf /}", r"\def\x{y}", "^^5cinput", r"\frac{a}{b",
+                r"a & b", r"\text{\input{x}}", r"\begin{verbatim}x\end{verbatim}"):
+        assert out is None
+
+
+def test_safe_math_accepts_the_post_formulas():
+    fields = [e.latex for f in discover([ROOT / "derivations"]) if f.name.startswith("post_")
+              for e in load(f).entries if e.latex]
+    accepted = [f for f in fields if safe_math(f)]
+    assert len(accepted) == len(fields), [f for f in fields if not safe_math(f)]
+    assert safe_math(r"y \frac{\delta }{\delta A} = {\color{red} {B y}} x^T") == r"y \frac{\delta }{\delta A} = { {B y}} x^T"
+    assert safe_math(r"\sigma’(Ax)") == r"\sigma'(Ax)"
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("x", "x"), ("W01", "W_{01}"), ("sigma_2", r"\sigma_{2}"), ("a_prev", r"a_{\mathrm{prev}}"),
+    ("delta", r"\delta"), ("theta_l", r"\theta_{l}"), ("dW1", r"\mathrm{dW}_{1}"), ("_x", r"\mathrm{\_x}"),
+    ("a__b", r"a_{\mathrm{\_b}}"),
+])
+def test_latex_names(name, expected):
+    assert latex_name(name) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("y @ x.T", "y x^{T}"),
+    ("A @ (x @ x.T)", r"A \left(x x^{T}\right)"),
+    ("(y * sigma'(A @ x)) @ x.T", r"\left[y \odot \sigma'\left(A x\right)\right] x^{T}"),
+    ("1/2 * x.T @ A.T @ A @ x", r"\frac{1}{2}\,x^{T} A^{T} A x"),
+    ("(A @ B).T", r"\left(A B\right)^{T}"),
+    ("W23.T @ (x3 - y)", r"W_{23}^{T} \left(x_{3} - y\right)"),
+    ("a - (b - c)", r"a - \left(b - c\right)"),
+    ("inv(A) @ x", r"A^{-1} x"),
+    ("tr(A) + sum(x)", r"\operatorname{tr}\left(A\right) + \operatorname{sum}\left(x\right)"),
+])
+def test_printing_claim_language(text, expected):
+    assert latex(parse(text)) == expected
+
+
+def test_typed_trees_print_scaling_as_juxtaposition():
+    d = parse_declarations("A:m,n x:n")
+    assert latex(parse_typed("A * (x.T @ x)", d)) == r"A\,\left(x^{T} x\right)"
+    assert latex_of_text("A * (x.T @ x)", "A:m,n x:n") == r"A\,\left(x^{T} x\right)"
+    assert latex_of_text("A * (x.T @ x)") == r"A \odot \left(x^{T} x\right)"     # untyped: read as Hadamard
+    assert latex_of_text("@@ not claim language") == r"\texttt{@@ not claim language}"
+
+
+def test_bmatrix():
+    assert bmatrix([[1, 2], [3, 4]]) == r"\begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix}"
+    assert bmatrix([[7]]) == "7"
+
+
+def test_proof_latex_has_one_rule_per_line():
+    prep = prepare(Claim("A:m,n x:n y:m", "y.T @ A @ x", "A", "y @ x.T"))
+    text = proof_latex(build(prep), prep.decls)
+    rows = text.split(r" \\")
+    assert len(rows) == 7 and all(r"\tag*" in row for row in rows)
+    assert r"\frac{\partial a_{ij}}{\partial a_{cd}}" in text and r"\delta_{ic}" in text
+    assert r"y_{c}\,x_{d}" in text
+
+
+def test_proof_latex_refuses_anything_but_a_checked_proof():
+    prep = prepare(Claim("A:m,n x:n y:m", "y.T @ A @ x", "A", "y @ x.T"))
+    with pytest.raises(TypeError):
+        proof_latex(NoProof("no"), prep.decls)
+
+
+def test_results_show_themselves_in_jupyter():
+    r = check(Claim(shapes="A:m,n x:n y:m", cost="y.T @ A @ x", wrt="A", claim="2 * y @ x.T"))
+    tex, md = r._repr_latex_(), r._repr_markdown_()
+    assert tex.startswith("$") and tex.endswith("$") and r"\textbf{refuted}" in tex
+    assert r"\frac{\partial C}{\partial A} = 2\,y x^{T}" in tex and "claimed" in tex
+    assert md.startswith("**refuted**") and "$y x^{T}$" in md and "diagnosis" in md
+    ok = check(Claim(shapes="A:m,n x:n y:m", cost="y.T @ A @ x", wrt="A", claim="y @ x.T"))
+    assert r"\textbf{verified}" in ok._repr_latex_() and "derived" not in ok._repr_latex_()
+
+
+def test_results_escape_their_text():
+    r = Result("invalid", claim=r"\input{/etc/passwd}", error=r"column 1: unknown name '\write18' 100% #")
+    assert COMMAND.search(result_latex(r)) is None
+    assert r"\\input" not in result_markdown(r).replace(r"\\\\", "")
+    with pytest.raises(TypeError):
+        result_latex("verified")
+
+
+def test_refutation_math_block_for_markdown():
+    claim = Claim("A:m,n x:n y:m", "y.T @ A @ x", "A", "x @ y.T")
+    lines = refutation_math(type("E", (), {"claim": claim})(), check(claim))
+    assert lines[1] == "```math" and lines[-1] == "```"
+    assert r"\begin{bmatrix}" in lines[2] and r"\text{(true)}" in lines[2]
+    assert refutation_math(type("E", (), {"claim": claim})(), Result("verified")) == []
+
+
+def test_counterexample_values_are_scalar_products():
+    # the claimed/true entries of a counterexample are numbers: products print as scaling
+    assert latex_of_text("-2*sigma'(-2)") == r"-2\,\sigma'\left(-2\right)"
+    assert latex_of_text("a * b") == r"a \odot b"
