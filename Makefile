@@ -18,7 +18,7 @@ report: $(STAMP)
 	$(BIN)/symbolic-bp report derivations/
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_report.py

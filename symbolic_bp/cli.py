@@ -7,6 +7,7 @@ otherwise, 2 when a file is unreadable.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -65,21 +66,30 @@ def add_report(p: argparse.ArgumentParser) -> None:
     common_options(p)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; only the command named in ``argv`` gets its arguments (and
+    its module imported), so that ``symbolic-bp extract`` does not load SymPy."""
+    words = sys.argv[1:] if argv is None else argv
+    chosen = next((w for w in words if not w.startswith("-")), None)
     parser = _Parser(prog="symbolic-bp", description="Verify hand-derived backpropagation gradients.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for name, (help_text, add_arguments, _run) in commands().items():
-        add_arguments(sub.add_parser(name, help=help_text))
+    for name, (help_text, module, attribute) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text)
+        if name == chosen:
+            _command(module, attribute)[0](p)
     return parser
 
 
-def _print_result(result, wrt: str) -> None:
+def print_result(result, quantity: str | None) -> None:
+    """A result as the CLI shows it; ``quantity`` is what the claim is about
+    (``dC/dA``, ``delta[l]``), or None."""
     from .counterexample import describe
-    print(f"{result.verdict}: dC/d{wrt} = {result.claim}")
+    lead = f"{quantity} = " if quantity and not result.claim.startswith(quantity) else ""
+    print(f"{result.verdict}: {lead}{result.claim}")
     if result.derived:
-        print(f"  derived:        dC/d{wrt} = {result.derived}")
+        print(f"  derived:        {lead}{result.derived}")
     if result.counterexample:
-        print(f"  counterexample: {describe(result.counterexample, wrt)}")
+        print(f"  counterexample: {describe(result.counterexample, quantity)}")
     if result.diagnosis:
         print(f"  diagnosis:      {result.diagnosis}")
     if result.error:
@@ -98,7 +108,7 @@ def cmd_check(args) -> int:
     elif result.verdict == "invalid":
         print(f"symbolic-bp: invalid input: {result.error}", file=sys.stderr)
     else:
-        _print_result(result, args.wrt.strip())
+        print_result(result, f"dC/d{args.wrt.strip()}")
     return result.exit_code
 
 
@@ -123,20 +133,36 @@ def cmd_report(args) -> int:
     return rep.exit_code
 
 
-def commands() -> dict:
-    """name -> (help, add_arguments(parser), run(args) -> exit status).
+# name -> (help, module, attribute): the attribute is an (add_arguments(parser),
+# run(args) -> exit status) pair.  A command of its own module registers here
+# with one line.
+COMMANDS = {
+    "check": ("check one gradient claim", "symbolic_bp.cli", "CHECK"),
+    "report": ("check derivation files (default: the bundled derivations/)", "symbolic_bp.cli", "REPORT"),
+    "step": ("check one line of a derivation against the line before it", "symbolic_bp.step", "COMMAND"),
+    "extract": ("find the claims of a Markdown/LaTeX document, write a derivation file",
+                "symbolic_bp.extract", "COMMAND"),
+    "network": ("gradients of a layered network three ways; check delta/gradient claims",
+                "symbolic_bp.network_command", "COMMAND"),
+    "fuzz": ("hostile input against every entry point; print the figures (crashed/executed must be 0)",
+             "symbolic_bp.fuzz", "COMMAND"),
+    "latex": ("write the proofs of derivation files as one LaTeX document (--pdf: compile it)",
+              "symbolic_bp.document", "COMMAND"),
+}
 
-    A command of its own module registers here with one line."""
-    return {
-        "check": ("check one gradient claim", add_check, cmd_check),
-        "report": ("check derivation files (default: the bundled derivations/)", add_report, cmd_report),
-    }
+
+def _command(module: str, attribute: str):
+    return getattr(importlib.import_module(module), attribute)
+
+
+CHECK = (add_check, cmd_check)
+REPORT = (add_report, cmd_report)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
     try:
-        return commands()[args.command][2](args)
+        return _command(*COMMANDS[args.command][1:])[1](args)
     except KeyboardInterrupt:
         print("symbolic-bp: interrupted", file=sys.stderr)
         return 130

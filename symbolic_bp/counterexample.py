@@ -103,13 +103,13 @@ def show_value(value) -> str:
     return text
 
 
-def describe(ce: Counterexample, wrt: str | None) -> str:
-    """One readable line, e.g. ``m=1,n=2; A=[[1, 2]] ...: entry (1,2) of dC/dA: claimed 6, true 3``.
+def describe(ce: Counterexample, what: str | None) -> str:
+    """One readable line, e.g. ``at m=1,n=2 with A=[[1, 2]] ...: entry (1,2) of dC/dA is claimed 6 but is 3``.
 
-    Without ``wrt`` the compared quantity is called "the right-hand side"."""
+    ``what`` names the compared quantity (``dC/dA``); without it, "the truth"."""
     sizes = ",".join(f"{k}={v}" for k, v in ce.sizes.items()) or "the declared sizes"
     values = "; ".join(f"{k}={v}" for k, v in ce.values.items())
-    what = f"dC/d{wrt}" if wrt else "the truth"
+    what = what or "the truth"
     if ce.entry is None:
         return f"at {sizes} the claim is {ce.claimed} but {what} is {ce.true} ({values})"
     i, j = ce.entry

@@ -71,6 +71,10 @@ class Entry:
         """One line saying what is claimed, in the claim language."""
         return f"dC/d{self.claim.wrt} = {self.claim.claim}   for C = {self.claim.cost}"
 
+    def quantity(self) -> str | None:
+        """What a counterexample's entry is an entry of (None: "the truth")."""
+        return f"dC/d{self.claim.wrt}" if self.claim else None
+
     def fields(self) -> dict:
         """What the item states, for JSON reports."""
         return {"shapes": self.claim.shapes, "cost": self.claim.cost, "wrt": self.claim.wrt}
@@ -92,7 +96,9 @@ def _suggest(key: str, known) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _check_keys(table: dict, spec: dict, where: str) -> None:
+def check_keys(table: dict, spec: dict, where: str, nested: tuple[str, ...] = ("claim",)) -> None:
+    """Unknown keys (with a suggestion), missing required keys (``spec``: key ->
+    required), and values that are not strings (except the ``nested`` tables)."""
     for key in table:
         if key not in spec:
             raise InputError(f"{where}: unknown key {key!r}{_suggest(key, spec)}")
@@ -100,8 +106,9 @@ def _check_keys(table: dict, spec: dict, where: str) -> None:
         if required and key not in table:
             raise InputError(f"{where}: missing key {key!r}")
     for key, value in table.items():
-        if key != "claim" and not isinstance(value, str):
+        if key not in nested and not isinstance(value, str):
             raise InputError(f"{where}: key {key!r} must be a string, got {type(value).__name__}")
+
 
 
 def header_lines(text: str, key: str) -> list[int]:
@@ -137,7 +144,7 @@ class Context:
 
 
 def _claim_entry(table: dict, ctx: Context) -> Entry:
-    _check_keys(table, CLAIM_KEYS, ctx.where)
+    check_keys(table, CLAIM_KEYS, ctx.where)
     name = table["name"]
     shapes = table.get("shapes", ctx.defaults.get("shapes"))
     if shapes is None:
@@ -166,6 +173,9 @@ def lazy(module: str, function: str) -> Callable[[dict, Context], Entry]:
 # [[kind]] -> function(table, context) -> Entry; one line per kind
 SECTIONS: dict[str, Callable[[dict, Context], Entry]] = {
     "claim": _claim_entry,
+    "chain": lazy("chain", "parse_chain"),
+    "step": lazy("chain", "parse_step"),
+    "network": lazy("network_entry", "parse_network"),
 }
 
 
@@ -178,6 +188,8 @@ def loads(text: str, path: str = "<string>") -> Derivation:
     """Parse derivation-file text; raise :class:`InputError` naming the place."""
     try:
         data = tomllib.loads(text)
+    except RecursionError:      # tomllib recurses once per level of [[[...]]] or {a={...}}
+        raise InputError(f"{path}: arrays or inline tables nested too deeply") from None
     except tomllib.TOMLDecodeError as e:
         message = str(e)
         m = re.search(r"\(at line (\d+), column (\d+)\)", message)
@@ -186,7 +198,7 @@ def loads(text: str, path: str = "<string>") -> Derivation:
             raise InputError(f"{path}:{m.group(1)}:{m.group(2)}: {message}") from None
         raise InputError(f"{path}: {message}") from None
     sections = {k: v for k, v in data.items() if k in SECTIONS}
-    _check_keys({k: v for k, v in data.items() if k not in SECTIONS}, FILE_KEYS | dict.fromkeys(SECTIONS, False), path)
+    check_keys({k: v for k, v in data.items() if k not in SECTIONS}, FILE_KEYS | dict.fromkeys(SECTIONS, False), path)
     defaults = {k: v for k, v in data.items() if k in FILE_KEYS}
     entries, names = [], set()
     for kind, tables in sections.items():
@@ -216,7 +228,7 @@ def load(path: str | Path) -> Derivation:
     except OSError as e:
         raise InputError(f"{path}: cannot read: {e.strerror or e}") from None
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")     # a byte-order mark (Windows editors) is not TOML
     except UnicodeDecodeError as e:
         raise InputError(f"{path}: not UTF-8 text (byte {e.start})") from None
     return loads(text, str(path))

@@ -75,7 +75,8 @@ class _Diagnoser:
     # -- single edits of the claim --------------------------------------------------
     def edits(self) -> Iterator[tuple[str, Node, Node]]:
         """(description, subexpression, replacement), most telling first."""
-        nodes = list(self.prep.claim.walk())
+        # dimension arguments of eye/ones/blocksum are untyped (shape None): not subexpressions
+        nodes = [n for n in self.prep.claim.walk() if n.shape is not None]
         smallest_first = sorted(nodes, key=lambda n: sum(1 for _ in n.walk()))
         T = lambda n: Transpose(arg=n)
         for n in nodes:

@@ -134,7 +134,7 @@ def explain(row: Row) -> list[str]:
     if r.derived:
         out.append(f"  derived:     {r.derived}")
     if r.counterexample:
-        out.append(f"  counterexample: {describe(r.counterexample, getattr(e, 'claim', None) and e.claim.wrt)}")
+        out.append(f"  counterexample: {describe(r.counterexample, e.quantity())}")
     if r.diagnosis:
         out.append(f"  diagnosis:   {r.diagnosis}")
     if r.error:
@@ -165,11 +165,13 @@ def to_markdown(report: Report) -> str:
         if res.derived:
             lines.append(f"- derived: `{res.derived}`")
         if res.counterexample:
-            lines.append(f"- counterexample: {_md_cell(describe(res.counterexample, getattr(e, 'claim', None) and e.claim.wrt))}")
+            lines.append(f"- counterexample: {_md_cell(describe(res.counterexample, e.quantity()))}")
         if res.diagnosis:
             lines.append(f"- diagnosis: {res.diagnosis}")
         if res.error:
             lines.append(f"- error: {_md_cell(res.error)}")
+        from .latex import refutation_math      # claim, truth and counterexample as a ```math block
+        lines += refutation_math(e, res)
     for err in report.errors:
         lines += ["", f"**error:** {_md_cell(err)}"]
     return "\n".join(lines) + "\n"

@@ -60,6 +60,16 @@ class Result:
     def methods(self) -> list[str]:
         return [e.method for e in self.evidence if e.outcome in ("agree", "differ")]
 
+    def _repr_latex_(self) -> str:
+        """Jupyter display as math (see :func:`symbolic_bp.latex.result_latex`)."""
+        from .latex import result_latex
+        return result_latex(self)
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter display as Markdown (see :func:`symbolic_bp.latex.result_markdown`)."""
+        from .latex import result_markdown
+        return result_markdown(self)
+
     def to_dict(self) -> dict:
         """The JSON object of the CLI contract (time excluded: it varies)."""
         return {

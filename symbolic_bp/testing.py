@@ -22,7 +22,7 @@ from .result import VERDICTS, Result
 def _explain(entry, result: Result) -> str:
     from .report import Row, explain
     lines = explain(Row("<assert>", "", "", entry, result))
-    lines[0] = f"{entry.statement().split('   for ')[0]}: expected {entry.expect}, got {result.verdict}"
+    lines[0] = f"{entry.statement().split('   ')[0]}: expected {entry.expect}, got {result.verdict}"
     return "\n".join(lines)
 
 
@@ -50,4 +50,29 @@ def assert_gradient(cost: str, wrt: str, claim: str, shapes: str, *, expect: str
         if not isinstance(value, str):
             raise TypeError(f"{key} must be a string, got {type(value).__name__}")
     entry = Entry(name="assert_gradient", claim=Claim(shapes, cost, wrt, claim), expect=expect)
+    return assert_verdict(entry, seconds=seconds, seed=seed)
+
+
+def assert_network_claim(spec, convention: str, claim: str, *, expect: str = "verified", deep: bool = True,
+                         seconds: float = DEFAULT_SECONDS, seed: int = 0) -> Result:
+    """Assert that a δ-recursion or gradient claim about a network gets the
+    verdict ``expect`` in the named convention (nielsen, ng, answer, post).
+
+    ``spec`` is a :class:`~symbolic_bp.network.NetworkSpec`; ``deep=False``
+    leaves out the slow numeric check on a deep network.
+
+    >>> from symbolic_bp.network import NetworkSpec
+    >>> spec = NetworkSpec.build((3, 4, 2), "sigma", "mse")
+    >>> assert_network_claim(spec, "nielsen", "delta[l] = W[l+1].T @ delta[l+1] * sigma'(z[l])").verdict
+    'verified'
+    """
+    from .claim import Claim
+    from .network import NetworkSpec
+    from .network_entry import NetworkEntry
+    if not isinstance(spec, NetworkSpec):
+        raise TypeError(f"spec must be a NetworkSpec, got {type(spec).__name__}")
+    if not isinstance(claim, str):
+        raise TypeError(f"claim must be a string, got {type(claim).__name__}")
+    entry = NetworkEntry(name="assert_network_claim", claim=Claim("", "", claim.split("=")[0].strip(), claim),
+                         spec=spec, convention=convention, text=claim, expect=expect, deep=deep)
     return assert_verdict(entry, seconds=seconds, seed=seed)

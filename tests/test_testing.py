@@ -38,3 +38,17 @@ def test_arguments_are_checked():
         assert_gradient("y.T @ W @ a", "W", None, SHAPES)
     with pytest.raises(ValueError, match="expect must be one of"):
         assert_gradient("y.T @ W @ a", "W", "y @ a.T", SHAPES, expect="fine")
+
+
+def test_network_claim_assertion():
+    from symbolic_bp.network import NetworkSpec
+    from symbolic_bp.testing import assert_network_claim
+    spec = NetworkSpec.build((3, 4, 2), "sigma", "mse")
+    assert assert_network_claim(spec, "nielsen", "grad(W[l]) = delta[l] @ a[l-1].T", deep=False).verdict == "verified"
+    with pytest.raises(AssertionError) as e:
+        assert_network_claim(spec, "nielsen", "delta[l] = W[l+1].T @ delta[l+1]", deep=False)
+    message = str(e.value)
+    assert message.startswith("delta[l] = W[l+1].T @ delta[l+1]: expected verified, got refuted")
+    assert "of delta[l] is claimed" in message and "diagnosis:   a missing factor sigma'" in message
+    with pytest.raises(TypeError, match="spec must be a NetworkSpec"):
+        assert_network_claim("3,4,2", "nielsen", "delta[l] = delta[l]")
