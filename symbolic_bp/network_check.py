@@ -154,15 +154,23 @@ class _Unrolled:
                 return to_text(tree)
             raise NotExpressible(f"{ref.kind} at layer {j} does not enter this instance")
 
-        def activation(ref):
-            j = ref.layer.at(l, L) if ref is not None else 1
-            if not 0 <= j <= L:
-                raise NotExpressible(f"no activation at layer {j}")
-            act = spec.input_activation if j == 0 else spec.activations[j - 1]
-            return "identity" if act == "softmax" else act
-
+        activation = _activation_at(spec, l)
         rhs = instantiate(nc, quantity, activation, str(spec.batch), str(spec.batch))
         return Claim(shapes=decls, cost=cost, wrt=wrt, claim=rhs)
+
+
+def _activation_at(spec: NetworkSpec, l: int):
+    """ref -> the name of the activation a claim's sigma[...] means at layer l
+    (softmax is written into the cost, so its layer counts as identity)."""
+    L = spec.depth
+
+    def activation(ref):
+        j = ref.layer.at(l, L) if ref is not None else 1
+        if not 0 <= j <= L:
+            raise NotExpressible(f"no activation at layer {j}")
+        act = spec.input_activation if j == 0 else spec.activations[j - 1]
+        return "identity" if act == "softmax" else act
+    return activation
 
 
 def _layers(nc: NetworkClaim, depth: int) -> list:
@@ -275,13 +283,7 @@ def _numeric(nc: NetworkClaim, spec: NetworkSpec, seed: int) -> Outcome:
                     raise NotExpressible(f"{ref.kind} at layer {j}")
                 return f"{name}{j}"
 
-            def activation(ref):
-                j = ref.layer.at(l, L) if ref is not None else 1
-                if not 0 <= j <= L:
-                    raise NotExpressible(f"no activation at layer {j}")
-                act = spec.input_activation if j == 0 else spec.activations[j - 1]
-                return "identity" if act == "softmax" else act
-
+            activation = _activation_at(spec, l)
             rhs = parse_typed(instantiate(nc, quantity, activation, str(N), str(N)), decls)
         except NotExpressible:
             continue

@@ -73,6 +73,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "seed": _setting(config, "seed", int),
         "allow_undecided": bool(_setting(config, "allow_undecided", bool)),
         "skip_slow": bool(_setting(config, "skip_slow", bool)),
+        "roots": _roots(config),        # resolved once, not per file pytest visits
     }
 
 
@@ -86,7 +87,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     if not file_path.match(config.getini("symbolic_bp_pattern")) or file_path.name == "pyproject.toml":
         return None
     resolved = file_path.resolve()
-    if any(resolved == root or root in resolved.parents for root in _roots(config)):
+    if any(resolved == root or root in resolved.parents for root in config._symbolic_bp["roots"]):
         return DerivationFile.from_parent(parent, path=file_path)
     return None
 

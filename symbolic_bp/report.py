@@ -149,6 +149,7 @@ def _md_cell(text: str) -> str:
 
 
 def to_markdown(report: Report) -> str:
+    from .latex import refutation_math      # imported here: it loads SymPy, the report's table does not need it
     lines = ["| claim | source | verdict | expected | methods |", "|---|---|---|---|---|"]
     for r in report.rows:
         lines.append("| " + " | ".join(_md_cell(c) for c in (
@@ -170,8 +171,7 @@ def to_markdown(report: Report) -> str:
             lines.append(f"- diagnosis: {res.diagnosis}")
         if res.error:
             lines.append(f"- error: {_md_cell(res.error)}")
-        from .latex import refutation_math      # claim, truth and counterexample as a ```math block
-        lines += refutation_math(e, res)
+        lines += refutation_math(e, res)      # claim, truth and counterexample as a ```math block
     for err in report.errors:
         lines += ["", f"**error:** {_md_cell(err)}"]
     return "\n".join(lines) + "\n"
