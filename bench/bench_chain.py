@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from symbolic_bp import report  # noqa: E402
-from symbolic_bp.extract import extract_file, to_toml  # noqa: E402
+from symbolic_bp.rendering import report  # noqa: E402
+from symbolic_bp.derivations.extract import extract_file, to_toml  # noqa: E402
 
 POST = ROOT.parent / "shared" / "seeds" / "001_545d0e9500af5aae.txt"
 

@@ -1,8 +1,8 @@
 """Network benchmark, measured side by side in one run (ratios, not absolute goals).
 
 1. One gradient of an MLP 784-256-128-10 (sigmoid hidden layers, softmax + NLL,
-   batch 128, float64): the lambdified network (symbolic_bp.lambdify) against
-   the hand-written backprop (symbolic_bp.backprop), and PyTorch autograd on
+   batch 128, float64): the lambdified network (symbolic_bp.networks.lambdify) against
+   the hand-written backprop (symbolic_bp.networks.backprop), and PyTorch autograd on
    the CPU when torch is importable.  Goal: lambdified within 1.1x of
    hand-written.  The runs are interleaved and the median of many is kept, so
    that load on the machine hits all of them alike.
@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from symbolic_bp.backprop import backprop, random_parameters  # noqa: E402
-from symbolic_bp.lambdify import lambdify_network  # noqa: E402
-from symbolic_bp.network import NetworkSpec  # noqa: E402
+from symbolic_bp.networks.backprop import backprop, random_parameters  # noqa: E402
+from symbolic_bp.networks.lambdify import lambdify_network  # noqa: E402
+from symbolic_bp.networks.network import NetworkSpec  # noqa: E402
 
 
 def _time(fn, number: int) -> float:
@@ -87,8 +87,8 @@ def mlp(repeats: int) -> None:
 
 
 def induction(depths=(3, 6, 12, 24)) -> None:
-    from symbolic_bp.network_check import _induction
-    from symbolic_bp.network_claim import parse_network_claim
+    from symbolic_bp.networks.network_check import _induction
+    from symbolic_bp.networks.network_claim import parse_network_claim
     claims = ["delta[l] = W[l+1].T @ delta[l+1] * sigma'(z[l])", "grad(W[l]) = delta[l] @ a[l-1].T"]
     print("induction proof time against depth (opaque sigma, mse; one local claim per proof)")
     print(f"  {'depth':>5s} " + " ".join(f"{c[:28]:>30s}" for c in claims))

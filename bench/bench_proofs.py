@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from symbolic_bp import check  # noqa: E402
-from symbolic_bp.derivation import load  # noqa: E402
-from symbolic_bp.proof import CheckedProof, index_proof  # noqa: E402
+from symbolic_bp.derivations.derivation import load  # noqa: E402
+from symbolic_bp.rendering.proof import CheckedProof, index_proof  # noqa: E402
 
 FILES = ["post_III_matrix_identities.toml", "post_IV_activations.toml", "post_III_linear_network.toml"]
 

@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 t0 = time.perf_counter()
-from symbolic_bp import Claim, check, report  # noqa: E402
+from symbolic_bp import Claim, check  # noqa: E402
+from symbolic_bp.rendering import report  # noqa: E402
 IMPORT = time.perf_counter() - t0
 
 

@@ -13,8 +13,8 @@ from importlib import import_module
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "check": "checker", "Claim": "claim", "InputError": "errors",
-    "Result": "result", "Evidence": "result", "Counterexample": "result",
+    "check": "checks.checker", "Claim": "checks.claim", "InputError": "errors",
+    "Result": "checks.result", "Evidence": "checks.result", "Counterexample": "checks.result",
 }
 __all__ = sorted(_EXPORTS)
 

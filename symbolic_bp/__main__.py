@@ -1,6 +1,6 @@
 """``python -m symbolic_bp``"""
 import sys
 
-from .cli import main
+from .integrations.cli import main
 
 sys.exit(main())

@@ -3,9 +3,9 @@ import warnings
 import numpy as np
 import pytest
 
-from symbolic_bp.backprop import (backprop, cost, expected_shapes, finite_differences, from_convention,
+from symbolic_bp.networks.backprop import (backprop, cost, expected_shapes, finite_differences, from_convention,
                                   random_parameters, to_convention)
-from symbolic_bp.network import NetworkSpec
+from symbolic_bp.networks.network import NetworkSpec
 
 CONVENTIONS = ["nielsen", "answer", "ng", "post"]
 

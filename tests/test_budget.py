@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from symbolic_bp.budget import run_with_budget
+from symbolic_bp.checks.budget import run_with_budget
 
 
 def test_done_with_value_and_phase():

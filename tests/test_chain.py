@@ -1,11 +1,11 @@
 """Derivation chains: relations, definitions, candidates, a wrong middle line, bad input."""
 import pytest
 
-from symbolic_bp import report
-from symbolic_bp.chain import StepEntry, substitute
-from symbolic_bp.derivation import load, loads
+from symbolic_bp.rendering import report
+from symbolic_bp.derivations.chain import StepEntry, substitute
+from symbolic_bp.derivations.derivation import load, loads
 from symbolic_bp.errors import InputError
-from symbolic_bp.parser import parse
+from symbolic_bp.language.parser import parse
 
 HEAD = '''title = "chains"
 document = "notes.md"

@@ -1,4 +1,4 @@
-"""Verdicts, counterexamples and diagnoses of symbolic_bp.checker.check."""
+"""Verdicts, counterexamples and diagnoses of symbolic_bp.checks.checker.check."""
 import json
 
 import pytest

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from symbolic_bp.cli import main
+from symbolic_bp.integrations.cli import main
 
 CHECK = ["check", "--shapes", "A:m,n x:n y:m", "--cost", "y.T @ A @ x", "--wrt", "A"]
 

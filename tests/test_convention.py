@@ -1,6 +1,6 @@
 import pytest
 
-from symbolic_bp.convention import CONVENTIONS, DEPTH_OFFSET, Index, get
+from symbolic_bp.networks.convention import CONVENTIONS, DEPTH_OFFSET, Index, get
 from symbolic_bp.errors import InputError
 
 

@@ -1,7 +1,7 @@
 """Reading derivation files: every problem names the file and the line or key."""
 import pytest
 
-from symbolic_bp.derivation import discover, load, loads
+from symbolic_bp.derivations.derivation import discover, load, loads
 from symbolic_bp.errors import InputError
 
 from .conftest import GOOD

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from symbolic_bp import document, report
-from symbolic_bp.proof import CheckedProof, NoProof
+from symbolic_bp.rendering import document, report
+from symbolic_bp.rendering.proof import CheckedProof, NoProof
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ("latexmk", "pdflatex", "pdftoppm")
@@ -232,15 +232,15 @@ def test_a_blank_page_has_no_ink(tmp_path):
 
 
 def test_a_delta_recursion_gets_its_induction_step_and_the_local_proof():
-    from symbolic_bp.derivation import Context
-    from symbolic_bp.network_entry import parse_network
+    from symbolic_bp.derivations.derivation import Context
+    from symbolic_bp.derivations.network_entry import parse_network
     entry = parse_network({"name": "step", "convention": "nielsen", "activation": "sigmoid", "cost": "mse",
                            "claim": "delta[l] = W[l+1].T @ delta[l+1] * sigmoid'(z[l])"}, Context("f.toml", "", {}, 3))
     row = report.Row("f.toml", "networks", "", entry, entry.run(60, 0))
     assert row.result.verdict == "verified"
     local = document.local_claim_of(entry)
     assert local.role == "step"
-    from symbolic_bp.proof import index_proof
+    from symbolic_bp.rendering.proof import index_proof
     proof = index_proof(local.claim)
     assert isinstance(proof, CheckedProof)
     tex = "\n".join(document.network_section(row, proof))

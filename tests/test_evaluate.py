@@ -1,4 +1,4 @@
-"""Unit tests for symbolic_bp.evaluate: the exact (SymPy) and numeric (NumPy)
+"""Unit tests for symbolic_bp.calculus.evaluate: the exact (SymPy) and numeric (NumPy)
 backends must agree, node type by node type, on random rational inputs."""
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symbolic_bp import functions
-from symbolic_bp.evaluate import Evaluator, ExactBackend, NumericBackend
-from symbolic_bp.functions import Opaque
-from symbolic_bp.shapes import concrete, parse_declarations, parse_typed
+from symbolic_bp.core import functions
+from symbolic_bp.calculus.evaluate import Evaluator, ExactBackend, NumericBackend
+from symbolic_bp.core.functions import Opaque
+from symbolic_bp.language.shapes import concrete, parse_declarations, parse_typed
 
 DECLS = parse_declarations("A:m,n B:m,n C:p,q X:n,n Y:n,n x:n y:m s:scalar t:scalar u:1 K:2,4 Z:m,n")
 SIZES = {"m": 2, "n": 3, "p": 2, "q": 4}
@@ -156,10 +156,10 @@ def test_exact_and_numeric_backends_agree(text):
 
 
 def test_the_table_covers_every_node_type_kind_and_function():
-    from symbolic_bp.expression import (
+    from symbolic_bp.core.expression import (
         KNOWN_ELEMENTWISE, MATRIX_FUNCTIONS, Add, Apply, Call, MatMul, Mul, Node, Sub,
     )
-    import symbolic_bp.expression as ex
+    import symbolic_bp.core.expression as ex
     node_types = {c.__name__ for c in vars(ex).values() if isinstance(c, type) and issubclass(c, Node) and c is not Node}
     seen, kinds, names = set(), set(), set()
     for _, text in EXPRESSIONS:

@@ -4,11 +4,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from symbolic_bp.derivation import loads
-from symbolic_bp.extract import (
+from symbolic_bp.derivations.derivation import loads
+from symbolic_bp.derivations.extract import (
     LatexParser, Untranslatable, extract_file, extract_text, infer_shapes, to_claim_text, to_toml,
 )
-from symbolic_bp.parser import parse
+from symbolic_bp.language.parser import parse
 
 POST = Path("/work/shared/seeds/001_545d0e9500af5aae.txt")
 if not POST.exists():                                   # the seeds live next to the checkout
@@ -166,7 +166,7 @@ def test_the_posts_boxed_identities_are_recovered():
 @pytest.mark.slow
 @pytest.mark.skipif(not POST.exists(), reason="the seed document is not available")
 def test_the_posts_extracted_claims_all_verify(tmp_path):
-    from symbolic_bp import report
+    from symbolic_bp.rendering import report
     out = tmp_path / "post.toml"
     out.write_text(to_toml(extract_file(POST)))
     rep = report.run([out], seconds=120)

@@ -1,13 +1,13 @@
-"""symbolic_bp.fuzz: the harness itself -- that it detects what it claims to detect."""
+"""symbolic_bp.integrations.fuzz: the harness itself -- that it detects what it claims to detect."""
 import json
 import os
 from pathlib import Path
 
 import pytest
 
-from symbolic_bp import fuzz
-from symbolic_bp.fuzz import EntryPoint, Monitor, Observation, Tally, classify_cli, classify_result
-from symbolic_bp.result import Result
+from symbolic_bp.integrations import fuzz
+from symbolic_bp.integrations.fuzz import EntryPoint, Monitor, Observation, Tally, classify_cli, classify_result
+from symbolic_bp.checks.result import Result
 
 CORPUS = Path(__file__).parent / "hostile"
 
@@ -135,7 +135,7 @@ def test_corpus_reads_and_covers_the_issue():
 
 def test_every_cli_command_that_takes_user_text_is_an_entry_point():
     """A new command must be added to ENTRY_POINTS (or listed here as taking no user text)."""
-    from symbolic_bp.cli import COMMANDS as commands
+    from symbolic_bp.integrations.cli import COMMANDS as commands
     covered = {e.command for e in fuzz.ENTRY_POINTS}
     assert set(commands) - covered <= {"fuzz"}, set(commands) - covered
 

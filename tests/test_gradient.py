@@ -1,5 +1,5 @@
-"""Unit tests for symbolic_bp.gradient (reverse-mode rules) and
-symbolic_bp.simplify: the text of derived gradients for standard identities,
+"""Unit tests for symbolic_bp.calculus.gradient (reverse-mode rules) and
+symbolic_bp.calculus.simplify: the text of derived gradients for standard identities,
 and -- the main point -- that every derived gradient is numerically right,
 checked against central finite differences of the cost."""
 from __future__ import annotations
@@ -10,13 +10,13 @@ import zlib
 import numpy as np
 import pytest
 
-from symbolic_bp import functions
-from symbolic_bp.evaluate import Evaluator, NumericBackend
-from symbolic_bp.expression import Call
-from symbolic_bp.gradient import gradient, gradients
-from symbolic_bp.printer import to_text
-from symbolic_bp.shapes import concrete, is_scalar, parse_declarations, parse_typed
-from symbolic_bp.simplify import simplify
+from symbolic_bp.core import functions
+from symbolic_bp.calculus.evaluate import Evaluator, NumericBackend
+from symbolic_bp.core.expression import Call
+from symbolic_bp.calculus.gradient import gradient, gradients
+from symbolic_bp.language.printer import to_text
+from symbolic_bp.language.shapes import concrete, is_scalar, parse_declarations, parse_typed
+from symbolic_bp.calculus.simplify import simplify
 
 DECLS = parse_declarations(
     "A:m,n B:m,n W:n,m C:p,q E:p,q X:n,n Y:n,n S:n,n:symmetric P:n,n:spd "
@@ -227,7 +227,7 @@ def test_gradient_matches_finite_differences(cost, wrt):
 
 
 def test_the_table_covers_every_local_rule():
-    from symbolic_bp.expression import MATRIX_FUNCTIONS, KNOWN_ELEMENTWISE, Apply, Call, Div, MatMul, Mul, Pow, Sub, Add
+    from symbolic_bp.core.expression import MATRIX_FUNCTIONS, KNOWN_ELEMENTWISE, Apply, Call, Div, MatMul, Mul, Pow, Sub, Add
     seen, kinds, exponents = set(), set(), set()
     for _, cost, _ in COSTS:
         for n in parse_typed(cost, DECLS).walk():

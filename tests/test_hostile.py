@@ -15,11 +15,12 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from symbolic_bp import Claim, check, fuzz
-from symbolic_bp.claim import prepare
-from symbolic_bp.derivation import loads
+from symbolic_bp import Claim, check
+from symbolic_bp.integrations import fuzz
+from symbolic_bp.checks.claim import prepare
+from symbolic_bp.derivations.derivation import loads
 from symbolic_bp.errors import InputError
-from symbolic_bp.numeric import numeric_check
+from symbolic_bp.checks.numeric import numeric_check
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).parent / "hostile"
@@ -71,7 +72,7 @@ def test_payloads_through_the_command_line_create_no_file(tmp_path):
 
 
 def test_payloads_in_a_derivation_file(tmp_path, monkeypatch):
-    from symbolic_bp.report import run
+    from symbolic_bp.rendering.report import run
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "evil.toml"
     claims = "".join(f"[[claim]]\nname = 'p{i}'\ncost = 'y.T @ A @ x'\nwrt = 'A'\nclaim = {json.dumps(p)}\n"
@@ -187,7 +188,7 @@ SLOW = "title = 't'\n[[claim]]\nname = 'slow'\nshapes = 'X:32,32'\ncost = 'det(X
 
 
 def test_budget_runs_out_and_the_report_goes_on(tmp_path):
-    from symbolic_bp.report import run
+    from symbolic_bp.rendering.report import run
     path = tmp_path / "slow.toml"
     path.write_text(SLOW)
     report = run([path], seconds=1.5)
@@ -199,7 +200,7 @@ def test_budget_runs_out_and_the_report_goes_on(tmp_path):
 
 def test_memory_cap_hit_inside_a_lazy_import_is_memory_not_a_bug():
     """Under the cap, SymPy/NumPy loading a module on first use fails to mmap: that is the cap."""
-    from symbolic_bp.budget import run_with_budget
+    from symbolic_bp.checks.budget import run_with_budget
 
     def load(progress):
         raise ImportError("/x/_bounded_integers.so: failed to map segment from shared object")
@@ -257,7 +258,7 @@ def test_overflow_is_not_a_refutation():
 
 def test_near_singular_draws_are_redrawn():
     """inv of a matrix that is singular for half the draws is still decided."""
-    from symbolic_bp.evaluate import NumericBackend
+    from symbolic_bp.calculus.evaluate import NumericBackend
     almost = np.array([[1.0, 1.0], [1.0, 1.0 + 1e-13]])
     assert np.isnan(NumericBackend().inv(almost)).all()
     result = check(Claim("A:n,n x:n", "x.T @ inv(A) @ x", "A", "-inv(A).T @ x @ x.T @ inv(A).T"), seconds=60)
@@ -300,7 +301,7 @@ def test_cancellation_is_not_a_refutation_nor_a_bug():
 
 
 def test_rounding_noise_of_a_benign_draw_is_tiny():
-    from symbolic_bp.numeric import NumericModel, draw_env
+    from symbolic_bp.checks.numeric import NumericModel, draw_env
     prep = prepare(Claim("W:m,n x:n y:m", "sum(sigmoid(W @ x) - y) ** 2", "W", "W"))
     model = NumericModel(prep, {"m": 4, "n": 5}, 0)
     env = draw_env(prep, {"m": 4, "n": 5}, np.random.default_rng(0), positive=False)
@@ -317,7 +318,7 @@ def test_pytest_plugin_on_hostile_files(tmp_path):
     (folder / "deep.toml").write_text(dict(fuzz.file_giants())["TOML arrays nested 10,000 deep"])
     (tmp_path / "pytest.ini").write_text("[pytest]\nsymbolic_bp_paths = derivations\n")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    r = subprocess.run([sys.executable, "-m", "pytest", "-p", "symbolic_bp.plugin", "-q", "-p", "no:cacheprovider",
+    r = subprocess.run([sys.executable, "-m", "pytest", "-p", "symbolic_bp.integrations.plugin", "-q", "-p", "no:cacheprovider",
                         "--continue-on-collection-errors", "--symbolic-bp-budget", "10"], capture_output=True,
                        text=True, cwd=tmp_path, env=env,
                        timeout=300)

@@ -1,7 +1,7 @@
 """Identities "lhs = rhs" and "lhs = rhs up to a constant", by the checker's two checks."""
 import pytest
 
-from symbolic_bp.identity import PROBE, check_equal, check_up_to_constant
+from symbolic_bp.checks.identity import PROBE, check_equal, check_up_to_constant
 
 
 def test_true_identity_is_verified_by_both_checks():

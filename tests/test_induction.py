@@ -1,9 +1,9 @@
 import pytest
 
-from symbolic_bp.checker import check
-from symbolic_bp.induction import classify, local_claim
-from symbolic_bp.network import NetworkSpec
-from symbolic_bp.network_claim import NotExpressible, parse_network_claim
+from symbolic_bp.checks.checker import check
+from symbolic_bp.networks.induction import classify, local_claim
+from symbolic_bp.networks.network import NetworkSpec
+from symbolic_bp.networks.network_claim import NotExpressible, parse_network_claim
 
 SIGMA = NetworkSpec.build((3, 4, 4, 2), "sigma", "mse", batch=2)
 

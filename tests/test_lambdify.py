@@ -3,9 +3,9 @@ import warnings
 import numpy as np
 import pytest
 
-from symbolic_bp.backprop import backprop, random_parameters
-from symbolic_bp.lambdify import gradient_parts, lambdify_network
-from symbolic_bp.network import NetworkSpec
+from symbolic_bp.networks.backprop import backprop, random_parameters
+from symbolic_bp.networks.lambdify import gradient_parts, lambdify_network
+from symbolic_bp.networks.network import NetworkSpec
 
 
 @pytest.mark.parametrize("cost, act", [("mse", "sigmoid"), ("mse", "tanh"), ("mse", "relu"), ("mse", "identity"),

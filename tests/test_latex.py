@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 
 from symbolic_bp import Claim, check
-from symbolic_bp.claim import prepare
-from symbolic_bp.derivation import discover, load
-from symbolic_bp.latex import (bmatrix, escape_text, latex, latex_name, latex_of_text, proof_latex,
+from symbolic_bp.checks.claim import prepare
+from symbolic_bp.derivations.derivation import discover, load
+from symbolic_bp.rendering.latex import (bmatrix, escape_text, latex, latex_name, latex_of_text, proof_latex,
                                refutation_math, result_latex, result_markdown, safe_math)
-from symbolic_bp.parser import parse
-from symbolic_bp.proof import NoProof, build
-from symbolic_bp.result import Result
-from symbolic_bp.shapes import parse_declarations, parse_typed
+from symbolic_bp.language.parser import parse
+from symbolic_bp.rendering.proof import NoProof, build
+from symbolic_bp.checks.result import Result
+from symbolic_bp.language.shapes import parse_declarations, parse_typed
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = [r"\input{/etc/passwd}", r"\write18{rm -rf /}", r"\immediate\write18{id}", "a_b", "x^2", "50%",

@@ -1,8 +1,8 @@
 import pytest
 
 from symbolic_bp.errors import InputError
-from symbolic_bp.network import NetworkSpec, apply_text
-from symbolic_bp.shapes import parse_declarations, parse_typed
+from symbolic_bp.networks.network import NetworkSpec, apply_text
+from symbolic_bp.language.shapes import parse_declarations, parse_typed
 
 
 def test_build_one_activation_per_layer():

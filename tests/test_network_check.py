@@ -1,7 +1,7 @@
 import pytest
 
-from symbolic_bp.network import NetworkSpec
-from symbolic_bp.network_check import check_network_claim
+from symbolic_bp.networks.network import NetworkSpec
+from symbolic_bp.networks.network_check import check_network_claim
 
 SIGMA = NetworkSpec.build((3, 4, 2), "sigma", "mse", batch=2)
 SIGMOID_CE = NetworkSpec.build((3, 4, 2), "sigmoid", "cross-entropy", batch=2)

@@ -1,8 +1,8 @@
 import pytest
 
-from symbolic_bp.convention import Index
+from symbolic_bp.networks.convention import Index
 from symbolic_bp.errors import InputError
-from symbolic_bp.network_claim import NotExpressible, instantiate, parse_network_claim
+from symbolic_bp.networks.network_claim import NotExpressible, instantiate, parse_network_claim
 
 
 def test_lhs_and_refs():

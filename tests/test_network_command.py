@@ -3,8 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from symbolic_bp.backprop import random_parameters, to_convention
-from symbolic_bp.network import NetworkSpec
+from symbolic_bp.networks.backprop import random_parameters, to_convention
+from symbolic_bp.networks.network import NetworkSpec
 
 
 @pytest.mark.slow

@@ -1,8 +1,8 @@
 import pytest
 
-from symbolic_bp.derivation import loads
+from symbolic_bp.derivations.derivation import loads
 from symbolic_bp.errors import InputError
-from symbolic_bp.network_entry import NetworkEntry
+from symbolic_bp.derivations.network_entry import NetworkEntry
 
 FILE = '''title = "deltas"
 document = "notes.md"
@@ -62,7 +62,7 @@ BUNDLED = ["post_I_II_scalar_chains.toml", "post_III_IV_networks.toml", "answer_
 @pytest.mark.slow
 def test_bundled_network_derivations_give_the_expected_verdicts():
     from pathlib import Path
-    from symbolic_bp import report
+    from symbolic_bp.rendering import report
     root = Path(__file__).resolve().parent.parent / "derivations"
     rep = report.run([root / name for name in BUNDLED], seconds=120)
     rows = [r for r in rep.rows if r.entry.kind == "network"]

@@ -1,5 +1,5 @@
-"""Unit tests for symbolic_bp.parser (tokenizer + precedence parser) and the
-round trip through symbolic_bp.printer.to_text."""
+"""Unit tests for symbolic_bp.language.parser (tokenizer + precedence parser) and the
+round trip through symbolic_bp.language.printer.to_text."""
 from __future__ import annotations
 
 import builtins
@@ -12,13 +12,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from symbolic_bp.errors import InputError
-from symbolic_bp.evaluate import Evaluator, ExactBackend
-from symbolic_bp.expression import (
+from symbolic_bp.calculus.evaluate import Evaluator, ExactBackend
+from symbolic_bp.core.expression import (
     Add, Apply, Call, Div, MatMul, Mul, Neg, Num, Pow, Sub, Sym, Transpose, num,
 )
-from symbolic_bp.parser import MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, parse, tokenize
-from symbolic_bp.printer import to_text
-from symbolic_bp.shapes import parse_declarations, typecheck
+from symbolic_bp.language.parser import MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, parse, tokenize
+from symbolic_bp.language.printer import to_text
+from symbolic_bp.language.shapes import parse_declarations, typecheck
 
 # -- tiny tree builders, to keep the expected trees readable -------------------
 

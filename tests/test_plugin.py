@@ -6,7 +6,7 @@ import pytest
 from .conftest import GOOD, ROOT
 from .test_checker import HEAVY
 
-PLUGIN = ("-p", "symbolic_bp.plugin", "-p", "no:cacheprovider")
+PLUGIN = ("-p", "symbolic_bp.integrations.plugin", "-p", "no:cacheprovider")
 
 WRONG = GOOD.replace('claim = "y @ x.T"', 'claim = "2 * y @ x.T"')
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from symbolic_bp import proof
-from symbolic_bp.claim import Claim, prepare
-from symbolic_bp.derivation import load
-from symbolic_bp.printer import to_text
-from symbolic_bp.proof import CheckedProof, Element, NoProof, Term, build, index_proof
+from symbolic_bp.rendering import proof
+from symbolic_bp.checks.claim import Claim, prepare
+from symbolic_bp.derivations.derivation import load
+from symbolic_bp.language.printer import to_text
+from symbolic_bp.rendering.proof import CheckedProof, Element, NoProof, Term, build, index_proof
 
 ROOT = Path(__file__).resolve().parent.parent
 IDENTITIES = load(ROOT / "derivations" / "post_III_matrix_identities.toml").entries
@@ -158,7 +158,7 @@ def test_local_step_of_a_network_with_bias_ones_and_a_known_activation():
 
 
 def test_known_derivatives_in_closed_form():
-    from symbolic_bp.parser import parse
+    from symbolic_bp.language.parser import parse
     node, used = proof.known_derivatives(parse("softplus'(z) - y + tanh'(z)"))
     assert to_text(node) == "sigmoid(z) - y + (1 - tanh(z) * tanh(z))"
     assert used == ["softplus' = sigmoid", "tanh' = 1 - tanh^2"]

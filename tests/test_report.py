@@ -1,8 +1,8 @@
 """report: runs files, keeps going past bad ones, renders text, JSON, Markdown."""
 import json
 
-from symbolic_bp import report
-from symbolic_bp.cli import main
+from symbolic_bp.rendering import report
+from symbolic_bp.integrations.cli import main
 
 from .conftest import GOOD
 

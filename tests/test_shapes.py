@@ -1,12 +1,12 @@
-"""Unit tests for symbolic_bp.shapes: declarations and shape inference."""
+"""Unit tests for symbolic_bp.language.shapes: declarations and shape inference."""
 from __future__ import annotations
 
 import pytest
 
 from symbolic_bp.errors import InputError
-from symbolic_bp.expression import RESERVED, Call
-from symbolic_bp.parser import parse
-from symbolic_bp.shapes import (
+from symbolic_bp.core.expression import RESERVED, Call
+from symbolic_bp.language.parser import parse
+from symbolic_bp.language.shapes import (
     MAX_DIM, ONE, SCALAR, Declarations, Dim, Symbol, concrete, is_scalar, opaque_functions,
     parse_declarations, parse_typed, show, typecheck,
 )

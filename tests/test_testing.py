@@ -1,7 +1,7 @@
-"""symbolic_bp.testing: the helpers users call from their own tests."""
+"""symbolic_bp.integrations.testing: the helpers users call from their own tests."""
 import pytest
 
-from symbolic_bp.testing import assert_gradient
+from symbolic_bp.integrations.testing import assert_gradient
 
 SHAPES = "W:m,n a:n y:m"
 COST = "1/2 * (sigmoid(W @ a) - y).T @ (sigmoid(W @ a) - y)"
@@ -41,8 +41,8 @@ def test_arguments_are_checked():
 
 
 def test_network_claim_assertion():
-    from symbolic_bp.network import NetworkSpec
-    from symbolic_bp.testing import assert_network_claim
+    from symbolic_bp.networks.network import NetworkSpec
+    from symbolic_bp.integrations.testing import assert_network_claim
     spec = NetworkSpec.build((3, 4, 2), "sigma", "mse")
     assert assert_network_claim(spec, "nielsen", "grad(W[l]) = delta[l] @ a[l-1].T", deep=False).verdict == "verified"
     with pytest.raises(AssertionError) as e:

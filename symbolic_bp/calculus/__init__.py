@@ -1,0 +1,1 @@
+"""Matrix calculus: reverse-mode derivation, simplification, evaluation."""

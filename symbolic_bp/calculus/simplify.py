@@ -1,0 +1,221 @@
+"""Rewrite derived gradients into readable, equivalent claim-language trees.
+
+The rules only ever replace an expression by an equal one:
+
+* transposes move to the leaves: (AB)^T = B^T A^T, (A+B)^T = A^T + B^T,
+  (A^T)^T = A, s^T = s for a 1x1 s, S^T = S for a declared symmetric S;
+* numeric factors are pulled out of products, and equal terms of a sum are
+  collected (so the two halves of d/dA 1/2 x^T A^T A x add up);
+* matrix-product chains are re-associated to the left, as they are read;
+* sum() and tr() of a 1x1 expression are the expression itself.
+
+Every derived gradient is checked against entrywise differentiation anyway
+(see :mod:`symbolic_bp.checks.checker`), so a bug here shows up as a loud
+disagreement, never as a wrong verdict.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ..core.expression import Add, Apply, Call, Div, MatMul, Mul, Neg, Node, Num, Sub, Sym, Transpose, num
+from ..language.shapes import Declarations, Typer, is_scalar
+
+
+class _Simplifier:
+    def __init__(self, decls: Declarations):
+        self.decls = decls
+        self.type = Typer(decls)
+
+    def __call__(self, node: Node) -> Node:
+        if node.shape is None:      # a dimension argument of eye/ones/blocksum (32*32), not a value
+            return node
+        children = node.children()
+        if children:
+            new = tuple(self(c) for c in children)
+            if any(a is not b for a, b in zip(new, children)):
+                node = self.retype(node.with_children(new))
+        rule = getattr(self, "rule_" + type(node).__name__, None)
+        return rule(node) if rule else node
+
+    def retype(self, node: Node) -> Node:
+        from dataclasses import replace
+        return self.type(replace(node, shape=None, kind=""))
+
+    # -- transposes move to the leaves -------------------------------------------
+    def rule_Transpose(self, node: Transpose) -> Node:
+        a = node.arg
+        if is_scalar(a.shape):
+            return a
+        if isinstance(a, Transpose):
+            return a.arg
+        if isinstance(a, Sym) and self.decls.symbols[a.name].prop in ("symmetric", "spd"):
+            return a
+        if isinstance(a, Call) and a.name == "eye":
+            return a
+        if isinstance(a, Call) and a.name == "ones":
+            return self.type(Call(name="ones", args=(a.args[1], a.args[0])))
+        if isinstance(a, Call) and a.name == "inv" and self.symmetric(a.args[0]):
+            return a
+        t = lambda x: self(self.type(Transpose(arg=x)))
+        if isinstance(a, MatMul) and a.kind == "mat":
+            return self(self.type(MatMul(left=t(a.right), right=t(a.left))))
+        if isinstance(a, (Add, Sub, Mul, MatMul)):
+            left = a.left if is_scalar(a.left.shape) else t(a.left)
+            right = a.right if is_scalar(a.right.shape) else t(a.right)
+            return self(self.type(type(a)(left=left, right=right)))
+        if isinstance(a, Div):
+            return self(self.type(Div(left=t(a.left), right=a.right)))
+        if isinstance(a, Neg):
+            return self(self.type(Neg(arg=t(a.arg))))
+        if isinstance(a, Apply):
+            return self(self.type(Apply(name=a.name, arg=t(a.arg), order=a.order)))
+        return node
+
+    def symmetric(self, node: Node) -> bool:
+        return isinstance(node, Sym) and self.decls.symbols[node.name].prop in ("symmetric", "spd")
+
+    # -- sums and products: collect terms, pull out numbers ----------------------
+    def terms(self, node: Node) -> list[tuple[Fraction, Node | None]]:
+        """``node`` as sum(coef * core); a core of None is the number 1."""
+        if isinstance(node, Num):
+            return [(node.value, None)]
+        if isinstance(node, Neg):
+            return [(-c, t) for c, t in self.terms(node.arg)]
+        if isinstance(node, (Add, Sub)):
+            sign = -1 if isinstance(node, Sub) else 1
+            return self.terms(node.left) + [(sign * c, t) for c, t in self.terms(node.right)]
+        if isinstance(node, Div) and isinstance(node.right, Num) and node.right.value != 0:
+            return [(c / node.right.value, t) for c, t in self.terms(node.left)]
+        if isinstance(node, (Mul, MatMul)):
+            for number, other in ((node.left, node.right), (node.right, node.left)):
+                if isinstance(number, Num) and node.kind != "mat" or \
+                        isinstance(number, Num) and is_scalar(number.shape) and node.shape == other.shape:
+                    return [(number.value * c, t) for c, t in self.terms(other)]
+            left, right = self.single(node.left), self.single(node.right)
+            if left and right and (left[0] != 1 or right[0] != 1):
+                core = self.product(node, left[1], right[1])
+                return [(left[0] * right[0], core)]
+        return [(Fraction(1), node)]
+
+    def single(self, node: Node):
+        """``node`` as one (coef, core): a sum gives up its common factor."""
+        terms = self.terms(node)
+        if len(terms) == 1:
+            return terms[0]
+        common = _common_factor([c for c, _ in terms])
+        if common == 1:
+            return (Fraction(1), node)
+        return (common, self.rebuild([(c / common, t) for c, t in terms], node.shape))
+
+    def product(self, node, left, right):
+        if left is None:
+            return right
+        if right is None:
+            return left
+        return self.type(type(node)(left=left, right=right))
+
+    def rebuild(self, terms: list[tuple[Fraction, Node | None]], shape) -> Node:
+        merged: dict = {}
+        for coef, core in terms:
+            merged[core] = merged.get(core, Fraction(0)) + coef
+        items = [(c, t) for t, c in merged.items() if c != 0]
+        if not items:
+            zero = self.type(num(0))
+            return zero if is_scalar(shape) else self.type(Mul(left=zero, right=self.ones(shape)))
+        out = None
+        for coef, core in items:
+            negative = out is not None and coef < 0
+            part = self.scaled(-coef if negative else coef, core)
+            if out is None:
+                out = part
+            else:
+                out = self.type((Sub if negative else Add)(left=out, right=part))
+        if out.shape != shape:
+            # only broadcast scalars are left (0 * X + 2): keep the matrix shape
+            out = self.type(Mul(left=out, right=self.ones(shape)))
+        return out
+
+    def ones(self, shape):
+        from .gradient import _Builder
+        return _Builder(self.decls).ones(shape)
+
+    def scaled(self, coef: Fraction, core: Node | None) -> Node:
+        if core is None:
+            return self.type(num(coef))
+        if coef == 1:
+            return core
+        if coef == -1:
+            return self.type(Neg(arg=core))
+        return self.type(Mul(left=self.type(num(coef)), right=core))
+
+    def linear(self, node: Node) -> Node:
+        terms = self.terms(node)
+        if len(terms) == 1 and terms[0][0] == 1 and terms[0][1] is node:
+            return node
+        common = _common_factor([c for c, _ in terms]) if len(terms) > 1 else Fraction(1)
+        if common != 1:     # 1/2 a - 1/2 b -> 1/2 * (a - b)
+            inner = self.rebuild([(c / common, t) for c, t in terms], node.shape)
+            out = self.scaled(common, inner)
+        else:
+            out = self.rebuild(terms, node.shape)
+        if out.shape != node.shape:   # a bare number left in a broadcast context
+            return node
+        return out
+
+    rule_Add = rule_Sub = rule_Neg = rule_Div = linear
+
+    def rule_Mul(self, node: Mul) -> Node:
+        if isinstance(node.left, Num) and node.left.value == 0 or \
+                isinstance(node.right, Num) and node.right.value == 0:
+            return self.rebuild([], node.shape)
+        if node.kind == "hadamard":     # ones * X = X
+            if _is_call(node.left, "ones"):
+                return node.right
+            if _is_call(node.right, "ones"):
+                return node.left
+        return self.linear(node)
+
+    def rule_MatMul(self, node: MatMul) -> Node:
+        # I X = X I = X
+        if node.kind == "mat":
+            if _is_call(node.left, "eye"):
+                return node.right
+            if _is_call(node.right, "eye"):
+                return node.left
+        # left-associate chains: A @ (B @ C) -> (A @ B) @ C
+        if node.kind == "mat" and isinstance(node.right, MatMul) and node.right.kind == "mat":
+            inner = self.type(MatMul(left=node.left, right=node.right.left))
+            return self(self.type(MatMul(left=inner, right=node.right.right)))
+        return self.linear(node)
+
+    def rule_Call(self, node: Call) -> Node:
+        if node.name in ("sum", "tr") and is_scalar(node.args[0].shape):
+            return node.args[0]
+        if node.name in ("eye", "ones") and is_scalar(node.shape):    # the 1x1 identity is 1
+            return self.type(num(1))
+        return node
+
+
+def _common_factor(coefs: list[Fraction]) -> Fraction:
+    """The largest fraction dividing every coefficient, with the first one's sign."""
+    from math import gcd, lcm
+    nonzero = [c for c in coefs if c != 0]
+    if not nonzero:
+        return Fraction(1)
+    g = Fraction(gcd(*(c.numerator for c in nonzero)), lcm(*(c.denominator for c in nonzero)))
+    return g if nonzero[0] > 0 else -g
+
+
+def _is_call(node: Node, name: str) -> bool:
+    return isinstance(node, Call) and node.name == name
+
+
+def simplify(node: Node, decls: Declarations) -> Node:
+    """An equal, simpler tree (typed)."""
+    s = _Simplifier(decls)
+    for _ in range(8):
+        new = s(node)
+        if new == node:
+            return new
+        node = new
+    return node

@@ -1,0 +1,1 @@
+"""The checks and their verdicts: exact, numeric, counterexamples, diagnoses."""

@@ -1,0 +1,160 @@
+"""The verdict on a gradient claim, from two independent checks.
+
+1. exact -- explicit symbolic matrices at two size assignments with all
+   dimensions distinct and >= 2, entrywise scalar differentiation of the cost
+   (:mod:`symbolic_bp.checks.exact`);
+2. numeric -- float64 random draws at a third size assignment against the
+   project's own reverse-mode derivation, itself checked against central
+   finite differences (:mod:`symbolic_bp.checks.numeric`).
+
+Both must say "agree" for *verified* and "differ" for *refuted*; if they
+disagree, or the derived gradient disagrees with entrywise differentiation or
+with finite differences, the verdict is *undecided* and the error says loudly
+that this is a bug in symbolic_bp.  A refuted claim gets the smallest
+counterexample found and a diagnosis.
+
+>>> r = check(Claim(shapes="A:m,n x:n y:m", cost="y.T @ A @ x", wrt="A", claim="x @ y.T"))
+>>> r.verdict, r.derived, r.diagnosis
+('refuted', 'y @ x.T', 'the claim is the true gradient transposed')
+>>> r.counterexample.sizes
+{'m': 1, 'n': 2}
+"""
+from __future__ import annotations
+
+import time
+
+from .budget import DEFAULT_MEMORY_MB, DEFAULT_SECONDS, run_with_budget
+from .claim import Claim, Prepared, prepare
+from .counterexample import find_counterexample
+from .diagnosis import NO_SLIP, diagnose
+from ..errors import InputError
+from .exact import exact_check
+import numpy as np
+
+from .numeric import NumericModel, draw_env, numeric_check
+from .result import Evidence, Result
+from ..language.shapes import show
+from .sizes import exact_sizes, numeric_sizes, show_sizes
+
+BUG = "this is a bug in symbolic_bp, please report it"
+
+
+def decide(prep: Prepared, seed: int = 0, progress=lambda phase, **extra: None) -> Result:
+    """Run both checks on a prepared claim (no time budget: see :func:`check`)."""
+    progress("deriving the gradient")
+    derived = prep.derived_text
+    progress("the exact check", derived=derived)
+    claim_text = prep.source.claim
+    evidence = [Evidence("derivation", "derived",
+                         f"reverse-mode accumulation on the matrix expression, one local rule per operation: "
+                         f"dC/d{prep.wrt} = {derived}")]
+    dims = prep.decls.dims
+    if not prep.shapes_agree:
+        return _shape_refutation(prep, derived, evidence, seed, progress)
+
+    exact = exact_check(prep, exact_sizes(dims), seed, progress)
+    evidence.append(Evidence("exact", exact.status, exact.detail(derived)))
+    numeric = numeric_check(prep, numeric_sizes(dims), seed, progress)
+    evidence.append(Evidence("numeric", numeric.status, numeric.detail()))
+    result = Result("undecided", claim_text, derived, evidence)
+
+    if exact.derived_bad is not None:
+        d = exact.derived_bad
+        result.error = (f"the derived gradient disagrees with entrywise differentiation at "
+                        f"entry ({d.entry[0] + 1},{d.entry[1] + 1}): {d.claimed} vs {d.true}: {BUG}")
+    elif numeric.status != "inconclusive" and not numeric.fd_ok:
+        result.error = (f"the derived gradient disagrees with finite differences "
+                        f"(relative difference {numeric.fd_rel:.1e}): {BUG}")
+    elif exact.status == numeric.status == "agree":
+        result.verdict = "verified"
+    elif exact.status == numeric.status == "differ":
+        result.verdict = "refuted"
+    elif "inconclusive" in (exact.status, numeric.status):
+        result.error = ("only one check could decide (exact: "
+                        f"{exact.status}, numeric: {numeric.status}); a verdict needs both")
+    else:
+        result.error = (f"the exact check says {exact.status!r} but the numeric check says "
+                        f"{numeric.status!r}: {BUG}")
+
+    if result.verdict == "refuted":
+        progress("the counterexample search")
+        result.counterexample = find_counterexample(prep, seed)
+        progress("the diagnosis")
+        result.diagnosis = diagnose(prep, NumericModel(prep, numeric.sizes, seed), numeric.envs)
+    return result
+
+
+def _shape_refutation(prep, derived, evidence, seed, progress) -> Result:
+    """The claim's shape is not the shape of the variable: refuted as such."""
+    want, got = show(prep.wrt_shape), show(prep.claim.shape)
+    detail = (f"the claim has shape {got} but a gradient with respect to {prep.wrt} has the shape of "
+              f"{prep.wrt}, {want}")
+    evidence.append(Evidence("exact", "differ", f"{detail}; the shapes differ at every size assignment "
+                                                 "with distinct dimensions"))
+    sizes = numeric_sizes(prep.decls.dims)
+    model = NumericModel(prep, sizes, seed)
+    env = draw_env(prep, sizes, np.random.default_rng(seed), positive=False)
+    claimed, true = model.evaluate(prep.claim, env), model.value(prep.derived, env)
+    evidence.append(Evidence("numeric", "differ", f"float64 values at ({show_sizes(sizes)}): the claim "
+                                                   f"evaluates to a {claimed.shape[0]}x{claimed.shape[1]} "
+                                                   f"matrix, the gradient to a {true.shape[0]}x{true.shape[1]} one"))
+    result = Result("refuted", prep.source.claim, derived, evidence)
+    progress("the counterexample search")
+    result.counterexample = find_counterexample(prep, seed)
+    progress("the diagnosis")
+    envs = [env, draw_env(prep, sizes, np.random.default_rng(seed + 1), positive=False)]
+    found = diagnose(prep, model, envs)
+    result.diagnosis = found if found != NO_SLIP else f"wrong shape: {detail}"
+    return result
+
+
+def check(claim: Claim, *, seconds: float = DEFAULT_SECONDS, memory_mb: int | None = DEFAULT_MEMORY_MB,
+          seed: int = 0) -> Result:
+    """Check one claim under a time budget; never raises on bad input.
+
+    Returns a :class:`~symbolic_bp.checks.result.Result` whose verdict is
+    ``verified``, ``refuted``, ``invalid`` (with ``error``, one line) or
+    ``undecided`` (the budget ran out, or the checks could not decide).
+    """
+    start = time.monotonic()
+    text = claim.claim if isinstance(claim.claim, str) else ""
+    try:
+        prep = prepare(claim)
+    except InputError as e:
+        return Result("invalid", text, error=str(e), seconds=time.monotonic() - start)
+    outcome = run_with_budget(lambda progress: _decide_or_invalid(prep, claim.seed(seed), progress).to_dict(),
+                              seconds=seconds, memory_mb=memory_mb)
+    elapsed = time.monotonic() - start
+    if outcome.status == "done":
+        result = Result.from_dict(outcome.value)
+    else:
+        reason = {
+            "timeout": f"the time budget of {seconds:g} s ran out during {outcome.phase}",
+            "memory": f"the memory cap of {memory_mb} MB was hit during {outcome.phase}",
+            "died": f"the checker process died (exit code {outcome.value}) during {outcome.phase}",
+            "error": f"{outcome.value} during {outcome.phase}: {BUG}",
+        }[outcome.status]
+        result = Result("undecided", text, outcome.messages.get("derived"), error=reason)
+    result.seconds = elapsed
+    return _checked(result)
+
+
+def _decide_or_invalid(prep: Prepared, seed: int, progress) -> Result:
+    """:func:`decide`, except that input found undefined by a check (a cost
+    that divides by zero at every point) is invalid, not a bug."""
+    try:
+        return decide(prep, seed, progress)
+    except InputError as e:
+        return Result("invalid", prep.source.claim, error=str(e))
+    except ZeroDivisionError as e:  # an exact zero divisor on random values is structural, not chance
+        return Result("invalid", prep.source.claim,
+                      error=f"the cost or the claim is undefined at every point ({e}: a divisor that is "
+                            "identically 0, or a matrix that is always singular)")
+
+
+def _checked(result: Result) -> Result:
+    """What check() promises about its result."""
+    assert (result.verdict in ("invalid", "undecided")) == (result.error is not None), result
+    assert result.verdict != "refuted" or result.diagnosis, result
+    assert result.verdict not in ("verified", "refuted") or len(result.methods) >= 2, result
+    return result

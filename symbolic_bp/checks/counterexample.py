@@ -1,0 +1,116 @@
+"""Small counterexamples: the smallest sizes and small integers that show a
+claim is wrong, with the differing entry, its claimed and its true value.
+
+Sizes are tried smallest first (every dimension in 1..3); at each, a few
+draws of small nonzero integers (respecting symmetric / spd / invertible,
+and positive where log is used).  The true value comes from entrywise
+differentiation (:func:`symbolic_bp.checks.exact.exact_truth`), never from the
+derived gradient, and equality is decided exactly.
+"""
+from __future__ import annotations
+
+import random
+import time
+
+import sympy as sp
+
+from .claim import Prepared
+from .exact import evaluate_exact, exact_truth, zero_test
+from ..core.functions import Opaque
+from .numeric import needs_positive
+from .result import Counterexample
+from ..language.shapes import concrete, is_scalar
+from .sizes import smallest_sizes
+
+DRAWS_PER_SIZE = 4
+
+
+def integer_matrix(rng: random.Random, shape, prop, positive: bool) -> sp.Matrix:
+    rows, cols = shape
+    pool = [1, 2, 3] if positive else [1, 2, -1, 3, -2]
+    m = sp.Matrix(rows, cols, lambda i, j: rng.choice(pool))
+    if prop == "symmetric":
+        m = sp.Matrix(rows, cols, lambda i, j: m[min(i, j), max(i, j)])
+    elif prop == "spd":
+        low = sp.Matrix(rows, rows, lambda i, j: rng.choice([0, 1, -1, 2]) if j <= i else 0)
+        m = low * low.T + sp.eye(rows)
+    return m
+
+
+def _values(env: dict, used: set[str]) -> dict:
+    return {name: [[int(v) for v in m.row(i)] for i in range(m.rows)] for name, m in env.items() if name in used}
+
+
+def _draw(prep: Prepared, sizes, rng, positive):
+    env = {}
+    for name, sym in prep.decls.symbols.items():
+        m = integer_matrix(rng, concrete(sym.shape, sizes), sym.prop, positive)
+        if sym.prop == "invertible" and m.det() == 0:
+            return None
+        env[name] = m
+    return env
+
+
+def find_counterexample(prep: Prepared, seed: int, seconds: float = 5.0) -> Counterexample | None:
+    """The first (sizes, values) at which claim and truth differ, or None."""
+    deadline = time.monotonic() + seconds
+    rng = random.Random(seed)
+    positive = needs_positive(prep.cost, prep.claim)
+    used = prep.used_symbols
+    for sizes in smallest_sizes(prep.decls.dims):
+        if time.monotonic() > deadline:
+            return None
+        want = concrete(prep.wrt_shape, sizes)
+        got = concrete(prep.claim.shape, sizes)
+        if got != want and not is_scalar(prep.claim.shape):
+            env = None
+            while env is None:
+                env = _draw(prep, sizes, rng, positive)
+            return Counterexample(dict(sizes), _values(env, used), None,
+                                  f"a {got[0]}x{got[1]} matrix", f"a {want[0]}x{want[1]} matrix (the shape of {prep.wrt})")
+        truth = exact_truth(prep, sizes)
+        for _ in range(DRAWS_PER_SIZE):
+            env = _draw(prep, sizes, rng, positive)
+            if env is None:
+                continue
+            subs = {s: v for name in env for s, v in zip(truth.env[name], env[name])}
+            try:
+                true = truth.true.xreplace(subs)
+                claimed = evaluate_exact(prep.claim, sizes, env, true.shape)
+            except ZeroDivisionError:
+                continue
+            if true.has(sp.zoo, sp.nan, sp.oo) or claimed.has(sp.zoo, sp.nan, sp.oo):
+                continue
+            for index in range(true.rows * true.cols):
+                i, j = divmod(index, true.cols)
+                same, _ = zero_test(claimed[i, j] - true[i, j], rng)
+                if same is False:
+                    return Counterexample(dict(sizes), _values(env, used), [i + 1, j + 1],
+                                          show_value(claimed[i, j]), show_value(true[i, j]))
+    return None
+
+
+def show_value(value) -> str:
+    """An exact value, factored; with a decimal approximation when it is not
+    a rational number and has no opaque function in it."""
+    value = sp.factor(sp.expand(value)) if not value.is_Rational else value
+    text = str(value)
+    if not value.is_Rational and not value.atoms(Opaque):
+        try:
+            text += f" (= {float(sp.N(value.rewrite(sp.exp), 20)):.6g})"
+        except (TypeError, ValueError):
+            pass
+    return text
+
+
+def describe(ce: Counterexample, what: str | None) -> str:
+    """One readable line, e.g. ``at m=1,n=2 with A=[[1, 2]] ...: entry (1,2) of dC/dA is claimed 6 but is 3``.
+
+    ``what`` names the compared quantity (``dC/dA``); without it, "the truth"."""
+    sizes = ",".join(f"{k}={v}" for k, v in ce.sizes.items()) or "the declared sizes"
+    values = "; ".join(f"{k}={v}" for k, v in ce.values.items())
+    what = what or "the truth"
+    if ce.entry is None:
+        return f"at {sizes} the claim is {ce.claimed} but {what} is {ce.true} ({values})"
+    i, j = ce.entry
+    return f"at {sizes} with {values}: entry ({i},{j}) of {what} is claimed {ce.claimed} but is {ce.true}"

@@ -1,0 +1,254 @@
+"""The exact check: explicit matrices with symbolic entries.
+
+At each size assignment every declared symbol becomes a SymPy matrix of
+independent symbols (``A[1,2]``; a symmetric matrix shares ``S[i,j]`` and
+``S[j,i]``).  The cost is expanded into one scalar expression and
+differentiated entry by entry with ordinary scalar calculus -- a route that
+shares nothing with :mod:`symbolic_bp.calculus.gradient` -- and compared with the
+claim (and with the derived gradient) entry by entry.
+
+Zero testing (:func:`zero_test`): a polynomial in the symbols and in
+opaque-function atoms is expanded, which decides it for certain.  Rational
+functions (inv, det, division) are evaluated exactly at random rational
+points, in the spirit of Schwartz-Zippel.  Only when known transcendental
+functions remain (sigmoid, exp, ...) is the difference evaluated to 40
+digits at random rational points.  The evidence names the methods used.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from .claim import Prepared
+from ..errors import InputError
+from ..calculus.evaluate import Evaluator, ExactBackend
+from ..core.functions import Opaque
+from ..language.shapes import concrete, is_scalar
+from .sizes import show_sizes
+
+def symbol_matrix(name: str, shape: tuple[int, int], prop: str | None, symmetric_entries: bool = True):
+    """An explicit matrix of symbols named like ``A[1,2]`` (1-based)."""
+    rows, cols = shape
+    if prop == "scalar":
+        return sp.Matrix([[sp.Symbol(name)]])
+    shared = prop in ("symmetric", "spd") and symmetric_entries
+
+    def entry(i, j):
+        if shared and i > j:
+            i, j = j, i
+        return sp.Symbol(f"{name}[{i + 1}]" if cols == 1 else f"{name}[{i + 1},{j + 1}]")
+    return sp.Matrix(rows, cols, entry)
+
+
+# Above this many scalar unknowns at one size, only the differentiated matrix
+# keeps symbolic entries and the other symbols get exact random rationals.
+SYMBOLIC_LIMIT = 30
+
+
+def unknowns(prep: Prepared, sizes: dict[str, int]) -> int:
+    """Scalar entries of the symbols the cost and the claim use, at ``sizes``."""
+    return sum(r * c for r, c in (concrete(prep.decls.symbols[u].shape, sizes) for u in prep.used_symbols))
+
+
+def rational_matrix(rng: random.Random, shape: tuple[int, int], prop: str | None) -> sp.Matrix:
+    """Exact random rationals, respecting symmetric / spd / invertible."""
+    rows, cols = shape
+    r = lambda: sp.Rational(rng.randint(-99, 99), rng.randint(1, 99))
+    while True:
+        m = sp.Matrix(rows, cols, lambda i, j: r())
+        if prop == "symmetric":
+            m = (m + m.T) / 2
+        elif prop == "spd":
+            m = m * m.T + sp.eye(rows)
+        if prop != "invertible" or m.det() != 0:
+            return m
+
+
+@dataclass
+class ExactTruth:
+    """Everything evaluated exactly at one size assignment."""
+
+    sizes: dict
+    env: dict                   # symbol name -> sympy Matrix (symmetric where declared)
+    true: sp.Matrix             # entrywise derivative of the cost
+    hybrid: bool = False        # other symbols at random rationals, wrt symbolic
+
+
+def exact_truth(prep: Prepared, sizes: dict[str, int], rng: random.Random | None = None) -> ExactTruth:
+    """Explicit matrices at ``sizes`` and dC/dX_ij by scalar calculus.
+
+    With ``rng``, every symbol but the variable gets exact random rationals
+    (a Schwartz-Zippel draw); without, all entries are symbols."""
+    env = {name: (symbol_matrix(name, concrete(sym.shape, sizes), sym.prop)
+                  if rng is None or name == prep.wrt else rational_matrix(rng, concrete(sym.shape, sizes), sym.prop))
+           for name, sym in prep.decls.symbols.items()}
+    sym = prep.decls.symbols[prep.wrt]
+    # the wrt matrix gets independent entries (unstructured gradient), which
+    # are identified again after differentiation when it is symmetric
+    free = symbol_matrix(prep.wrt, concrete(sym.shape, sizes), sym.prop, symmetric_entries=False)
+    cost_env = dict(env, **{prep.wrt: free})
+    # expanded once, the cost is cheap to differentiate entry by entry
+    cost = sp.expand(Evaluator(ExactBackend(), sizes)(prep.cost, cost_env)[0, 0])
+    back = {f: s for f, s in zip(free, env[prep.wrt]) if f != s}
+    true = free.applyfunc(lambda x: sp.diff(cost, x).xreplace(back) if back else sp.diff(cost, x))
+    return ExactTruth(sizes, env, true, hybrid=rng is not None)
+
+
+def evaluate_exact(node, sizes, env, shape) -> sp.Matrix:
+    """Evaluate ``node`` exactly, broadcasting a scalar to ``shape``."""
+    value = Evaluator(ExactBackend(), sizes)(node, env)
+    if value.shape != shape and value.shape == (1, 1):
+        value = sp.Matrix(shape[0], shape[1], lambda i, j: value[0, 0])
+    return value
+
+
+def _polynomial(expr) -> bool:
+    """No division, no roots, no functions but opaque ones."""
+    if any(not (p.exp.is_Integer and p.exp > 0) for p in expr.atoms(sp.Pow)):
+        return False
+    return all(isinstance(f, Opaque) for f in expr.atoms(sp.Function))
+
+
+EXPANDED = "exact expansion"
+RATIONAL = "exact evaluation at random rational points (Schwartz-Zippel)"
+DIGITS = "40-digit evaluation at random rational points"
+
+
+def zero_test(expr, rng: random.Random) -> tuple[bool | None, str]:
+    """Is ``expr`` identically zero?  Returns (answer, how it was decided).
+
+    Polynomials in symbols and opaque atoms are expanded: the answer is
+    certain.  Rational functions are evaluated exactly at two random rational
+    points (a nonzero value proves a difference; two zeros make equality
+    overwhelmingly likely, Schwartz-Zippel).  Expressions with known
+    transcendental functions are evaluated to 40 digits at such points.
+    """
+    if _polynomial(expr):
+        return sp.expand(expr) == 0, EXPANDED
+    how = RATIONAL
+    for _ in range(2):
+        value = None
+        for _retry in range(5):
+            value = probe(expr, rng)
+            if value is not None:
+                break
+        if value is None:
+            return None, "the difference could not be evaluated at random points"
+        if not value.is_Rational:
+            how = DIGITS
+            if abs(complex(value)) > 1e-25:
+                return False, how
+        elif value != 0:
+            return False, how
+    return True, how
+
+
+def probe(expr, rng: random.Random):
+    """``expr`` at random rationals for its symbols and for each opaque-function
+    atom: an exact Rational, a 40-digit Float when transcendental functions
+    remain, or None when undefined there (a pole)."""
+    def r():
+        return sp.Rational(rng.randint(-999, 999), rng.randint(1, 999))
+    e = expr.xreplace({s: r() for s in expr.free_symbols})
+    e = e.xreplace({a: r() for a in e.atoms(Opaque)})
+    if e.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        return None
+    if e.is_Rational:
+        return e
+    try:
+        value = sp.N(e.rewrite(sp.exp), 40)
+        number = complex(value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if number != number or abs(number) == float("inf"):
+        return None
+    return value
+
+
+@dataclass
+class Difference:
+    sizes: dict
+    entry: tuple[int, int]      # 0-based
+    claimed: object
+    true: object
+
+
+@dataclass
+class ExactOutcome:
+    status: str = "agree"                  # agree | differ | inconclusive
+    sizes: list = field(default_factory=list)
+    entries: int = 0
+    methods: set = field(default_factory=set)
+    hybrid: list = field(default_factory=list)     # size assignments checked in hybrid mode
+    difference: Difference | None = None
+    derived_bad: Difference | None = None  # a disagreement of the tool with itself
+    note: str = ""
+
+    def detail(self, derived_text: str) -> str:
+        where = " and ".join(f"({show_sizes(s)})" for s in self.sizes)
+        how = "compared by " + " and ".join(sorted(self.methods))
+        mode = "explicit symbolic matrices"
+        if self.hybrid:
+            mode += (f" (at {' and '.join(f'({show_sizes(s)})' for s in self.hybrid)} only the entries of "
+                     f"the variable are symbols, the other symbols exact random rationals)")
+        if self.status == "agree":
+            return (f"{mode} at {where}: {self.entries} entries of the claim and of the "
+                    f"entrywise derivative of the cost {how}, all equal; the derived gradient {derived_text} "
+                    "matches them too")
+        if self.status == "differ":
+            d = self.difference
+            return (f"explicit matrices at ({show_sizes(d.sizes)}): entry ({d.entry[0] + 1},{d.entry[1] + 1}) "
+                    f"of the claim is {_short(d.claimed)} but the entrywise derivative is {_short(d.true)}")
+        return f"explicit symbolic matrices at {where}: {self.note}"
+
+
+def _short(expr, limit: int = 160) -> str:
+    text = str(expr)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _undefined(part: str, error: ZeroDivisionError, sizes: dict) -> InputError:
+    """With symbolic entries, a zero divisor is zero at every point: the input is undefined."""
+    return InputError(f"{part}: undefined at every point ({error} for all values at "
+                      f"{show_sizes(sizes)}: a matrix that is always singular, or a divisor that is identically 0)")
+
+
+def exact_check(prep: Prepared, size_list: list[dict], seed: int, progress=lambda phase: None) -> ExactOutcome:
+    """Compare claim and derived gradient with the entrywise truth at each size."""
+    rng = random.Random(seed)
+    out = ExactOutcome(sizes=size_list)
+    derived = prep.derived
+    for sizes in size_list:
+        progress(f"the exact check at ({show_sizes(sizes)})")
+        hybrid = unknowns(prep, sizes) > SYMBOLIC_LIMIT
+        try:
+            truth = exact_truth(prep, sizes, rng if hybrid else None)
+        except ZeroDivisionError as e:
+            raise _undefined("cost", e, sizes) from None
+        if hybrid:
+            out.hybrid.append(sizes)
+        shape = truth.true.shape
+        try:
+            claim = evaluate_exact(prep.claim, sizes, truth.env, shape)
+        except ZeroDivisionError as e:
+            raise _undefined("claim", e, sizes) from None
+        mine = evaluate_exact(derived, sizes, truth.env, shape)
+        for index in range(shape[0] * shape[1]):
+            i, j = divmod(index, shape[1])
+            t = truth.true[i, j]
+            same, how = zero_test(mine[i, j] - t, rng)
+            if same is False:
+                out.derived_bad = out.derived_bad or Difference(sizes, (i, j), mine[i, j], t)
+            same, how = zero_test(claim[i, j] - t, rng)
+            out.methods.add(how)
+            out.entries += 1
+            if same is None and out.status == "agree":
+                out.status, out.note = "inconclusive", f"entry ({i + 1},{j + 1}): {how}"
+            if same is False and out.status != "differ":
+                out.status = "differ"
+                out.difference = Difference(sizes, (i, j), claim[i, j], t)
+        if out.status == "differ":
+            break
+    return out

@@ -1,0 +1,1 @@
+"""The operations, declared once, and the expression trees they build."""

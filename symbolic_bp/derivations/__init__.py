@@ -1,0 +1,1 @@
+"""Derivation files, chains of steps, claims extracted from documents."""

@@ -1,0 +1,898 @@
+"""Claims from documents: ``symbolic-bp extract FILE.md|FILE.tex [-o out.toml]``.
+
+The claims of a document are its ``\\boxed{…}`` formulas and its math of the
+form ``C = … \\implies \\frac{\\delta C}{\\delta A} = …`` (also ``\\partial``,
+``d``, ``\\nabla_A C``).  Each is translated from LaTeX into the claim
+language by a small hand-written LaTeX-math grammar (:class:`LatexParser`;
+nothing is evaluated):
+
+=================================  ===================================
+LaTeX                              claim language
+=================================  ===================================
+``y^T``, ``y^{T}``, ``y^\\top``      ``y.T``
+``x_0``, ``W_{12}``                 ``x0``, ``W12``
+``\\sigma'(Ax)``, ``\\sigma_2’(z)``   ``sigma'(A @ x)``, ``sigma_2'(z)``
+``a \\odot b``, ``a .* b``, ``a*b``  ``a * b`` (Hadamard)
+``ABx`` (juxtaposition)            ``A @ B @ x``
+``\\frac{1}{2} x``, ``2 x``          ``1 / 2 * x``, ``2 * x``
+``\\left( … \\right)``, ``[…]``,     parentheses
+``\\{…\\}``
+``\\begin{bmatrix} x_1 \\\\ \\vdots    ``x`` (a vector of the entries of x)
+\\\\ x_n \\end{bmatrix}``
+``\\underbrace{Bx}_{x'}``            ``B @ x``, and a definition of x'
+``X^{-1}``, ``s^2``                 ``inv(X)``, ``s**2``
+=================================  ===================================
+
+A boxed gradient without its cost (``\\boxed{\\frac{\\delta C}{\\delta A} = …}``)
+takes the latest cost ``C = …`` written before it; names defined before it
+(``D \\equiv W_{23}W_{12}``, ``x_3 = W_{23}W_{12}W_{01}x_0``, underbraces) are
+substituted.  Shapes are inferred from how the symbols are used (lower-case
+letters are column vectors, upper-case ones matrices, a product ties inner
+dimensions, a sum or Hadamard product equal shapes, the cost is 1x1, a
+gradient has the shape of its variable); dimensions nothing ties are named
+and listed.  Formulas that cannot be translated are listed with the reason.
+
+>>> to_claim_text(r"[y \\odot \\sigma'(Ax)] x^T")      # '*' and '@' bind equally, left to right
+"y * sigma'(A @ x) @ x.T"
+>>> to_claim_text(r"\\frac{1}{2} x^TA^TAx")
+'1 / 2 * x.T @ A.T @ A @ x'
+>>> doc = r"Hence \\[\\boxed{C = y^T A x \\implies \\frac{\\delta C}{\\delta A} = y x^T}\\]"
+>>> found = extract_text(doc, "doc.md")
+>>> [(c.cost, c.wrt, c.claim, c.shapes) for c in found.claims]
+[('y.T @ A @ x', 'A', 'y @ x.T', 'A:m,n x:n y:m')]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from ..errors import InputError
+from ..core.expression import (
+    RESERVED, Add, Apply, Call, Div, MatMul, Mul, Neg, Node, Num, Pow, Sub, Sym, Transpose,
+)
+from ..language.parser import MAX_TREE_DEPTH, tree_depth
+from ..language.printer import to_text
+
+MAX_BYTES = 5_000_000
+MAX_FORMULA = 20_000
+
+# -- the LaTeX tokenizer --------------------------------------------------------------
+
+_TOKEN = re.compile(r"""
+    (?P<rowsep>\\\\\\?|\\(?=[ \t]*\n))
+  | (?P<space>\s+|\\[,;:!\ ]|\\quad|\\qquad|~)
+  | (?P<command>\\[A-Za-z]+|\\[{}\[\]|])
+  | (?P<number>\d+(?:\.\d+)?)
+  | (?P<letter>[A-Za-z])
+  | (?P<prime>['’′])
+  | (?P<dotstar>\.\*)
+  | (?P<op>[-+*/=^_{}()\[\],.|<>&])
+""", re.VERBOSE)
+
+GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "eta", "theta", "lambda", "mu", "nu", "xi", "pi", "rho",
+         "sigma", "tau", "phi", "chi", "psi", "omega", "Delta", "Theta", "Sigma", "Phi", "Omega", "Lambda"}
+# names that are functions when followed by '(' or a prime
+FUNCTION_LETTERS = {"sigma", "phi", "psi", "f", "g", "h"}
+NAMED_FUNCTIONS = {"exp": "exp", "log": "log", "tanh": "tanh", "ln": "log"}
+TRANSPARENT = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "displaystyle",
+               "mathbf", "mathrm", "boldsymbol", "vec", "bm", "mathit"}
+HADAMARD = {"odot", "circ"}
+SKIP_ENTRIES = {"vdots", "ldots", "cdots", "dots"}
+
+
+class Untranslatable(Exception):
+    """A formula the translator cannot render in the claim language (the reason)."""
+
+
+@dataclass
+class Tok:
+    kind: str
+    text: str
+    col: int
+
+
+def latex_tokens(text: str) -> list[Tok]:
+    out, pos = [], 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            raise Untranslatable(f"column {pos + 1}: unexpected character {text[pos]!r}")
+        if m.lastgroup != "space":
+            out.append(Tok(m.lastgroup, m.group(), pos + 1))
+        pos = m.end()
+    out.append(Tok("end", "", len(text) + 1))
+    return out
+
+
+# -- the LaTeX-math grammar -------------------------------------------------------------
+
+class LatexParser:
+    """expr := term (('+'|'-') term)* ; term := factor ((odot | '.*' | '*' | juxtaposition) factor)* ;
+    factor := '-' factor | atom postfix* ; postfix := '^' sup | prime ; atom := letter | command |
+    number | group.  Juxtaposition is a matrix product (a scalar factor scales)."""
+
+    def __init__(self, text: str):
+        self.toks = latex_tokens(text)
+        self.i = 0
+        self.depth = 0
+        self.defined: dict[str, Node] = {}       # from \underbrace{...}_{name}
+        self.symbols: list[str] = []
+        self.repairs: list[str] = []             # readings chosen where the source is unbalanced
+
+    # token helpers
+    @property
+    def tok(self) -> Tok:
+        return self.toks[self.i]
+
+    def at(self, *texts: str) -> bool:
+        return self.tok.text in texts and self.tok.kind != "end"
+
+    def take(self) -> Tok:
+        t = self.toks[self.i]
+        self.i += 1
+        return t
+
+    def expect(self, text: str) -> None:
+        if not self.at(text):
+            raise Untranslatable(f"column {self.tok.col}: expected {text!r}, found {self.tok.text or 'the end'!r}")
+        self.take()
+
+    def fail(self, what: str):
+        raise Untranslatable(f"column {self.tok.col}: {what}")
+
+    # grammar
+    def parse(self) -> Node:
+        try:
+            node = self.expr()
+        except RecursionError:
+            raise Untranslatable("formula nested too deeply") from None
+        if self.tok.kind != "end":
+            self.fail(f"unexpected {self.tok.text!r}")
+        # every later stage recurses over the tree: the claim language's own limit
+        if tree_depth(node) > MAX_TREE_DEPTH:
+            raise Untranslatable(f"formula more than {MAX_TREE_DEPTH} operations deep")
+        return node
+
+    def expr(self, stop=()) -> Node:
+        self.depth += 1
+        if self.depth > 60:
+            self.fail("formula nested too deeply")
+        if self.at("-"):
+            self.take()
+            node = Neg(arg=self.term(stop))
+        else:
+            if self.at("+"):
+                self.take()
+            node = self.term(stop)
+        while self.at("+", "-"):
+            op = self.take().text
+            right = self.term(stop)
+            node = Add(left=node, right=right) if op == "+" else Sub(left=node, right=right)
+        self.depth -= 1
+        return node
+
+    def _starts_factor(self) -> bool:
+        t = self.tok
+        if t.kind in ("letter", "number"):
+            return True
+        if t.kind == "command":
+            name = t.text[1:]
+            return name not in ("right", "implies", "Rightarrow", "equiv", "approx", "neq", "rangle", "end") \
+                and t.text not in ("\\}", "\\]", "\\|") and name not in HADAMARD and name != "cdot"
+        return t.text in ("(", "[", "{")
+
+    def term(self, stop=()) -> Node:
+        node = self.factor()
+        while True:
+            if self.tok.kind == "command" and self.tok.text[1:] in HADAMARD or self.tok.kind == "dotstar" \
+                    or self.at("*"):
+                self.take()
+                node = Mul(left=node, right=self.factor())
+            elif self.at("/"):
+                self.take()
+                node = Div(left=node, right=self.factor())
+            elif self.tok.kind == "command" and self.tok.text == "\\cdot":
+                self.take()
+                node = self._product(node, self.factor())
+            elif self._starts_factor() and not self.at(*stop):
+                node = self._product(node, self.factor())
+            else:
+                return node
+
+    @staticmethod
+    def _product(left: Node, right: Node) -> Node:
+        if _numeric(left) or _numeric(right):
+            return Mul(left=left, right=right)
+        return MatMul(left=left, right=right)
+
+    def factor(self) -> Node:
+        if self.at("-"):
+            self.take()
+            self.depth += 1
+            if self.depth > 60:
+                self.fail("formula nested too deeply")
+            node = Neg(arg=self.factor())
+            self.depth -= 1
+            return node
+        node = self.atom()
+        while True:
+            if self.at("^"):
+                self.take()
+                node = self.superscript(node)
+            elif self.tok.kind == "prime":
+                self.fail("a prime on something that is not a function")
+            else:
+                return node
+
+    def superscript(self, base: Node) -> Node:
+        if self.at("{"):
+            self.take()
+            inner = []
+            while not self.at("}"):
+                if self.tok.kind == "end":
+                    self.fail("unclosed '{'")
+                inner.append(self.take())
+            self.take()
+        else:
+            inner = [self.take()]
+        text = "".join(t.text for t in inner).replace(" ", "")
+        if text in ("T", "\\top", "\\intercal", "t"):
+            return Transpose(arg=base)
+        if text == "-1":
+            return Call(name="inv", args=(base,))
+        if re.fullmatch(r"-?\d+", text):
+            return Pow(base=base, exponent=int(text))
+        raise Untranslatable(f"column {inner[0].col if inner else self.tok.col}: superscript {text!r} "
+                             "(only ^T, ^{-1} and integer powers translate)")
+
+    def group(self, close: str) -> Node:
+        node = self.expr()
+        if close == "]" and self.at("\\}", ")", "}"):
+            # the source leaves a '[' open: close it where the enclosing group ends
+            self.repairs.append(f"an unclosed '[' is closed before {self.tok.text!r} (column {self.tok.col})")
+            return node
+        self.expect(close)
+        return node
+
+    def braced(self) -> Node:
+        self.expect("{")
+        return self.group("}")
+
+    def subscript_text(self) -> str:
+        """The text of a subscript: ``_0`` -> "0", ``_{12}`` -> "12"."""
+        self.expect("_")
+        if self.at("{"):
+            self.take()
+            parts = []
+            while not self.at("}"):
+                t = self.take()
+                if t.kind == "end":
+                    self.fail("unclosed '{'")
+                parts.append(t.text)
+            self.take()
+            return "".join(parts)
+        return self.take().text
+
+    def name_with_subscript(self, base: str) -> str:
+        if self.at("_"):
+            sub = self.subscript_text()
+            # W_{12}, x_0, sigma_2 name objects; a_{kl}, x_i, delta_{2-i} index entries
+            if not re.fullmatch(r"[0-9]+", sub):
+                raise Untranslatable(f"subscript {sub!r} of {base} is an index expression (entries do not translate)")
+            return f"{base}_{sub}" if base in FUNCTION_LETTERS or base in GREEK else base + sub
+        return base
+
+    def atom(self) -> Node:
+        t = self.tok
+        if t.kind == "number":
+            self.take()
+            return Num(value=Fraction(t.text))
+        if t.kind == "letter":
+            self.take()
+            return self.named(t.text)
+        if t.text == "(":
+            self.take()
+            return self.group(")")
+        if t.text == "[":
+            self.take()
+            return self.group("]")
+        if t.text == "{":
+            self.take()
+            return self.group("}")
+        if t.kind == "command":
+            return self.command()
+        self.fail(f"expected an operand, found {t.text or 'the end'!r}")
+
+    def named(self, base: str) -> Node:
+        name = self.name_with_subscript(base)
+        primes = 0
+        while self.tok.kind == "prime":
+            self.take()
+            primes += 1
+        function = base in FUNCTION_LETTERS and (primes or self.at("(") or self.at("\\left"))
+        if function:
+            if self.at("\\left"):
+                self.take()
+            if not self.at("("):
+                self.fail(f"expected '(' after {name + chr(39) * primes}")
+            self.take()
+            return Apply(name=name, arg=self.group(")"), order=primes)
+        if primes:
+            name += "_prime" * primes
+        if name in RESERVED:
+            name += "_"
+        self.symbols.append(name)
+        return Sym(name=name)
+
+    def command(self) -> Node:
+        t = self.take()
+        name = t.text[1:]
+        if t.text == "\\{":
+            return self.group("\\}")
+        if t.text == "\\[":
+            return self.group("\\]")
+        if name in TRANSPARENT:
+            if name in ("left", "right") and self.tok.text in ("(", "[", ".", "\\{", ")", "]", "\\}", "|"):
+                if name == "left":
+                    opener = self.take().text
+                    closer = {"(": ")", "[": "]", "\\{": "\\}"}.get(opener)
+                    if closer is None:
+                        self.fail(f"\\left{opener}")
+                    node = self.expr()
+                    if self.at("\\right"):
+                        self.take()
+                    self.expect(closer)
+                    return node
+                self.fail("unmatched \\right")
+            if name in ("mathbf", "mathrm", "boldsymbol", "vec", "bm", "mathit"):
+                self.expect("{")
+                node = self.group("}")
+                return node
+            return self.atom()
+        if name == "frac" or name == "dfrac":
+            top, bottom = self.braced(), self.braced()
+            return Div(left=top, right=bottom)
+        if name == "hat":
+            inner = self.braced()
+            if isinstance(inner, Sym):
+                return Sym(name=inner.name + "_hat")
+            self.fail("\\hat of an expression")
+        if name == "underbrace":
+            node = self.braced()
+            if self.at("_"):
+                self.take()
+                label = self.take()
+                if label.text == "{":
+                    start = self.i
+                    depth = 1
+                    while depth:
+                        if self.tok.kind == "end":
+                            self.fail("unclosed '{'")
+                        depth += {"{": 1, "}": -1}.get(self.tok.text, 0)
+                        self.take()
+                    inner = self.toks[start:self.i - 1]
+                    try:
+                        sub = LatexParser(" ".join(x.text for x in inner))
+                        labelled = sub.parse()
+                        if isinstance(labelled, Sym):
+                            self.defined[labelled.name] = node
+                    except Untranslatable:
+                        pass        # a label such as (m,n) or \text{...}: not a definition
+            return node
+        if name == "color":
+            self.braced_raw()
+            return self.atom() if not self.at("{") else self.braced()
+        if name == "boxed":
+            return self.braced()
+        if name in NAMED_FUNCTIONS:
+            if not self.at("("):
+                self.fail(f"expected '(' after \\{name}")
+            self.take()
+            return Apply(name=NAMED_FUNCTIONS[name], arg=self.group(")"))
+        if name == "begin":
+            return self.environment()
+        if name in GREEK:
+            return self.named(name)
+        raise Untranslatable(f"column {t.col}: \\{name} does not translate")
+
+    def braced_raw(self) -> str:
+        self.expect("{")
+        parts = []
+        while not self.at("}"):
+            if self.tok.kind == "end":
+                self.fail("unclosed '{'")
+            parts.append(self.take().text)
+        self.take()
+        return "".join(parts)
+
+    def environment(self) -> Node:
+        kind = self.braced_raw()
+        if kind not in ("bmatrix", "pmatrix"):
+            self.fail(f"environment {kind!r} does not translate")
+        rows: list[list[Tok]] = [[]]
+        while not (self.at("\\end")):
+            if self.tok.kind == "end":
+                self.fail(f"unclosed {kind}")
+            t = self.take()
+            if t.kind == "rowsep":
+                rows.append([])
+            elif t.text == "&":
+                self.fail("a matrix with several columns does not translate (only a vector of symbols)")
+            else:
+                rows[-1].append(t)
+        self.take()
+        self.braced_raw()
+        return _vector_of_entries(rows)
+
+
+def _vector_of_entries(rows: list[list[Tok]]) -> Node:
+    """``x_1 \\\\ x_2 \\\\ \\vdots \\\\ x_n`` (or ``f(x_1) \\\\ …``) -> x (or f(x))."""
+    bases = set()
+    functions = set()
+    for row in rows:
+        text = " ".join(t.text for t in row).strip()
+        if not text or text.lstrip("\\") in SKIP_ENTRIES:
+            continue
+        m = re.fullmatch(r"(?:\\?([A-Za-z]+)\s*(_ \{ \w+ \}|_ \w+)?\s*(['’]*)\s*\(\s*)?"
+                         r"([A-Za-z])\s*_\s*(?:\{\s*\w+\s*\}|\w+)\s*(\)?)", text)
+        if not m or bool(m.group(1)) != bool(m.group(5)):
+            raise Untranslatable(f"the matrix entry {text[:40]!r} is not an entry x_i of a vector")
+        bases.add(m.group(4))
+        functions.add((m.group(1), (m.group(2) or "").replace(" ", ""), len(m.group(3) or "")))
+    if len(bases) != 1 or len(functions) != 1:
+        raise Untranslatable("the matrix is not a vector of the entries of one symbol")
+    node: Node = Sym(name=bases.pop())
+    fname, sub, primes = functions.pop()
+    if fname:
+        name = fname + ("_" + sub.strip("_{}") if sub else "")
+        node = Apply(name=name, arg=node, order=primes)
+    return node
+
+
+def _numeric(node: Node) -> bool:
+    if isinstance(node, Num):
+        return True
+    if isinstance(node, (Div, Mul)):
+        return _numeric(node.left) and _numeric(node.right)
+    if isinstance(node, Neg):
+        return _numeric(node.arg)
+    return False
+
+
+def to_claim_text(latex: str) -> str:
+    """One LaTeX expression in the claim language (:class:`Untranslatable` if not)."""
+    return to_text(LatexParser(latex).parse())
+
+
+# -- finding math and claims in a document ---------------------------------------------
+
+_MATH = re.compile(r"""
+    \$\$(?P<dd>.+?)\$\$
+  | \\\[(?P<br>.+?)\\\]
+  | \\\((?P<pa>.+?)\\\)
+  | \\begin\{(?P<env>equation|align|displaymath|gather)\*?\}(?P<body>.+?)\\end\{(?P=env)\*?\}
+  | (?<![\\$])\$(?P<d>(?:[^$\n]|\n(?![ \t]*\n))+?)\$
+""", re.VERBOSE | re.DOTALL)
+_HEADING = re.compile(r"^(?:#{1,6}\s+(?P<md>.+)|\\(?:sub)*section\*?\{(?P<tex>[^}]*)\})\s*$", re.MULTILINE)
+_GRADIENT = re.compile(r"""^\s*(?:
+      \\d?frac\s*\{\s*(?:\\delta|\\partial|d)\s*C\s*(?:\[[^\]]*\])?\s*\}\s*\{\s*(?:\\delta|\\partial|d)\s*(?P<a>.+?)\s*\}
+    | \\nabla_\{?(?P<b>[^}\s]+?)\}?\s*C
+    )\s*$""", re.VERBOSE | re.DOTALL)
+_COST = re.compile(r"^\s*C\s*(?:\[[^\]]*\])?\s*$")
+
+
+@dataclass
+class Math:
+    text: str
+    line: int
+    offset: int
+    section: str
+
+
+@dataclass
+class Extracted:
+    """A claim found in the document, translated."""
+
+    name: str
+    cost: str
+    wrt: str
+    claim: str
+    shapes: str
+    latex: str
+    line: int
+    section: str
+    boxed: bool
+    note: str = ""
+
+
+@dataclass
+class Skipped:
+    line: int
+    latex: str
+    reason: str
+
+
+@dataclass
+class Extraction:
+    path: str
+    claims: list[Extracted] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def math_segments(text: str) -> list[Math]:
+    """Every math segment with its line and the heading above it."""
+    headings = [(m.start(), (m.group("md") or m.group("tex")).strip()) for m in _HEADING.finditer(text)]
+    out = []
+    for m in _MATH.finditer(text):
+        body = next(g for g in (m.group("dd"), m.group("br"), m.group("pa"), m.group("body"), m.group("d"))
+                    if g is not None)
+        section = ""
+        for start, title in headings:
+            if start < m.start():
+                section = title
+        out.append(Math(body, text.count("\n", 0, m.start()) + 1, m.start(), section))
+    return out
+
+
+def split_top(text: str, separators: tuple[str, ...]) -> list[str]:
+    """Split at separators outside braces and brackets (``=``, ``\\implies``, ``,``)."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and text.startswith("\\left", i):
+            depth += 1
+            i += 5
+            continue
+        if ch == "\\" and text.startswith("\\right", i):
+            depth -= 1
+            i += 6
+            continue
+        if ch in "{([":
+            depth += 1
+        elif ch in "})]":
+            depth -= 1
+        elif depth == 0:
+            for sep in separators:
+                if text.startswith(sep, i) and not (sep[-1].isalpha() and text[i + len(sep):i + len(sep) + 1].isalpha()):
+                    parts.append(text[start:i])
+                    start = i + len(sep)
+                    i = start - 1
+                    break
+        i += 1
+    parts.append(text[start:])
+    return parts
+
+
+def _strip(text: str) -> str:
+    """Remove \\label{…}, \\boxed{ } wrappers (keeping the contents), trailing punctuation."""
+    text = re.sub(r"\\label\{[^}]*\}", "", text)
+    text = re.sub(r"\\(?:tag|nonumber)\{?[^}]*\}?", "", text)
+    out, i = [], 0
+    while i < len(text):
+        if text.startswith("\\boxed", i):
+            j = text.find("{", i)
+            depth, k = 1, j + 1
+            while k < len(text) and depth:
+                depth += {"{": 1, "}": -1}.get(text[k], 0)
+                k += 1
+            out.append(text[j + 1:k - 1])
+            i = k
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out).strip().rstrip(".,;")
+
+
+def _definitions(segment: str) -> list[tuple[str, Node]]:
+    """``NAME = EXPR`` / ``NAME \\equiv EXPR`` definitions and underbrace labels of one segment."""
+    found = []
+    body = _strip(segment)
+    sides = split_top(body, ("\\equiv", "="))
+    try:
+        parsers = []
+        for side in sides:
+            p = LatexParser(side)
+            parsers.append((p, p.parse()))
+    except Untranslatable:
+        parsers = []
+    for p, _ in parsers:
+        found.extend(p.defined.items())
+    if len(parsers) >= 2:
+        first, tree = parsers[0][1], parsers[1][1]
+        names = {n.name for n in tree.walk() if isinstance(n, Sym)}
+        # not a definition: "x_3 = y" (a condition), "y = f(x)" (an abstract map),
+        # "x = ... x ..." (an equation)
+        abstract = any(isinstance(n, Apply) and n.name in ("f", "g", "h") for n in tree.walk())
+        if isinstance(first, Sym) and first.name != "C" and not isinstance(tree, Sym) and not abstract \
+                and first.name not in names:
+            found.append((first.name, tree))
+    return found
+
+
+def _substitute(tree: Node, defs: dict[str, Node], depth: int = 0) -> Node:
+    if depth > 20:
+        return tree
+    if isinstance(tree, Sym) and tree.name in defs:
+        return _substitute(defs[tree.name], defs, depth + 1)
+    kids = tree.children()
+    return tree.with_children(tuple(_substitute(k, defs, depth) for k in kids)) if kids else tree
+
+
+def extract_text(text: str, path: str = "<text>") -> Extraction:
+    """The claims of a document's text (see the module docstring)."""
+    out = Extraction(path)
+    defs: dict[str, Node] = {}
+    cost: tuple[Node, int] | None = None
+    counter = 0
+    for seg in math_segments(text):
+        boxed = "\\boxed" in seg.text
+        body = _strip(seg.text)
+        parts = split_top(body, ("\\implies", "\\Rightarrow", "\\Longrightarrow"))
+        gradient_form = len(parts) >= 2 and any(_GRADIENT.match(split_top(p, ("=",))[0])
+                                                for q in parts[1:] for p in split_top(q, (",",)))
+        plain_gradient = (boxed and len(parts) == 1 and _GRADIENT.match(split_top(body, ("=",))[0]))
+        if gradient_form or plain_gradient or boxed:
+            counter += 1
+            try:
+                if len(seg.text) > MAX_FORMULA:
+                    raise Untranslatable(f"formula longer than {MAX_FORMULA} characters")
+                for claim in _claims(seg, parts, defs, cost, counter, boxed):
+                    out.claims.append(claim)
+            except (Untranslatable, RecursionError) as e:
+                reason = str(e) if isinstance(e, Untranslatable) else "formula nested too deeply"
+                out.skipped.append(Skipped(seg.line, seg.text.strip()[:2000], reason))
+            except InputError as e:         # a translated formula the claim language rejects
+                out.skipped.append(Skipped(seg.line, seg.text.strip()[:2000], str(e)))
+        # what later claims may use: definitions and the latest cost
+        if len(seg.text) > MAX_FORMULA:
+            continue
+        for name, tree in _definitions(seg.text):
+            defs[name] = tree
+        sides = split_top(body, ("=",))
+        if len(sides) >= 2 and _COST.match(sides[0]) and len(split_top(body, ("\\implies",))) == 1:
+            try:
+                cost = (LatexParser(sides[1]).parse(), seg.line)
+            except Untranslatable:
+                pass
+    return out
+
+
+def _claims(seg: Math, parts: list[str], defs: dict, cost, counter: int, boxed: bool) -> list[Extracted]:
+    local_cost = cost
+    if len(parts) >= 2:
+        sides = split_top(parts[0], ("=",))
+        if len(sides) < 2 or not _COST.match(sides[0]):
+            raise Untranslatable("the part before \\implies is not 'C = ...'")
+        p = LatexParser(sides[1])
+        local_cost = (p.parse(), seg.line)
+        defs = dict(defs, **p.defined)
+        gradients = [g for q in parts[1:] for g in split_top(q, (",",))]
+    else:
+        gradients = [parts[0]]
+    claims = []
+    for g in gradients:
+        sides = split_top(g, ("=",))
+        m = _GRADIENT.match(sides[0])
+        if not m or len(sides) < 2:
+            raise Untranslatable("a boxed formula that is not a gradient (dC/dX = ...)")
+        if local_cost is None:
+            raise Untranslatable("no cost 'C = ...' is written before this gradient")
+        wrt_tree = LatexParser(m.group("a") or m.group("b")).parse()
+        if not isinstance(wrt_tree, Sym):
+            raise Untranslatable(f"the variable {m.group('a') or m.group('b')!r} is not a symbol")
+        for k, rhs in enumerate(sides[1:]):
+            p = LatexParser(rhs)
+            tree = p.parse()
+            local = dict(defs, **p.defined)
+            cost_tree, claim_tree = _substitute(local_cost[0], local), _substitute(tree, local)
+            shapes, unknown = infer_shapes(cost_tree, claim_tree, wrt_tree.name)
+            note = f"line {seg.line}; cost from line {local_cost[1]}"
+            substituted = sorted(n for n in local if n in {x.name for x in tree.walk() if isinstance(x, Sym)}
+                                 | {x.name for x in local_cost[0].walk() if isinstance(x, Sym)})
+            if substituted:
+                note += f"; substituted: {', '.join(f'{n} = {to_text(local[n])}' for n in substituted)}"
+            if p.repairs:
+                note += "; reading: " + "; ".join(p.repairs)
+            if unknown:
+                note += f"; shapes not inferred, assumed from the letter case: {unknown}"
+            suffix = f"-{k + 1}" if len(sides) > 2 else ""
+            claims.append(Extracted(
+                name=f"{'boxed' if boxed else 'implies'}-{counter}-d{wrt_tree.name}{suffix}",
+                cost=to_text(cost_tree), wrt=wrt_tree.name, claim=to_text(claim_tree), shapes=shapes,
+                latex=seg.text.strip(), line=seg.line, section=seg.section, boxed=boxed, note=note))
+    return claims
+
+
+# -- shape inference --------------------------------------------------------------------
+
+class _Dims:
+    """Union-find over dimension variables; the constant 1 is the variable 0."""
+
+    def __init__(self):
+        self.parent = [0]
+
+    def new(self) -> int:
+        self.parent.append(len(self.parent))
+        return len(self.parent) - 1
+
+    def find(self, a: int) -> int:
+        while self.parent[a] != a:
+            self.parent[a] = self.parent[self.parent[a]]
+            a = self.parent[a]
+        return a
+
+    def union(self, a: int, b: int) -> None:
+        a, b = self.find(a), self.find(b)
+        if a != b:
+            if a == 0:
+                a, b = b, a
+            self.parent[a] = b
+
+
+def infer_shapes(cost: Node, claim: Node, wrt: str) -> tuple[str, str]:
+    """Declarations for the symbols of ``cost`` and ``claim``, and which ones
+    rest on an assumption (a dimension nothing in the formulas ties)."""
+    dims = _Dims()
+    shape: dict[str, tuple[int, int]] = {}
+    order: list[str] = []
+
+    def of_symbol(name: str) -> tuple[int, int]:
+        if name not in shape:
+            order.append(name)
+            scalar = name in GREEK or name.startswith(tuple(GREEK)) and not name[:1].isupper()
+            shape[name] = (0, 0) if scalar else (dims.new(), dims.new() if name[:1].isupper() else 0)
+        return shape[name]
+
+    def scalar(s) -> bool:
+        return dims.find(s[0]) == 0 and dims.find(s[1]) == 0
+
+    def walk(node: Node) -> tuple[int, int]:
+        if isinstance(node, Num):
+            return (0, 0)
+        if isinstance(node, Sym):
+            return of_symbol(node.name)
+        if isinstance(node, Transpose):
+            r, c = walk(node.arg)
+            return (c, r)
+        if isinstance(node, Neg):
+            return walk(node.arg)
+        if isinstance(node, Apply):
+            return walk(node.arg)
+        if isinstance(node, Pow):
+            s = walk(node.base)
+            dims.union(s[0], s[1])
+            return s
+        if isinstance(node, Call):
+            s = walk(node.args[0])
+            if node.name in ("tr", "det", "logdet", "inv"):       # of a square matrix
+                dims.union(s[0], s[1])
+            return (0, 0) if node.name in ("sum", "tr", "det", "logdet", "norm") else s
+        left, right = walk(node.left), walk(node.right)
+        if isinstance(node, MatMul):
+            if scalar(left):
+                return right
+            if scalar(right):
+                return left
+            dims.union(left[1], right[0])
+            return (left[0], right[1])
+        if isinstance(node, Div):
+            return left
+        if scalar(left):
+            return right
+        if scalar(right):
+            return left
+        dims.union(left[0], right[0])
+        dims.union(left[1], right[1])
+        return left
+
+    for _ in range(2):              # a second pass uses what the first one learned
+        c = walk(cost)
+        dims.union(c[0], 0)
+        dims.union(c[1], 0)
+        k = walk(claim)
+        w = of_symbol(wrt)
+        if not scalar(k):
+            dims.union(k[0], w[0])
+            dims.union(k[1], w[1])
+    letters = [d for d in "mnkpqrstlhuvw" if d not in shape]
+    names: dict[int, str] = {}
+    parts = []
+    for name in sorted(order):
+        r, c = (dims.find(d) for d in shape[name])
+        if r == 0 and c == 0:
+            parts.append(f"{name}:scalar")
+            continue
+        for root in (r, c):
+            if root and root not in names:
+                names[root] = letters[len(names)] if len(names) < len(letters) else f"d{len(names)}"
+        rn = names.get(r, "1")
+        parts.append(f"{name}:{rn}" if c == 0 else f"{name}:{rn},{names.get(c, '1')}")
+    owners: dict[int, set] = {}
+    for name in order:
+        for d in shape[name]:
+            owners.setdefault(dims.find(d), set()).add(name)
+    unknown = sorted(n for n in order if any(dims.find(d) for d in shape[n])
+                     and all(owners[dims.find(d)] == {n} for d in shape[n] if dims.find(d)))
+    return " ".join(parts), ", ".join(unknown)
+
+
+# -- output -----------------------------------------------------------------------------
+
+def _q(text: str) -> str:
+    """A TOML basic string (JSON escapes are valid TOML escapes)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def to_toml(found: Extraction, title: str | None = None) -> str:
+    """A derivation file that ``symbolic-bp report`` runs."""
+    lines = [f"# Extracted by `symbolic-bp extract {found.path}`: {len(found.claims)} claims.",
+             "# expect is 'verified' for every claim: the report then shows where the document is wrong."]
+    if found.skipped:
+        lines.append(f"# Not translated ({len(found.skipped)}), with the reason:")
+        for s in found.skipped:
+            lines.append(f"#   line {s.line}: {s.reason}: {' '.join(s.latex.split())[:160]}")
+    lines += [f"title = {_q(title or f'Claims extracted from {Path(found.path).name}')}",
+              f"document = {_q(found.path)}", ""]
+    for c in found.claims:
+        lines += ["[[claim]]", f"name = {_q(c.name)}", f"section = {_q(c.section or f'line {c.line}')}",
+                  f"shapes = {_q(c.shapes)}", f"cost = {_q(c.cost)}", f"wrt = {_q(c.wrt)}",
+                  f"claim = {_q(c.claim)}", f"latex = {_q(c.latex)}", f"note = {_q(c.note)}", ""]
+    return "\n".join(lines)
+
+
+def extract_file(path: str | Path) -> Extraction:
+    """Read a Markdown or LaTeX file (InputError naming it if unreadable)."""
+    p = Path(path)
+    try:
+        if p.stat().st_size > MAX_BYTES:
+            raise InputError(f"{path}: file is larger than {MAX_BYTES} bytes")
+        text = p.read_bytes().decode("utf-8")
+    except OSError as e:
+        raise InputError(f"{path}: cannot read: {e.strerror or e}") from None
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: not UTF-8 text (byte {e.start})") from None
+    return extract_text(text, str(path))
+
+
+def add_extract(p: argparse.ArgumentParser) -> None:
+    """The arguments of ``extract``."""
+    p.add_argument("file", help="a Markdown or LaTeX document")
+    p.add_argument("-o", "--output", help="write the derivation file here (default: standard output)")
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    """Write the derivation file; list what was not translated on standard error.
+    Exit 0; 1 when the document holds no claim (nothing is written); 2 when
+    the file cannot be read or the output cannot be written."""
+    try:
+        found = extract_file(args.file)
+    except InputError as e:
+        print(f"symbolic-bp: error: {e}", file=sys.stderr)
+        return 2
+    for s in found.skipped:
+        print(f"symbolic-bp: {args.file}:{s.line}: not translated: {s.reason}", file=sys.stderr)
+    if not found.claims:
+        print(f"symbolic-bp: {args.file}: no claims found (\\boxed{{...}} or C = ... \\implies dC/dX = ...); "
+              "nothing written", file=sys.stderr)
+        return 1
+    toml_text = to_toml(found)
+    if args.output:
+        try:
+            Path(args.output).write_text(toml_text, encoding="utf-8")
+        except OSError as e:
+            print(f"symbolic-bp: error: {args.output}: cannot write: {e.strerror or e}", file=sys.stderr)
+            return 2
+    else:
+        print(toml_text)
+    print(f"symbolic-bp: {len(found.claims)} claims ({sum(c.boxed for c in found.claims)} boxed) from "
+          f"{args.file}; {len(found.skipped)} formulas not translated", file=sys.stderr)
+    return 0
+
+
+# what cli.COMMANDS names: (add_arguments, run)
+COMMAND = (add_extract, cmd_extract)

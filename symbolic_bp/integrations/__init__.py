@@ -1,0 +1,1 @@
+"""The edges: command line, pytest plugin, testing helpers, fuzzing."""

@@ -1,0 +1,645 @@
+"""Hostile input: every entry point against an adversarial corpus and seeded
+random inputs, with the figures (``symbolic-bp fuzz``).
+
+Derivation files come from blog posts, homework and shared course
+repositories, so every input is untrusted.  This module feeds each entry point
+that exists (:data:`ENTRY_POINTS`: the ``check`` API, every CLI command and its
+options, derivation files, ``report``, ``extract``...) with
+
+* the corpus under ``tests/hostile/`` (code-execution payloads, broken
+  expressions and declarations, broken derivation files), one JSON string a line;
+* generated giants: 10,000 nested parentheses, a 1 MB expression, ``x**9**9**9``,
+  a number with a billion-digit exponent, TOML nested 10,000 deep;
+* seeded random strings, random token sequences of the claim language, and
+  mutations (truncation, deletion, insertion, swaps) of the bundled claims and
+  derivation files,
+
+and classifies what came out.  *Executed code* is detected for real: every
+payload would create a file named ``PWNED`` in the scratch folder the run works
+in (a canary checked after every input), and an audit hook
+(:func:`sys.addaudithook`, inherited by the forked checker workers) records
+process creation, deletions, sockets, writes outside the scratch folder, and any
+``compile``/``exec``/``open`` of text that carries the payload marker.
+
+>>> sorted(f for f in FIGURES)[:3]
+['accepted', 'crashed', 'executed']
+>>> t = Tally("check (API)"); t.add(Observation("rejected", 0.25, "'x' -> column 1: ..."))
+>>> t.tried, t.counts["rejected"], t.slowest[0]
+(1, 1, 0.25)
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import random
+import re
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "tests" / "hostile"
+BUNDLED = ROOT / "derivations"
+MARKER = "PWNED"            # every payload would create a file of this name
+_QUOTED_MARKER = re.compile(rf"""['"][^'"\n]*{MARKER}""")
+GRACE = 5.0                 # seconds beyond the budget for forking, imports, printing
+
+# what one run of an entry point on one input can come to
+FIGURES = ("rejected", "accepted", "stopped", "unclear", "crashed", "executed", "over budget")
+
+# -- detection of executed code ---------------------------------------------------
+
+# audit events that no check of a claim ever needs (os.fork and os.kill are the
+# budget's own worker and are not listed)
+_FORBIDDEN = ("os.system", "os.exec", "os.posix_spawn", "os.spawn", "subprocess.Popen", "pty.spawn",
+              "os.startfile", "ctypes.", "socket.", "webbrowser.", "builtins.input")
+# file operations that are fine inside the scratch folder (an output written atomically), nowhere else
+_FILE_OPS = ("os.remove", "os.unlink", "os.rmdir", "os.rename", "os.replace", "shutil.", "os.truncate",
+             "os.chmod", "os.chown", "os.mkdir", "os.symlink", "os.link")
+
+
+class Monitor:
+    """An audit hook that writes what it flags to a log (a file descriptor, so
+    the forked workers report too).  Installed once; active only while
+    :meth:`watching` runs."""
+
+    _installed: "Monitor | None" = None
+
+    def __init__(self, scratch: Path):
+        self.scratch = str(scratch)
+        self.log = scratch / "audit.log"
+        self.fd = os.open(self.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self.active = False
+        self.offset = 0
+
+    @classmethod
+    def install(cls, scratch: Path) -> "Monitor":
+        """The process's monitor, now logging into ``scratch``."""
+        if cls._installed is None:
+            cls._installed = Monitor(scratch)
+            sys.addaudithook(lambda event, args: cls._installed._hook(event, args))
+        else:
+            monitor = cls._installed
+            os.close(monitor.fd)
+            monitor.__init__(scratch)
+        return cls._installed
+
+    def _hook(self, event: str, args: tuple) -> None:
+        if not self.active:
+            return
+        reason = self._flag(event, args)
+        if reason:
+            os.write(self.fd, (reason.replace("\n", " ")[:300] + "\n").encode("utf-8", "replace"))
+
+    def _flag(self, event: str, args: tuple) -> str | None:
+        if event.startswith(_FORBIDDEN):
+            return f"{event} {args!r:.200}"
+        if event.startswith(_FILE_OPS):
+            paths = [os.fsdecode(a) for a in args if isinstance(a, (str, bytes))]
+            if any(MARKER in p or not os.path.abspath(p).startswith(self.scratch) for p in paths):
+                return f"{event} {args!r:.200}"
+        if event == "open":
+            path, mode, flags = (tuple(args) + (None, None, None))[:3]
+            text = os.fsdecode(path) if isinstance(path, (str, bytes)) else ""
+            if MARKER in text:
+                return f"open {text}"
+            writes = any(c in mode for c in "wax+") if isinstance(mode, str) else \
+                bool(isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
+            if text and writes and "__pycache__" not in text and not os.path.abspath(text).startswith(self.scratch):
+                return f"open for writing {text}"
+        if event in ("compile", "exec", "builtins.eval"):
+            # every payload quotes the marker ('touch PWNED'); a bare identifier PWNED in
+            # generated code (a validated function name) is not user code
+            source = args[0] if args else None
+            if hasattr(source, "co_consts"):
+                source = " ".join(repr(c) for c in source.co_consts if isinstance(c, str))
+            if isinstance(source, bytes):
+                source = source.decode("utf-8", "replace")
+            if isinstance(source, str) and _QUOTED_MARKER.search(source):
+                return f"{event} of input text {source[:120]!r}"
+        return None
+
+    @contextlib.contextmanager
+    def watching(self) -> Iterator[list[str]]:
+        """Collect what is flagged (and whether a canary appeared) inside the block."""
+        found: list[str] = []
+        self.active = True
+        try:
+            yield found
+        finally:
+            self.active = False
+            with open(self.log, "rb") as f:
+                f.seek(self.offset)
+                new = f.read()
+            self.offset += len(new)
+            found.extend(line for line in new.decode("utf-8", "replace").splitlines() if line)
+            for canary in Path(self.scratch).rglob(f"*{MARKER}*"):
+                found.append(f"canary file created: {canary.name}")
+                canary.unlink()
+
+
+# -- observations ---------------------------------------------------------------------
+
+@dataclass
+class Observation:
+    """What one input did to one entry point: ``outcome`` is one of :data:`FIGURES`."""
+
+    outcome: str
+    seconds: float
+    detail: str = ""
+
+
+@dataclass
+class Tally:
+    """The figures of one entry point."""
+
+    name: str
+    counts: dict = field(default_factory=lambda: dict.fromkeys(FIGURES, 0))
+    slowest: tuple = (0.0, "")              # slowest clean rejection: seconds, which input
+    problems: list = field(default_factory=list)
+
+    @property
+    def tried(self) -> int:
+        return sum(self.counts[f] for f in FIGURES if f not in ("executed", "over budget"))
+
+    def add(self, obs: Observation) -> None:
+        self.counts[obs.outcome] += 1
+        if obs.outcome == "rejected" and obs.seconds > self.slowest[0]:
+            self.slowest = (obs.seconds, obs.detail)
+        if obs.outcome in ("unclear", "crashed", "executed", "over budget"):
+            self.problems.append(f"{obs.outcome}: {obs.detail}")
+
+    def merge(self, other: "Tally") -> None:
+        for f in FIGURES:
+            self.counts[f] += other.counts[f]
+        self.slowest = max(self.slowest, other.slowest)
+        self.problems.extend(other.problems)
+
+
+def _one_line(text: str) -> bool:
+    return bool(text.strip()) and "\n" not in text.strip() and len(text) < 2000
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = repr(text)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def classify_result(result) -> tuple[str, str]:
+    """A :class:`~symbolic_bp.checks.result.Result` -> (outcome, message)."""
+    error = result.error or ""
+    if "bug in symbolic_bp" in error or "internal error" in error:
+        return "crashed", error
+    if result.verdict == "invalid":
+        return ("rejected" if _one_line(error) else "unclear"), error
+    if result.verdict == "undecided" and ("time budget" in error or "memory cap" in error):
+        return "stopped", error
+    return "accepted", result.verdict
+
+
+def _json_errors(text: str) -> list[str]:
+    """Every non-null "error" string of a JSON document (a claim's, a report's)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return []
+    found, stack = [], [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            found += [v for k, v in item.items() if k in ("error", "errors") and isinstance(v, str)]
+            found += [e for k, v in item.items() if k == "errors" and isinstance(v, list) for e in v
+                      if isinstance(e, str)]
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def classify_cli(status: int, out: str, err: str, allowed: set) -> tuple[str, str]:
+    """Exit status and output of a CLI command -> (outcome, message)."""
+    if "Traceback" in out + err or "bug in symbolic_bp" in out + err or "internal error" in out + err:
+        return "crashed", (err or out).strip().splitlines()[-1][:300]
+    if status not in allowed:
+        return "crashed", f"exit status {status}: {err.strip()[:200]}"
+    if status == 2 and not err.strip() and out.lstrip().startswith("{"):     # --json: the errors are in it
+        errors = _json_errors(out)
+        clean = bool(errors) and all(_one_line(e) for e in errors)
+        return ("rejected" if clean else "unclear"), (errors[0] if errors else "no error in the JSON")[:300]
+    if status == 2:
+        lines = [line for line in err.splitlines() if line.strip()]
+        clean = lines and all(line.startswith("symbolic-bp") and len(line) < 2000 for line in lines)
+        return ("rejected" if clean else "unclear"), (lines[0] if lines else "no message")[:300]
+    if "time budget" in out or "memory cap" in out:
+        return "stopped", f"exit status {status}"
+    return "accepted", f"exit status {status}"
+
+
+# -- entry points -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EntryPoint:
+    """One way user input gets in.  ``slots`` are the text inputs it takes, with a
+    valid value each (a hostile input replaces one slot at a time); ``run(values,
+    ctx)`` returns (outcome, message).  ``kind`` "text" takes strings, "file"
+    takes the text of a file (a single slot)."""
+
+    name: str
+    kind: str
+    slots: dict
+    run: Callable
+    command: str | None = None          # the CLI command it needs, if any
+    items: Callable = lambda values: 1  # how many claims an input holds (for the budget)
+
+
+@dataclass
+class Context:
+    scratch: Path
+    budget: float
+    counter: int = 0
+
+    def file(self, text: str, suffix: str = ".toml") -> Path:
+        self.counter += 1
+        path = self.scratch / f"input_{self.counter}{suffix}"
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        return path
+
+
+def run_cli(argv: list[str]) -> tuple[int, str, str]:
+    """``symbolic-bp ARGV`` in this process: (exit status, stdout, stderr)."""
+    from .cli import main
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = main(argv)
+        except SystemExit as e:       # argparse
+            status = e.code if isinstance(e.code, int) else 2
+    return status, out.getvalue(), err.getvalue()
+
+
+def _check_api(values: dict, ctx: Context):
+    from ..checks.checker import check
+    from ..checks.claim import Claim
+    return classify_result(check(Claim(**values), seconds=ctx.budget, memory_mb=2048))
+
+
+def _cli(command: str, allowed: set, options: Callable[[dict, Context], list[str]]):
+    def run(values: dict, ctx: Context):
+        return classify_cli(*run_cli([command] + options(values, ctx)), allowed)
+    return run
+
+
+def _loads(values: dict, ctx: Context):
+    from ..derivations.derivation import loads
+    from ..errors import InputError
+    try:
+        derivation = loads(values["file"], "hostile.toml")
+    except InputError as e:
+        return ("rejected" if _one_line(str(e)) and str(e).startswith("hostile.toml") else "unclear"), str(e)
+    return "accepted", f"{len(derivation.entries)} items"
+
+
+def _count_items(values: dict) -> int:
+    return max(1, values.get("file", "").count("[["))
+
+
+CLAIM = {"shapes": "A:m,n x:n y:m", "cost": "y.T @ A @ x", "wrt": "A", "claim": "y @ x.T"}
+DERIVATION = (BUNDLED / "post_III_matrix_identities.toml")
+
+ENTRY_POINTS: list[EntryPoint] = [
+    EntryPoint("check (API)", "text", CLAIM, _check_api),
+    EntryPoint("check (CLI)", "text", CLAIM, _cli("check", {0, 1, 2, 3}, lambda v, ctx: [
+        "--shapes", v["shapes"], "--cost", v["cost"], "--wrt", v["wrt"], "--claim", v["claim"],
+        "--json", "--budget", str(ctx.budget)]), command="check"),
+    EntryPoint("step (CLI)", "text", {"shapes": "A:m,n B:n,m", "lhs": "(A @ B).T", "rhs": "B.T @ A.T"},
+               _cli("step", {0, 1, 2, 3}, lambda v, ctx: [
+                   "--shapes", v["shapes"], "--lhs", v["lhs"], "--rhs", v["rhs"], "--json",
+                   "--budget", str(ctx.budget)]), command="step"),
+    EntryPoint("network (CLI)", "text",
+               {"sizes": "2,3,1", "activation": "sigmoid", "convention": "nielsen",
+                "claim": "delta[L] = (a[L] - y) * sigma'(z[L])"},
+               _cli("network", {0, 1, 2, 3}, lambda v, ctx: [
+                   "--sizes", v["sizes"], "--activation", v["activation"], "--convention", v["convention"],
+                   "--claim", v["claim"], "--json", "--budget", str(ctx.budget)]), command="network"),
+    EntryPoint("derivation file (API)", "file", {"file": ""}, _loads, items=_count_items),
+    EntryPoint("report (CLI)", "file", {"file": ""}, _cli("report", {0, 1, 2}, lambda v, ctx: [
+        str(ctx.file(v["file"])), "--json", "--budget", str(ctx.budget)]), command="report", items=_count_items),
+    EntryPoint("latex (CLI)", "file", {"file": ""}, _cli("latex", {0, 1, 2, 3}, lambda v, ctx: [
+        str(ctx.file(v["file"])), "-o", str(ctx.scratch / "proofs.tex"), "--budget", str(ctx.budget),
+        "--proof-budget", str(ctx.budget)]),
+        command="latex", items=lambda values: 2 * _count_items(values)),      # a check and a proof each
+    EntryPoint("extract (CLI)", "file", {"file": ""}, _cli("extract", {0, 1, 2}, lambda v, ctx: [
+        str(ctx.file(v["file"], ".md"))]), command="extract"),
+]
+
+
+def entry_points() -> list[EntryPoint]:
+    """The entry points present in this build (a CLI command someone removed drops out)."""
+    from .cli import COMMANDS
+    present = COMMANDS
+    return [e for e in ENTRY_POINTS if e.command is None or e.command in present]
+
+
+# -- inputs -----------------------------------------------------------------------------------
+
+def read_corpus(path: Path) -> list[str]:
+    """One JSON string a line; blank lines and lines starting with # are skipped.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "c.txt"
+    >>> _ = p.write_text('# comment\\n"x\\\\u0000y"\\n\\n"lambda: 0"\\n')
+    >>> read_corpus(p)
+    ['x\\x00y', 'lambda: 0']
+    """
+    out = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip() and not line.lstrip().startswith("#"):
+            value = json.loads(line)
+            if not isinstance(value, str):
+                raise ValueError(f"{path}:{number}: expected a JSON string")
+            out.append(value)
+    return out
+
+
+def giants() -> list[tuple[str, str]]:
+    """(label, text): inputs too large to keep in the corpus."""
+    return [
+        ("10,000 nested parentheses", "(" * 10_000 + "x" + ")" * 10_000),
+        ("a 1 MB expression", "x + " * 262_144 + "x"),
+        ("10,000 nested calls", "sigma(" * 10_000 + "x" + ")" * 10_000),
+        ("10,000 signs", "-" * 10_000 + "x"),
+        ("10,000 transposes", "x" + ".T" * 10_000),
+        ("10,000 primes", "sigma" + "'" * 10_000 + "(x)"),
+        ("a 100,000-digit number", "9" * 100_000),
+        ("a billion-digit exponent", "1e999999999"),
+        ("x**9**9**9", "x**9**9**9"),
+        ("10**9 as a dimension", "A:10**9,n x:n y:m"),
+        ("a huge dimension", "A:1000000000,n x:n y:m"),
+        ("a zero dimension", "A:0,n x:n y:m"),
+        ("10,000 declarations", " ".join(f"x{i}:n" for i in range(10_000))),
+    ]
+
+
+def file_giants() -> list[tuple[str, str]]:
+    return [
+        ("TOML arrays nested 10,000 deep", "title = 'x'\nv = " + "[" * 10_000 + "]" * 10_000 + "\n"),
+        ("TOML tables nested 5,000 deep", "title = 'x'\nv = " + "{a = " * 5_000 + "1" + "}" * 5_000 + "\n"),
+        ("a 1 MB claim in a file", "title = 't'\nshapes = 'x:n'\n[[claim]]\nname = 'n'\ncost = 'x.T @ x'\n"
+                                   "wrt = 'x'\nclaim = '" + "x + " * 262_144 + "x'\n"),
+        ("3 MB of comments", "#" * 3_000_000),
+        ("10,000 claims", "title = 't'\nshapes = 'x:n'\n" + "".join(
+            f"[[claim]]\nname = 'c{i}'\ncost = 'x.T @ x'\nwrt = 'x'\nclaim = '2 * x +'\nexpect = 'invalid'\n"
+            for i in range(10_000))),
+    ]
+
+
+_ALPHABET = ("ABCxyzWbnm_019 .,:;'\"()[]{}+-*/@%^&|!=<>~`$#?\\\t\n"
+             "аеорсху\u0391\u0392\u0395\u03c3\u03b4\u2202\u2207\u00b7\u00d7\u22c5\uff34\uff38\u200b\u00a0\x00\ufeff"
+             "\u2212\u2032\u2033\U0001d465")
+_TOKENS = ("A", "x", "y", "W", "s", "m", "n", "B", "sigma", "sigmoid", "tr", "inv", "det", "sum", "eye", "ones",
+           "kron", "matrix_power", "logdet", "T", "nan", "inf", "exec", "open", "lambda", "__import__",
+           "0", "1", "2", "0.5", "1e308", "64", "-65", "(", ")", ",", "'", "@", "*", "/", "+", "-", "**", ".T",
+           ":", "scalar", "spd", "symmetric", "invertible", " ")
+
+
+def random_text(rng: random.Random) -> str:
+    return "".join(rng.choice(_ALPHABET) for _ in range(rng.randint(0, 60)))
+
+
+def random_tokens(rng: random.Random) -> str:
+    return "".join(rng.choice(_TOKENS) for _ in range(rng.randint(1, 25)))
+
+
+def mutate(text: str, rng: random.Random) -> str:
+    """One random edit: truncate, delete a slice, insert a token, swap two
+    characters, or duplicate a slice."""
+    if not text:
+        return rng.choice(_TOKENS)
+    i, j = sorted(rng.randrange(len(text) + 1) for _ in range(2))
+    edit = rng.randrange(5)
+    if edit == 0:
+        return text[:i]
+    if edit == 1:
+        return text[:i] + text[j:]
+    if edit == 2:
+        return text[:i] + rng.choice(_TOKENS + tuple(_ALPHABET)) + text[i:]
+    if edit == 3 and i < len(text) and j < len(text):
+        chars = list(text)
+        chars[i], chars[j] = chars[j], chars[i]
+        return "".join(chars)
+    return text[:j] + text[i:j] + text[j:]
+
+
+_WRONG_TYPES = ("1", "true", "[1, 2]", "{a = 1}", "1979-05-27", "inf", "nan", "''", "'''\n'''", "[[]]")
+
+
+def mutate_file(text: str, rng: random.Random) -> str:
+    """A derivation file with one random edit: a mutated character range, a
+    deleted or duplicated line, or a value of the wrong type."""
+    lines = text.splitlines(keepends=True)
+    edit = rng.randrange(4)
+    k = rng.randrange(len(lines)) if lines else 0
+    if edit == 0 or not lines:
+        return mutate(text, rng)
+    if edit == 1:
+        return "".join(lines[:k] + lines[k + 1:])
+    if edit == 2:
+        return "".join(lines[:k + 1] + lines[k:])
+    key = lines[k].split("=", 1)[0]
+    if "=" not in lines[k]:
+        return mutate(text, rng)
+    return "".join(lines[:k] + [f"{key}= {rng.choice(_WRONG_TYPES)}\n"] + lines[k + 1:])
+
+
+def bundled_texts() -> list[str]:
+    """Valid claim-language strings: every cost and claim of the bundled derivations."""
+    import tomllib
+    out = []
+    for path in sorted(BUNDLED.glob("post_*.toml")):
+        for table in tomllib.loads(path.read_text()).get("claim", []):
+            out += [table["cost"], table["claim"]]
+    return out
+
+
+@dataclass(frozen=True)
+class Case:
+    label: str          # where the input came from, for the figures
+    text: str
+
+
+def text_cases(examples: int, seed: int, corpus: Path | None) -> list[Case]:
+    """Hostile strings for the slots of text entry points, deterministic in ``seed``."""
+    rng = random.Random(seed)
+    cases = [Case(f"corpus {p.name}:{i + 1}", t) for p in sorted(corpus.glob("*.txt")) if corpus
+             for i, t in enumerate(read_corpus(p))] if corpus and corpus.is_dir() else []
+    cases += [Case(label, text) for label, text in giants()]
+    valid = bundled_texts()
+    for i in range(examples):
+        cases.append(Case("random string", random_text(rng)))
+        cases.append(Case("random tokens", random_tokens(rng)))
+        cases.append(Case("mutated claim", mutate(rng.choice(valid), rng)))
+    return cases
+
+
+def file_cases(examples: int, seed: int, corpus: Path | None) -> list[Case]:
+    """Hostile derivation files."""
+    rng = random.Random(seed + 1)
+    cases = []
+    if corpus and (corpus / "files").is_dir():
+        cases += [Case(f"corpus files/{p.name}", p.read_bytes().decode("utf-8", "surrogateescape"))
+                  for p in sorted((corpus / "files").iterdir()) if p.is_file()]
+    cases += [Case(label, text) for label, text in file_giants()]
+    texts = [p.read_text() for p in sorted(BUNDLED.glob("*.toml"))]
+    for i in range(examples):
+        cases.append(Case("mutated file", mutate_file(rng.choice(texts), rng)))
+        cases.append(Case("random file", random_text(rng)))
+    return cases
+
+
+# -- the run ----------------------------------------------------------------------------------
+
+def observe(entry: EntryPoint, values: dict, ctx: Context, monitor: Monitor, label: str) -> Observation:
+    """Run one entry point on one input, under the monitor."""
+    start = time.monotonic()
+    with monitor.watching() as flagged:
+        try:
+            outcome, message = entry.run(values, ctx)
+        except RecursionError as e:
+            outcome, message = "crashed", f"RecursionError: {e}"
+        except Exception as e:           # an exception escaping an entry point is a crash
+            outcome, message = "crashed", f"{type(e).__name__}: {str(e)[:200]}"
+    seconds = time.monotonic() - start
+    detail = f"{label} -> {message[:160]}"
+    if flagged:
+        return Observation("executed", seconds, f"{label}: {flagged[0]}")
+    if seconds > ctx.budget * entry.items(values) + GRACE:
+        return Observation("over budget", seconds, f"{seconds:.1f} s: {detail}")
+    return Observation(outcome, seconds, detail)
+
+
+def _warm_up() -> None:
+    """Import every command's module before the monitor watches: the CLI loads
+    them lazily, and loading a library (NumPy's ctypes, ...) is not something
+    an input did."""
+    import importlib
+    from .cli import COMMANDS
+    for _help, module, _attribute in COMMANDS.values():
+        importlib.import_module(module)
+
+
+def run(examples: int = 50, seed: int = 0, budget: float = 5.0, corpus: Path | None = CORPUS,
+        only: list[str] | None = None, progress=lambda tally: None) -> list[Tally]:
+    """Every entry point against every input; one :class:`Tally` per entry point."""
+    if examples < 0 or budget <= 0:
+        raise ValueError(f"examples must be >= 0 and the budget positive, got {examples}, {budget}")
+    texts, files = text_cases(examples, seed, corpus), file_cases(examples, seed, corpus)
+    _warm_up()
+    tallies = []
+    previous = os.getcwd()
+    with tempfile.TemporaryDirectory(prefix="symbolic_bp_fuzz_") as scratch:
+        scratch_path = Path(scratch).resolve()
+        monitor = Monitor.install(scratch_path)
+        os.chdir(scratch_path)              # a payload that ran would write its canary here
+        try:
+            for entry in entry_points():
+                if only and entry.name not in only:
+                    continue
+                tally = Tally(entry.name)
+                for slot in entry.slots:
+                    for case in (files if entry.kind == "file" else texts):
+                        values = dict(entry.slots, **{slot: case.text})
+                        label = f"{case.label} in {slot}: {_short(case.text)}"
+                        tally.add(observe(entry, values, Context(scratch_path, budget), monitor, label))
+                tallies.append(tally)
+                progress(tally)
+        finally:
+            os.chdir(previous)
+            os.close(monitor.fd)
+            monitor.fd = os.open(os.devnull, os.O_WRONLY)
+    return tallies
+
+
+def total(tallies: list[Tally]) -> Tally:
+    out = Tally("total")
+    for t in tallies:
+        out.merge(t)
+    return out
+
+
+def to_text(tallies: list[Tally]) -> str:
+    """The figures as a table, then every problem found."""
+    head = ["entry point", "tried", "rejected cleanly", "accepted", "stopped by budget", "unclear",
+            "crashed", "executed code", "over budget", "slowest rejection"]
+    rows = [[t.name, t.tried] + [t.counts[f] for f in FIGURES] + [f"{t.slowest[0]:.2f} s"]
+            for t in tallies + [total(tallies)]]
+    widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
+    fmt = lambda cells: "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
+                                  for i, (c, w) in enumerate(zip(cells, widths)))
+    lines = [fmt(head), fmt(["-" * w for w in widths])] + [fmt(r) for r in rows]
+    whole = total(tallies)
+    lines += ["", f"slowest rejection: {whole.slowest[0]:.2f} s ({whole.slowest[1]})"]
+    for problem in whole.problems:
+        lines.append(f"PROBLEM {problem}")
+    return "\n".join(lines)
+
+
+def to_dict(tallies: list[Tally]) -> dict:
+    return {"entry_points": [{"name": t.name, "tried": t.tried, **t.counts,
+                              "slowest_rejection": {"seconds": round(t.slowest[0], 3), "input": t.slowest[1]},
+                              "problems": t.problems} for t in tallies]}
+
+
+def failed(tallies: list[Tally]) -> bool:
+    """Anything that must never happen: a crash, executed code, an unclear
+    rejection, a run beyond its budget."""
+    whole = total(tallies)
+    return any(whole.counts[f] for f in ("unclear", "crashed", "executed", "over budget"))
+
+
+# -- the CLI command ---------------------------------------------------------------------------
+
+def add_fuzz(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--examples", type=int, default=50,
+                   help="random inputs of each generator (default 50; the corpus always runs)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
+    p.add_argument("--budget", type=float, default=5.0, help="time budget per claim, seconds (default 5)")
+    p.add_argument("--corpus", default=str(CORPUS), help="folder of the adversarial corpus (default tests/hostile)")
+    p.add_argument("--entry", action="append", help="only this entry point (repeatable)")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+
+
+def cmd_fuzz(args) -> int:
+    """Exit status 0 when nothing crashed, executed or overran, 1 otherwise, 2 on bad options."""
+    if args.examples < 0 or not 0 < args.budget <= 3600:
+        print("symbolic-bp: error: --examples must be >= 0 and --budget between 0 and 3600", file=sys.stderr)
+        return 2
+    corpus = Path(args.corpus)
+    if not corpus.is_dir():
+        print(f"symbolic-bp: error: {corpus}: no such folder (the corpus)", file=sys.stderr)
+        return 2
+    names = {e.name for e in entry_points()}
+    unknown = [n for n in args.entry or [] if n not in names]
+    if unknown:
+        print(f"symbolic-bp: error: unknown entry point {unknown[0]!r} (known: {', '.join(sorted(names))})",
+              file=sys.stderr)
+        return 2
+    live = (lambda t: print(f"  {t.name}: {t.tried} inputs", file=sys.stderr)) if sys.stderr.isatty() else (lambda t: None)
+    start = time.monotonic()
+    tallies = run(args.examples, args.seed, args.budget, corpus, args.entry, progress=live)
+    if args.json:
+        print(json.dumps(to_dict(tallies), indent=2, sort_keys=True, ensure_ascii=False))
+    else:
+        print(to_text(tallies))
+        print(f"({time.monotonic() - start:.0f} s, seed {args.seed}, {args.examples} random inputs per generator, "
+              f"budget {args.budget:g} s per claim)")
+    return 1 if failed(tallies) else 0
+
+
+# what cli.COMMANDS names: (add_arguments, run)
+COMMAND = (add_fuzz, cmd_fuzz)

@@ -1,0 +1,1 @@
+"""The claim language: tokenizer, parser, declarations, type pass, text printer."""

@@ -1,0 +1,72 @@
+"""Print expression trees back in the claim language.
+
+The output parses back to an equal tree (up to redundant parentheses).
+
+>>> from symbolic_bp.language.parser import parse
+>>> to_text(parse("(y @ x.T) * (1 - a)"))
+'y @ x.T * (1 - a)'
+>>> to_text(parse("A @ (B * C) - (x - y)"))
+'A @ (B * C) - (x - y)'
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ..core.expression import Add, Apply, Call, Div, MatMul, Mul, Neg, Node, Num, Pow, Sub, Sym, Transpose
+
+# precedence levels: sum < product < unary minus < power < postfix < atom
+_SUM, _PRODUCT, _UNARY, _POWER, _POSTFIX, _ATOM = range(6)
+_BINARY = {Add: ("+", _SUM), Sub: ("-", _SUM), MatMul: ("@", _PRODUCT),
+           Mul: ("*", _PRODUCT), Div: ("/", _PRODUCT)}
+
+
+def _number(value: Fraction) -> str:
+    return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+
+
+def precedence(node: Node) -> int:
+    if isinstance(node, Num):
+        if node.value.denominator != 1:     # -1/2 reads as a division
+            return _PRODUCT
+        return _UNARY if node.value < 0 else _ATOM
+    if type(node) in _BINARY:
+        return _BINARY[type(node)][1]
+    if isinstance(node, Neg):
+        return _UNARY
+    if isinstance(node, Pow):
+        return _POWER
+    if isinstance(node, Transpose):
+        return _POSTFIX
+    return _ATOM
+
+
+def _wrap(node: Node, needed: int) -> str:
+    text = to_text(node)
+    return f"({text})" if precedence(node) < needed else text
+
+
+def to_text(node: Node) -> str:
+    """The claim-language text of ``node``."""
+    if isinstance(node, Num):
+        return _number(node.value)
+    if isinstance(node, Sym):
+        return node.name
+    if type(node) in _BINARY:
+        op, level = _BINARY[type(node)]
+        # operators are left-associative: the right operand needs parentheses
+        # at the same level (a - (b - c), A @ (B * C))
+        return f"{_wrap(node.left, level)} {op} {_wrap(node.right, level + 1)}"
+    if isinstance(node, Neg):
+        return "-" + _wrap(node.arg, _UNARY)
+    if isinstance(node, Pow):
+        exponent = str(node.exponent) if node.exponent >= 0 else f"({node.exponent})"
+        return f"{_wrap(node.base, _POSTFIX)}**{exponent}"
+    if isinstance(node, Transpose):
+        if isinstance(node.arg, Num):       # "2.T" would read as the number "2." and T
+            return f"({to_text(node.arg)}).T"
+        return _wrap(node.arg, _ATOM) + ".T"
+    if isinstance(node, Call):
+        return f"{node.name}({', '.join(to_text(a) for a in node.args)})"
+    if isinstance(node, Apply):
+        return f"{node.label}({to_text(node.arg)})"
+    raise TypeError(f"cannot print {type(node).__name__}")  # pragma: no cover

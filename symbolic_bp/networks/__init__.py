@@ -1,0 +1,1 @@
+"""Layered networks and delta recursions in four conventions."""

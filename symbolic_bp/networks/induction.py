@@ -1,0 +1,163 @@
+"""The proof for every depth: a network claim reduced to one local gradient claim.
+
+With delta_l *defined* as dC/dz_l through the rest of the network (whatever
+its depth), three facts cover every claim of the usual form:
+
+* **base case** (``delta[L] = ...``): C depends on z_L only through the output
+  layer, so dC/dz_L is the gradient of the cost written as a function of a free
+  z_L -- an ordinary gradient claim;
+* **step** (``delta[l] = ...`` at a generic hidden layer l): C depends on z_l
+  only through z_{l+1} = W_{l+1} f_l(z_l) + b_{l+1}, so by the chain rule
+  dC/dz_l is the gradient, with respect to z_l, of ⟨delta_{l+1}, z_{l+1}(z_l)⟩ with
+  delta_{l+1} = dC/dz_{l+1} held fixed (a free matrix): the claim holds at every
+  layer of every network iff it holds for this cost, for *every* delta_{l+1};
+* **weight lemma** (``grad(W[l]) = ...``, ``grad(b[l])``): C depends on W_l, b_l only
+  through z_l = W_l a_{l-1} + b_l, so dC/dW_l is the gradient of ⟨delta_l, z_l⟩.
+
+Each local claim is stated at generic sizes (dimension names n, n_next,
+n_prev, nb) with the activation opaque unless the spec names it, and handed to
+:func:`symbolic_bp.checks.checker.check` (exact entrywise differentiation plus the
+numeric check).  Base case and step together are the induction that makes
+the recursion compute dC/dz_l at every layer of every depth.
+
+>>> from symbolic_bp.networks.network import NetworkSpec
+>>> from symbolic_bp.networks.network_claim import parse_network_claim
+>>> spec = NetworkSpec.build((3, 4, 4, 2), "sigma", "mse")
+>>> nc = parse_network_claim("delta[l] = W[l+1].T @ delta[l+1] * sigma'(z[l])", "nielsen")
+>>> local = local_claim(nc, spec)
+>>> local.role, local.claim.cost
+('step', 'sum(delta_next * (W_next @ sigma(z) + b_next @ ones(1, nb)))')
+>>> local.claim.claim
+"W_next.T @ delta_next * sigma'(z)"
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ..checks.claim import Claim
+from .convention import Index, Ref
+from .network import NetworkSpec, apply_text
+from .network_claim import BATCH, NetworkClaim, NotExpressible, instantiate
+
+BATCH_SCALAR = "nbatch"
+ROLES = {"base": "base case at the output layer", "step": "induction step at a generic layer l",
+         "lemma": "chain-rule lemma at a generic layer l",
+         "lemma2": "chain-rule lemma through the next layer, at a generic hidden layer l"}
+
+
+@dataclass(frozen=True)
+class LocalClaim:
+    role: str            # base | step | lemma | lemma2
+    claim: Claim
+    activation: str
+
+    def describe(self) -> str:
+        return ROLES[self.role]
+
+
+def _generic_activation(spec: NetworkSpec, output: bool) -> str:
+    acts = spec.activations
+    if all(a == f"sigma_{k}" for k, a in enumerate(acts, 1)):
+        return "sigma_L" if output else "sigma_l"
+    if output:
+        return acts[-1]
+    hidden = set(acts[:-1]) or {acts[-1]}
+    if len(hidden) > 1:
+        raise NotExpressible(f"the hidden layers have different activations ({', '.join(sorted(hidden))}), "
+                             "so there is no generic layer")
+    return hidden.pop()
+
+
+def _offset(ref: Ref, lhs: Ref) -> int:
+    d = ref.layer - lhs.layer
+    if d.var or d.depth:
+        raise NotExpressible(f"{ref.kind} at layer {ref.layer} is not at a fixed distance from layer {lhs.layer}")
+    return d.const
+
+
+def classify(nc: NetworkClaim) -> str:
+    """base, step or lemma; :class:`NotExpressible` for a depth-specific claim."""
+    layer = nc.lhs.layer
+    if nc.lhs.kind != "delta":
+        if not layer.var:
+            raise NotExpressible("the claim is about one fixed layer")
+        return "lemma"
+    if layer == Index(depth=1):
+        return "base"
+    if not layer.var:
+        raise NotExpressible(f"the claim is about the fixed layer {layer}")
+    return "step"
+
+
+def local_claim(nc: NetworkClaim, spec: NetworkSpec) -> LocalClaim:
+    """The local gradient claim that proves ``nc`` for every depth."""
+    role = classify(nc)
+    lhs = nc.lhs
+    act = _generic_activation(spec, output=(role == "base"))
+    bias = spec.bias
+    ones = "ones(1, nb)"
+
+    def activation(ref):
+        if ref is not None and _offset(ref, lhs) != 0:
+            raise NotExpressible(f"the activation of layer {ref.layer} does not enter the {ROLES[role]}")
+        return act
+
+    if role == "base":
+        named = replace(spec, named=True)
+        n = named.size(spec.depth)
+        decls = f"z:{n},nb y:{n},nb nbatch:scalar"
+        cost = named.output_cost_text("z", divisor=BATCH_SCALAR)
+        a = apply_text("softmax" if spec.cost == "softmax-nll" else act, "z", n)
+        table = {("z", 0): "z", ("a", 0): a, ("a_aug", 0): a}
+        wrt = "z"
+    elif role == "step":
+        decls = "z:n,nb W_next:n_next,n delta_next:n_next,nb nbatch:scalar" + (" b_next:n_next" if bias else "")
+        a = apply_text(act, "z")
+        z_next = f"W_next @ {a}" + (f" + b_next @ {ones}" if bias else "")
+        cost = f"sum(delta_next * ({z_next}))"
+        table = {("z", 0): "z", ("a", 0): a, ("delta", 1): "delta_next", ("W", 1): "W_next",
+                 ("Theta", 1): "W_next", ("z", 1): z_next}
+        if bias:
+            table[("b", 1)] = "b_next"
+        wrt = "z"
+    else:
+        if lhs.kind == "Theta":
+            decls = "Theta:n,n_prev1 a_prev:n_prev1,nb delta:n,nb nbatch:scalar"
+            z = "Theta @ a_prev"
+            table = {("Theta", 0): "Theta", ("a_aug", -1): "a_prev", ("delta", 0): "delta", ("z", 0): z}
+            wrt = "Theta"
+        else:
+            if lhs.kind == "b" and not bias:
+                raise NotExpressible("the network has no biases")
+            decls = "W:n,n_prev a_prev:n_prev,nb delta:n,nb nbatch:scalar" + (" b:n" if bias else "")
+            z = "W @ a_prev" + (f" + b @ {ones}" if bias else "")
+            table = {("W", 0): "W", ("a", -1): "a_prev", ("delta", 0): "delta", ("z", 0): z}
+            if bias:
+                table[("b", 0)] = "b"
+            wrt = lhs.kind
+        table[("a", 0)] = apply_text(act, z)
+        cost = f"sum(delta * ({z}))"
+        if any(_offset(ref, lhs) == 1 for ref in nc.refs.values() if ref.kind != "f") and lhs.kind != "Theta":
+            # the gradient written through the next layer (delta_l by its recursion): C depends on W_l
+            # only through z_{l+1} = W_{l+1} f(z_l) + b_{l+1}, for every hidden layer l
+            role = "lemma2"
+            a = apply_text(act, z)
+            z_next = f"W_next @ {a}" + (f" + b_next @ {ones}" if bias else "")
+            decls = decls.replace("delta:n,nb", "W_next:n_next,n delta_next:n_next,nb") + (" b_next:n_next" if bias else "")
+            del table[("delta", 0)]
+            table.update({("W", 1): "W_next", ("delta", 1): "delta_next", ("z", 1): z_next, ("Theta", 1): "W_next"})
+            if bias:
+                table[("b", 1)] = "b_next"
+            cost = f"sum(delta_next * ({z_next}))"
+
+    def quantity(ref: Ref) -> str:
+        key = (ref.kind, _offset(ref, lhs))
+        if key not in table:
+            raise NotExpressible(f"{ref.kind} at layer {ref.layer} does not enter the {ROLES[role]}")
+        return table[key]
+
+    rhs = instantiate(nc, quantity, activation, BATCH_SCALAR, "nb")
+    return LocalClaim(role, Claim(shapes=decls, cost=cost, wrt=wrt, claim=rhs), act)
+
+
+__all__ = ["LocalClaim", "local_claim", "classify", "BATCH", "ROLES"]

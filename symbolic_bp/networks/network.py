@@ -1,0 +1,213 @@
+"""A layered network: sizes, activations, biases, cost, batch.
+
+The canonical layout (the one every convention maps onto) is Nielsen's::
+
+    a_0 = f_0(x)                      (f_0 is the identity except in the post's convention)
+    z_k = W_k a_{k-1} + b_k 1ᵀ        (W_k: n_k x n_{k-1}, b_k: n_k x 1, k = 1..L)
+    a_k = f_k(z_k)
+    C   = cost(a_L, y)  summed over the N examples (columns), or averaged (/ N)
+
+Costs: ``mse`` ½‖a_L − y‖²; ``cross-entropy`` with a sigmoid output,
+written Σ softplus(z_L) − y ⊙ z_L (equal to −y log a_L − (1−y) log(1−a_L));
+``softmax-nll``, −Σ y ⊙ log softmax(z_L) for labels whose columns sum to 1 (one-hot),
+written Σ lse(z_L) − Σ y ⊙ z_L.
+
+The symbolic forward pass and cost are claim-language text, so the project's
+own parser, shape checker and derivation apply to them unchanged.
+
+>>> spec = NetworkSpec.build(sizes=(2, 3, 1), activation="sigmoid", cost="mse")
+>>> spec.depth, spec.activations
+(2, ('sigmoid', 'sigmoid'))
+>>> spec.z_text()
+'W2 @ sigmoid(W1 @ x + b1 @ ones(1, 1)) + b2 @ ones(1, 1)'
+>>> spec.output_cost_text("z")
+'1/2 * sum((sigmoid(z) - y) * (sigmoid(z) - y))'
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..errors import InputError
+from ..core.expression import KNOWN_ELEMENTWISE, RESERVED
+
+ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "softplus")
+COSTS = ("mse", "cross-entropy", "softmax-nll")
+PER_LAYER_OPAQUE = "sigma_l"       # one opaque sigma_k per layer
+MAX_WIDTH = 4096
+MAX_DEPTH = 64
+_OPAQUE = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+
+
+def _check_activation(name: str, where: str) -> str:
+    if not isinstance(name, str) or not _OPAQUE.match(name):
+        raise InputError(f"{where}: activation {str(name)[:30]!r} is not a name "
+                         f"(known: {', '.join(ACTIVATIONS)}, or an opaque name such as sigma)")
+    if name in RESERVED and name not in KNOWN_ELEMENTWISE:
+        raise InputError(f"{where}: {name!r} is a matrix function, not an activation")
+    if name in KNOWN_ELEMENTWISE and name not in ACTIVATIONS:
+        raise InputError(f"{where}: {name!r} is not an activation (known: {', '.join(ACTIVATIONS)})")
+    return name
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """A network: ``sizes`` n_0..n_L, one activation per layer 1..L, the input
+    activation f_0, biases, cost, batch size N and whether C is averaged."""
+
+    sizes: tuple[int, ...]
+    activations: tuple[str, ...]
+    cost: str = "mse"
+    bias: bool = True
+    batch: int = 1
+    average: bool = False
+    input_activation: str = "identity"
+    named: bool = False        # texts with dimension names n0..nL, N instead of numbers (any size)
+
+    @staticmethod
+    def build(sizes, activation="sigmoid", cost: str = "mse", bias: bool = True, batch: int = 1,
+              average: bool = False, input_activation: str = "identity") -> "NetworkSpec":
+        """Validate and build; ``activation`` is one name, a comma list (one per
+        layer) or a sequence; ``sigma_l`` means an opaque sigma_k per layer.
+
+        >>> NetworkSpec.build((4, 5, 3), "relu,sigmoid").activations
+        ('relu', 'sigmoid')
+        >>> NetworkSpec.build((4,), "relu")
+        Traceback (most recent call last):
+        ...
+        symbolic_bp.errors.InputError: sizes: need at least two layer sizes (input and output), got 1
+        """
+        sizes = tuple(sizes)
+        if len(sizes) < 2:
+            raise InputError(f"sizes: need at least two layer sizes (input and output), got {len(sizes)}")
+        if len(sizes) - 1 > MAX_DEPTH:
+            raise InputError(f"sizes: at most {MAX_DEPTH} layers, got {len(sizes) - 1}")
+        for n in sizes:
+            if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_WIDTH:
+                raise InputError(f"sizes: every size must be an integer from 1 to {MAX_WIDTH}, got {n!r}")
+        depth = len(sizes) - 1
+        names = activation.split(",") if isinstance(activation, str) else list(activation)
+        names = [n.strip() if isinstance(n, str) else n for n in names]
+        if names == [PER_LAYER_OPAQUE]:
+            names = [f"sigma_{k}" for k in range(1, depth + 1)]
+            input_activation = "sigma_0" if input_activation == PER_LAYER_OPAQUE else input_activation
+        if len(names) == 1:
+            names = names * depth
+        if len(names) != depth:
+            raise InputError(f"activation: {len(names)} activations for {depth} layers (give one, or one per layer)")
+        acts = tuple(_check_activation(n, "activation") for n in names)
+        _check_activation(input_activation, "input activation")
+        if cost not in COSTS:
+            raise InputError(f"cost: unknown cost {str(cost)[:30]!r} (known: {', '.join(COSTS)})")
+        if cost == "cross-entropy" and acts[-1] != "sigmoid":
+            raise InputError(f"cost: cross-entropy needs a sigmoid output layer, got {acts[-1]!r}")
+        if cost == "softmax-nll":
+            acts = acts[:-1] + ("softmax",)
+        if not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= 100_000:
+            raise InputError(f"batch: must be an integer from 1 to 100000, got {batch!r}")
+        return NetworkSpec(sizes, acts, cost, bool(bias), batch, bool(average), input_activation)
+
+    @property
+    def depth(self) -> int:
+        """L, the number of weight layers."""
+        return len(self.sizes) - 1
+
+    def with_sizes(self, sizes) -> "NetworkSpec":
+        """The same kind of network at other sizes (activations follow the
+        per-layer opaque names, or the hidden/output ones)."""
+        depth = len(sizes) - 1
+        if all(a == f"sigma_{k}" for k, a in enumerate(self.activations, 1)):
+            acts = [f"sigma_{k}" for k in range(1, depth + 1)]
+        else:
+            hidden = self.activations[0] if self.depth > 1 else "sigmoid"
+            acts = [hidden] * (depth - 1) + [self.activations[-1]]
+        if self.cost == "softmax-nll":
+            acts[-1] = "identity"
+        return NetworkSpec.build(tuple(sizes), acts, self.cost, self.bias, self.batch, self.average,
+                                 self.input_activation)
+
+    # -- the symbolic forward pass, in the claim language ------------------------
+    def activate(self, k: int, text: str, name: str | None = None) -> str:
+        """f_k applied to ``text`` (k = 0: the input activation)."""
+        name = name or (self.input_activation if k == 0 else self.activations[k - 1])
+        return apply_text(name, text, self.size(k))
+
+    def size(self, k: int) -> str:
+        """n_k as text: the number, or the dimension name ``n<k>``."""
+        return f"n{k}" if self.named else str(self.sizes[k])
+
+    @property
+    def batch_text(self) -> str:
+        return "N" if self.named else str(self.batch)
+
+    def preactivation_text(self, k: int, prev: str, batch: str | None = None) -> str:
+        """z_k from the text of a_{k-1}."""
+        n = batch or self.batch_text
+        return f"W{k} @ {prev} + b{k} @ ones(1, {n})" if self.bias else f"W{k} @ {prev}"
+
+    def z_text(self, x: str = "x", start: int = 0, batch: str | None = None) -> str:
+        """z_L as text, from a_{start} = ``x`` (start = 0: the raw input, f_0 applied)."""
+        a = self.activate(0, x) if start == 0 else x
+        z = a
+        for k in range(start + 1, self.depth + 1):
+            z = self.preactivation_text(k, a, batch)
+            a = self.activate(k, z)
+        return z
+
+    def cost_text(self, x: str = "x", start: int = 0, batch: str | None = None,
+                  divisor: str | None = None) -> str:
+        """C over the network from a_{start} = ``x``."""
+        return self.output_cost_text(self.z_text(x, start, batch), batch, divisor)
+
+    def output_cost_text(self, z: str, batch: str | None = None, divisor: str | None = None) -> str:
+        """C as a function of the text of z_L (``divisor``: what an averaged cost divides by)."""
+        n_out = self.size(self.depth)
+        if self.cost == "mse":
+            a = self.activate(self.depth, z)
+            text = f"1/2 * sum(({a} - y) * ({a} - y))"
+        elif self.cost == "cross-entropy":
+            # -y log s(z) - (1-y) log(1-s(z)) = softplus(z) - y z
+            text = f"sum(softplus({z}) - y * ({z}))"
+        else:
+            # -y . log softmax(z) = lse(z) - y . z per column, for labels whose columns sum to 1
+            text = f"sum(log(ones(1, {n_out}) @ exp({z}))) - sum(y * ({z}))"
+        if self.average:
+            text = f"({text}) / {divisor or self.batch}"
+        return text
+
+    def declarations(self, batch: str | None = None) -> str:
+        """Declarations of W_k, b_k, x, y at the concrete sizes."""
+        n = batch or self.batch_text
+        items = [f"x:{self.size(0)},{n}", f"y:{self.size(self.depth)},{n}"]
+        for k in range(1, self.depth + 1):
+            items.append(f"W{k}:{self.size(k)},{self.size(k - 1)}")
+            if self.bias:
+                items.append(f"b{k}:{self.size(k)}")
+        return " ".join(items)
+
+    def parameters(self) -> list[str]:
+        """Names of the parameters in canonical order: W1..WL, b1..bL."""
+        return [f"W{k}" for k in range(1, self.depth + 1)] + \
+            ([f"b{k}" for k in range(1, self.depth + 1)] if self.bias else [])
+
+    def describe(self) -> str:
+        acts = ",".join(self.activations)
+        return (f"sizes {'-'.join(map(str, self.sizes))}, activation {acts}, cost {self.cost}"
+                f"{'' if self.bias else ', no bias'}, batch {self.batch}{' (averaged)' if self.average else ''}")
+
+
+def apply_text(name: str, text: str, rows: int | str = 1) -> str:
+    """The claim-language text of activation ``name`` applied to ``text``.
+
+    >>> apply_text("identity", "z"), apply_text("identity", "W @ x"), apply_text("tanh", "z")
+    ('z', '(W @ x)', 'tanh(z)')
+    >>> apply_text("softmax", "z", 3)
+    'exp(z - ones(3, 1) @ log(ones(1, 3) @ exp(z)))'
+    """
+    if name == "identity":
+        return text if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", text) else f"({text})"
+    if name == "softmax":
+        # softmax(z) = exp(z - 1 lse(z)) column by column
+        return f"exp({text} - ones({rows}, 1) @ log(ones(1, {rows}) @ exp({text})))"
+    return f"{name}({text})"
+

@@ -1,0 +1,1 @@
+"""What results look like: LaTeX proofs, the report, Markdown."""

@@ -1,0 +1,415 @@
+"""The proofs document: one standalone LaTeX file for derivation files, and
+the ``latex`` command that writes it (and, with ``--pdf``, compiles it).
+
+Per item: the statement boxed, the shapes of its symbols, the verdict with
+its evidence; for a verified gradient claim the index-notation proof whose
+every line was checked (:mod:`symbolic_bp.rendering.proof`) or the reason none is
+given; for a refuted claim the counterexample as explicit matrices, the
+claimed and true values of the differing entry and the diagnosis.  Only
+amsmath, amssymb and geometry are used; every user string is escaped.
+
+Exit status of ``latex``: 0 every verdict as expected, 1 otherwise, 2
+unreadable input (the other files are still typeset) or an unwritable output,
+4 ``--pdf`` was asked and no PDF could be made (no TeX, or a TeX error).
+
+>>> "\\\\documentclass" in preamble("a title with _ and %")
+True
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from .latex import (bmatrix, escape_text, latex, latex_name, latex_of_text,
+                    proof_latex, safe_math)
+from .proof import PROOF_SECONDS, CheckedProof, NoProof, index_proof
+
+TEX_PACKAGES = "texlive-latex-base texlive-latex-recommended latexmk"
+PDF_FAILED = 4
+
+
+def preamble(title: str) -> str:
+    return "\n".join([
+        r"\documentclass[11pt]{article}",
+        r"\usepackage[T1]{fontenc}",
+        r"\usepackage{amsmath,amssymb}",
+        r"\usepackage[margin=2cm]{geometry}",
+        r"\allowdisplaybreaks",
+        r"\setlength{\parindent}{0pt}",
+        r"\setlength{\parskip}{4pt}",
+        r"\sloppy",
+        r"\title{" + escape_text(title) + "}",
+        r"\author{symbolic\_bp}",
+        r"\date{}",
+        r"\begin{document}",
+        r"\maketitle",
+    ])
+
+
+def _dim(d) -> str:
+    parts = ([str(d.coef)] if d.coef != 1 or not d.names else []) + [latex_name(n) for n in d.names]
+    return r" \cdot ".join(parts)
+
+
+def shapes_latex(decls, used: set) -> str:
+    """``A \\in \\mathbb{R}^{m\\times n}`` for each used symbol, in declaration order."""
+    from ..language.shapes import ONE
+    items = []
+    for name, sym in decls.symbols.items():
+        if name not in used:
+            continue
+        if sym.prop == "scalar":
+            space = r"\mathbb{R}"
+        elif sym.shape[1] == ONE:
+            space = rf"\mathbb{{R}}^{{{_dim(sym.shape[0])}}}"
+        else:
+            space = rf"\mathbb{{R}}^{{{_dim(sym.shape[0])} \times {_dim(sym.shape[1])}}}"
+        note = rf"\ \text{{({sym.prop})}}" if sym.prop and sym.prop != "scalar" else ""
+        items.append(f"${latex_name(name)} \\in {space}{note}$")
+    return ", ".join(items)
+
+
+def _evidence(result) -> list[str]:
+    if not result.evidence:
+        return []
+    out = [r"\begin{itemize}\setlength{\itemsep}{0pt}"]
+    for e in result.evidence:
+        out.append(rf"\item \textit{{{escape_text(e.method)}}} ({escape_text(e.outcome)}): {escape_text(e.detail)}")
+    out.append(r"\end{itemize}")
+    return out
+
+
+def _as_written(entry) -> list[str]:
+    if not entry.latex:
+        return []
+    math = safe_math(entry.latex)
+    if math:
+        return ["As written in the source:", r"\[" + math + r"\]"]
+    return [r"As written in the source (shown as text: it uses commands outside the safe set): "
+            r"\texttt{" + escape_text(entry.latex) + "}"]
+
+
+def _verdict_line(row) -> str:
+    r, e = row.result, row.entry
+    mark = "as expected" if row.matches else rf"\textbf{{not as expected}}: expected {escape_text(e.expect)}"
+    return rf"\textbf{{Verdict: {escape_text(r.verdict)}}} ({mark}; {r.seconds:.2f}\,s)."
+
+
+def claim_section(row, proof=None) -> list[str]:
+    """The LaTeX of one gradient claim (a row of the report)."""
+    from ..checks.claim import prepare
+    from ..errors import InputError
+    e, r = row.entry, row.result
+    out = [rf"\subsection*{{{escape_text(e.name)}}}", rf"\textit{{Source:}} {escape_text(row.source)}\par"]
+    try:
+        prep = prepare(e.claim)
+    except (InputError, RecursionError):
+        prep = None
+    wrt = e.claim.wrt.strip()
+    w = latex_name(wrt) if prep else r"\texttt{" + escape_text(wrt) + "}"
+    if prep is not None:
+        out.append(r"\[\boxed{\begin{aligned} C &= " + latex(prep.cost) + r" \\ \frac{\partial C}{\partial "
+                   + w + "} &= " + latex(prep.claim) + r"\end{aligned}}\]")
+        out.append("where " + shapes_latex(prep.decls, prep.used_symbols) + ".")
+    else:
+        out.append(r"Claim: \texttt{" + escape_text(e.statement()) + "}")
+    out += _as_written(e)
+    out.append(_verdict_line(row))
+    if r.verdict == "verified":
+        out += ["Both checks agree with the claim:"] + _evidence(r)
+        out += _proof_block(proof, prep)
+    elif r.verdict == "refuted":
+        out += _refutation(r, w, e.claim.shapes)
+    else:
+        out.append(r"\textit{Reason:} " + escape_text(r.error or "none given"))
+    if e.note:
+        out.append(r"\textit{Note:} " + escape_text(e.note))
+    return out
+
+
+def _proof_block(proof, prep) -> list[str]:
+    if isinstance(proof, CheckedProof) and prep is not None:
+        return [r"\paragraph{Proof in index notation, for all dimensions.}",
+                "Summed indices are written out; $c$, $d$ are the free row and column indices. "
+                + escape_text(proof.evidence),
+                r"{\small", proof_latex(proof, prep.decls), "}", r"\hfill$\square$\par"]
+    reason = proof.reason if isinstance(proof, NoProof) else "no proof was requested"
+    return [r"\textit{No index proof is given:} " + escape_text(reason) + "."]
+
+
+def _refutation(r, w: str, shapes: str | None = None) -> list[str]:
+    out = []
+    if r.derived:
+        out.append(r"The true gradient is \[\frac{\partial C}{\partial " + w + "} = "
+                   + latex_of_text(r.derived, shapes) + r".\]")
+    ce = r.counterexample
+    if ce:
+        sizes = ", ".join(f"{k}={v}" for k, v in ce.sizes.items()) or "fixed sizes"
+        out.append(r"\textit{Counterexample} at " + escape_text(sizes) + ":")
+        out.append(r"\[" + r",\qquad ".join(f"{latex_name(n)} = {bmatrix(rows)}" for n, rows in ce.values.items())
+                   + r"\]")
+        if ce.entry:
+            out.append(rf"entry $({ce.entry[0]},{ce.entry[1]})$ of the claim is ${latex_of_text(ce.claimed)}$, "
+                       rf"the true value is ${latex_of_text(ce.true)}$.")
+        else:
+            out.append(rf"the claim has shape {escape_text(ce.claimed)}, the gradient {escape_text(ce.true)}.")
+    if r.diagnosis:
+        out.append(r"\textit{Diagnosis:} " + escape_text(r.diagnosis) + ".")
+    out += ["Both checks disagree with the claim:"] + _evidence(r)
+    return out
+
+
+def item_section(row, proof=None) -> list[str]:
+    """Any other item (a chain, one of its steps, a network claim): what it
+    states (with its relation), the verdict and the evidence."""
+    e, r = row.entry, row.result
+    out = [rf"\subsection*{{{escape_text(e.name)}}}",
+           rf"\textit{{Source:}} {escape_text(row.source)}; \textit{{kind:}} {escape_text(e.kind)}\par",
+           r"\textit{Statement:} {\ttfamily " + escape_text(e.statement()) + "}\\par"]
+    fields = e.fields() if hasattr(e, "fields") else {}
+    if isinstance(fields.get("expr"), str) and isinstance(fields.get("shapes"), str):
+        # a step of a chain: its formula typeset (typed with the chain's declarations where it parses)
+        out.append(r"\[" + latex_of_text(fields["expr"], fields["shapes"]) + r"\]")
+    if fields.get("relation"):
+        out.append(r"\textit{Relation to the line it follows:} " + escape_text(fields["relation"]) + r"\par")
+    out += _as_written(e)
+    out.append(_verdict_line(row))
+    if r.derived:
+        out.append(r"\textit{Derived:} {\ttfamily " + escape_text(r.derived) + "}")
+    if r.verdict == "refuted":
+        out += _refutation(r, "X")[1:] if r.derived else _refutation(r, "X")
+    else:
+        out += _evidence(r)
+        if r.error:
+            out.append(r"\textit{Reason:} " + escape_text(r.error))
+    if e.note:
+        out.append(r"\textit{Note:} " + escape_text(e.note))
+    return out
+
+
+def local_claim_of(entry):
+    """The local gradient claim (base case, step or lemma) that proves a
+    network claim for every depth (:mod:`symbolic_bp.networks.induction`), or None."""
+    try:
+        from ..networks.induction import local_claim
+        from ..networks.network_claim import parse_network_claim
+        return local_claim(parse_network_claim(entry.text, entry.convention), entry.spec)
+    except Exception:        # NotExpressible, InputError...: the claim has no proof for every depth
+        return None
+
+
+def _induction_agrees(result) -> bool:
+    """The network claim is verified and its induction check agreed."""
+    return result.verdict == "verified" and any(e.method == "induction" and e.outcome == "agree"
+                                                for e in result.evidence)
+
+
+def network_section(row, proof=None) -> list[str]:
+    """A delta recursion or weight gradient of a network: the induction proof
+    (base case at the output layer, step at a generic layer l) with the local
+    claim it rests on, boxed, and that claim's checked index proof."""
+    from ..checks.claim import prepare
+    from ..networks.induction import ROLES
+    from ..errors import InputError
+    out = item_section(row, None)
+    local = local_claim_of(row.entry) if _induction_agrees(row.result) else None
+    if local is None:
+        return out
+    try:
+        prep = prepare(local.claim)
+    except InputError:           # the induction check said so already (its evidence is listed above)
+        return out
+    role = {"base": "This is the base case of the induction on the layer, from the output layer L down: "
+                    r"with $\delta_L = \partial C/\partial z_L$, the cost depends on $z_L$ only through the "
+                    "output layer, so the claim is the gradient of the output cost:",
+            "step": r"This is the induction step, at a generic layer $l$: the cost depends on $z_l$ only "
+                    r"through $z_{l+1} = W_{l+1} f(z_l) + b_{l+1}$, so with $\delta_{l+1} = \partial C/\partial "
+                    r"z_{l+1}$ held fixed (a free matrix), the claim holds at every layer of every network "
+                    "if and only if this local claim holds; with the base case it gives every layer by induction:",
+            "lemma": r"This is the chain-rule lemma at a generic layer $l$: the cost depends on $W_l$, $b_l$ only "
+                     r"through $z_l = W_l a_{l-1} + b_l$, so with $\delta_l = \partial C/\partial z_l$ the claim "
+                     "holds at every layer of every depth if and only if this local claim holds:"}.get(
+        local.role, "For every depth, the claim reduces to this local gradient claim:")
+    out.append(r"\paragraph{Proof for every depth (" + escape_text(ROLES.get(local.role, local.role)) + ").} " + role)
+    w = latex_name(local.claim.wrt)
+    out.append(r"\[\boxed{\begin{aligned} C_{\text{local}} &= " + latex(prep.cost) + r" \\ \frac{\partial C_{\text{local}}}"
+               r"{\partial " + w + "} &= " + latex(prep.claim) + r"\end{aligned}}\]")
+    out.append("where " + shapes_latex(prep.decls, prep.used_symbols) + ".")
+    out += _proof_block(proof, prep)
+    return out
+
+
+# entry kind -> section renderer; a new kind registers with one line
+SECTIONS: dict[str, Callable] = {"claim": claim_section, "network": network_section}
+
+
+def _summary_table(report) -> list[str]:
+    out = [r"\begin{center}\begin{tabular}{lrrrrr}", r"file & items & verified & refuted & invalid & undecided \\ \hline"]
+    files: dict = {}
+    for row in report.rows:
+        counts = files.setdefault(row.file, {"n": 0})
+        counts["n"] += 1
+        counts[row.result.verdict] = counts.get(row.result.verdict, 0) + 1
+    for f, c in files.items():
+        out.append(rf"\texttt{{{escape_text(Path(f).name)}}} & {c['n']} & " + " & ".join(
+            str(c.get(v, 0)) for v in ("verified", "refuted", "invalid", "undecided")) + r" \\")
+    out.append(r"\end{tabular}\end{center}")
+    return out
+
+
+def render(report, proofs: dict, title: str = "Checked backpropagation derivations") -> str:
+    """The whole document for a report and the proofs of its verified claims
+    (``proofs[(file, name)]``)."""
+    body = [preamble(title),
+            "Every verdict below rests on two independent checks (exact entrywise differentiation on explicit "
+            "symbolic matrices, and float64 random draws against finite differences). Every line of every "
+            "index-notation proof was itself checked before it was printed; a claim whose proof could not be "
+            "checked line by line gets no proof, with the reason."]
+    body += _summary_table(report)
+    for error in report.errors:
+        body.append(r"\textbf{Unreadable file:} " + escape_text(error) + r"\par")
+    current = None
+    for row in report.rows:
+        if row.file != current:
+            current = row.file
+            body.append(rf"\section*{{{escape_text(row.title)}}}")
+            body.append(rf"\textit{{File:}} \texttt{{{escape_text(row.file)}}}"
+                        + (rf"; \textit{{document:}} \texttt{{{escape_text(row.document)}}}" if row.document else "")
+                        + r"\par")
+        renderer = SECTIONS.get(row.entry.kind, item_section)
+        try:
+            body += renderer(row, proofs.get((row.file, row.entry.name)))
+        except Exception as e:     # an item kind of another module changed under us: keep the rest of the document
+            if renderer is item_section:
+                raise
+            body += item_section(row) + [r"\textit{Its proof could not be typeset:} "
+                                         + escape_text(f"{type(e).__name__}: {e}")]
+    body.append(r"\end{document}")
+    text = "\n".join(body) + "\n"
+    # what render promises: no control character (pdflatex stops on them)
+    assert not any(ord(ch) < 32 and ch not in "\n\t" for ch in text), "a control character in the document"
+    return text
+
+
+def build(paths, *, seconds: float, seed: int = 0, proof_seconds: float = PROOF_SECONDS,
+          progress=lambda text: None):
+    """Check the derivation files under ``paths`` and prove their verified
+    claims; returns (report, proofs)."""
+    from . import report as report_module
+    rep = report_module.run(paths, seconds=seconds, seed=seed,
+                            progress=lambda row: progress(f"{row.entry.name}: {row.result.verdict}"))
+    proofs = {}
+    for row in rep.rows:
+        claim = None
+        if row.result.verdict == "verified" and row.entry.kind == "claim":
+            claim = row.entry.claim
+        elif row.entry.kind == "network" and _induction_agrees(row.result):
+            local = local_claim_of(row.entry)
+            claim = local.claim if local else None
+        if claim is not None:
+            proofs[(row.file, row.entry.name)] = index_proof(claim, seed=seed, seconds=proof_seconds)
+            progress(f"{row.entry.name}: " + ("proof checked" if isinstance(proofs[(row.file, row.entry.name)],
+                                                                               CheckedProof) else "no proof"))
+    return rep, proofs
+
+
+# -- compiling ------------------------------------------------------------------------------
+
+def tex_tools() -> str | None:
+    """None when latexmk and pdflatex are installed, else the one-line advice."""
+    missing = [t for t in ("latexmk", "pdflatex") if shutil.which(t) is None]
+    if not missing:
+        return None
+    return (f"--pdf needs {' and '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not installed: "
+            f"install the packages {TEX_PACKAGES} (e.g. apt-get install {TEX_PACKAGES})")
+
+
+def compile_pdf(tex_path: Path, seconds: float = 300) -> tuple[Path | None, str]:
+    """Run latexmk/pdflatex on ``tex_path`` (no shell escape); (pdf, "") or (None, why)."""
+    advice = tex_tools()
+    if advice:
+        return None, advice
+    tex_path = Path(tex_path).resolve()
+    command = ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error",
+               "-pdflatex=pdflatex -no-shell-escape -interaction=nonstopmode -halt-on-error %O %S",
+               tex_path.name]
+    try:
+        done = subprocess.run(command, cwd=tex_path.parent, capture_output=True, text=True, timeout=seconds,
+                              env=dict(os.environ, openout_any="p", shell_escape="f"))
+    except subprocess.TimeoutExpired:
+        return None, f"latexmk did not finish within {seconds:g} s"
+    pdf = tex_path.with_suffix(".pdf")
+    if done.returncode != 0 or not pdf.exists():
+        log = tex_path.with_suffix(".log")
+        first = ""
+        if log.exists():
+            lines = [l for l in log.read_text(errors="replace").splitlines() if l.startswith("!")]
+            first = lines[0] if lines else ""
+        return None, f"pdflatex failed on {tex_path.name}: {first or 'see ' + log.name}"
+    subprocess.run(["latexmk", "-c", tex_path.name], cwd=tex_path.parent, capture_output=True, timeout=60)
+    return pdf, ""
+
+
+# -- the command ------------------------------------------------------------------------------
+
+def add_latex(p: argparse.ArgumentParser) -> None:
+    from ..integrations.cli import common_options, _budget
+    p.add_argument("paths", nargs="*", help="derivation files or folders (default: the bundled derivations/)")
+    p.add_argument("-o", "--output", default="proofs.tex", help="the .tex file to write (default proofs.tex)")
+    p.add_argument("--pdf", action="store_true", help="also compile it with latexmk/pdflatex")
+    p.add_argument("--proof-budget", type=_budget, default=PROOF_SECONDS, metavar="SECONDS",
+                   help=f"time budget per index proof (default {PROOF_SECONDS:g})")
+    common_options(p)
+
+
+def cmd_latex(args) -> int:
+    from ..integrations.cli import BUNDLED
+    paths = args.paths or [Path("derivations") if Path("derivations").is_dir() else BUNDLED]
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        print(f"symbolic-bp: error: {missing[0]}: no such file or folder", file=sys.stderr)
+        return 2
+    out = Path(args.output)
+    if out.suffix != ".tex":
+        print(f"symbolic-bp: error: --output {out}: the file name must end in .tex", file=sys.stderr)
+        return 2
+    no_tex = tex_tools() if args.pdf else None
+    if no_tex:
+        print(f"symbolic-bp: {no_tex}", file=sys.stderr)    # said once, before the long run
+    live = sys.stderr.isatty()
+    rep, proofs = build(paths, seconds=args.budget, seed=args.seed, proof_seconds=args.proof_budget,
+                        progress=(lambda text: print("  " + text, file=sys.stderr)) if live else (lambda text: None))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = tempfile.NamedTemporaryFile("w", dir=out.parent, suffix=".tmp", delete=False, encoding="utf-8")
+        with tmp:
+            tmp.write(render(rep, proofs))
+        os.replace(tmp.name, out)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(out, 0o666 & ~mask)            # a temporary file is private; the document is not
+    except OSError as e:
+        print(f"symbolic-bp: error: {out}: cannot write: {e.strerror or e}", file=sys.stderr)
+        return 2
+    checked = sum(isinstance(p, CheckedProof) for p in proofs.values())
+    print(f"wrote {out}: {len(rep.rows)} items, {checked} index proofs checked line by line, "
+          f"{len(proofs) - checked} verified claims without an index proof")
+    for error in rep.errors:
+        print(f"symbolic-bp: {error}", file=sys.stderr)
+    if args.pdf:
+        pdf, why = compile_pdf(out)
+        if pdf is None:
+            if why != no_tex:
+                print(f"symbolic-bp: {why}", file=sys.stderr)
+            return PDF_FAILED
+        print(f"wrote {pdf}")
+    return rep.exit_code
+
+
+COMMAND = (add_latex, cmd_latex)

@@ -1,0 +1,624 @@
+"""LaTeX (and GitHub/Jupyter Markdown) for claim-language trees, index-notation
+proofs and results.
+
+One printer, :class:`LatexPrinter`, dispatches on the class of what it prints
+(``_print_MatMul``, ``_print_Element``, ``_print_Counterexample``...).  Every
+string that comes from the user -- symbol names, file names, titles, notes,
+error messages -- goes through :func:`escape_text` or :func:`latex_name`, so
+that no user text can reach TeX as a command (``\\input``, ``\\write18``).  A
+derivation file's own ``latex`` field is used as mathematics only when
+:func:`safe_math` accepts every command in it; otherwise it is shown as text.
+
+>>> from symbolic_bp.language.parser import parse
+>>> latex(parse("(y * sigma_2'(A @ x)) @ x.T"))
+"\\\\left[y \\\\odot \\\\sigma_{2}'\\\\left(A x\\\\right)\\\\right] x^{T}"
+>>> escape_text(r"\\input{/etc/passwd} 50% #1 a_b^c")
+'\\\\textbackslash{}input\\\\{/etc/passwd\\\\} 50\\\\% \\\\#1 a\\\\_b\\\\^{}c'
+"""
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+from ..core.expression import Add, Apply, Call, Div, MatMul, Mul, Neg, Node, Num, Pow, Sub, Sym, Transpose
+from ..language.printer import precedence
+from .proof import CheckedProof, Delta, Element, Func, Partial, Term
+from ..checks.result import Counterexample, Result
+
+_SUM, _PRODUCT, _UNARY, _POWER, _POSTFIX, _ATOM = range(6)
+
+_TEXT_ESCAPES = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "_": r"\_", "^": r"\^{}", "%": r"\%",
+    "#": r"\#", "$": r"\$", "&": r"\&", "~": r"\~{}", "<": r"\textless{}", ">": r"\textgreater{}",
+    "|": r"\textbar{}", "\"": "''",
+}
+
+GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta",
+         "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi",
+         "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma",
+         "Upsilon", "Phi", "Psi", "Omega"}
+
+
+def escape_text(text: str) -> str:
+    """``text`` as LaTeX text: every special character escaped, control
+    characters dropped, non-ASCII letters kept (UTF-8 input)."""
+    if not isinstance(text, str):
+        text = str(text)
+    out = []
+    for ch in text:
+        if ch in _TEXT_ESCAPES:
+            out.append(_TEXT_ESCAPES[ch])
+        elif ord(ch) < 32:
+            out.append(" ")
+        elif ord(ch) > 126 and not ch.isalnum():
+            out.append("?")           # symbols outside the T1 fonts would stop pdflatex
+        elif ord(ch) > 255:
+            out.append("?")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+_NAME = re.compile(r"([A-Za-z]+?)(\d+|_.*)?\Z")
+
+
+def latex_name(name: str) -> str:
+    """A claim-language name as mathematics: ``sigma_2`` -> ``\\sigma_{2}``,
+    ``W01`` -> ``W_{01}``, ``a_prev`` -> ``a_{\\mathrm{prev}}``.
+
+    >>> [latex_name(n) for n in ("x", "W01", "sigma_1", "a_prev", "dW1", "theta")]
+    ['x', 'W_{01}', '\\\\sigma_{1}', 'a_{\\\\mathrm{prev}}', '\\\\mathrm{dW}_{1}', '\\\\theta']
+    """
+    m = _NAME.match(name)
+    if not m:
+        return r"\mathrm{" + escape_text(name) + "}"
+    base, sub = m.group(1), m.group(2)
+    if base in GREEK:
+        head = "\\" + base
+    elif len(base) == 1:
+        head = base
+    else:
+        head = r"\mathrm{" + base + "}"
+    if not sub:
+        return head
+    sub = sub[1:] if sub.startswith("_") else sub
+    if not sub:
+        return head + r"\_"
+    if sub.isdigit():
+        inner = sub
+    elif len(sub) == 1 and sub.isalpha() or sub in GREEK:
+        inner = latex_name(sub)
+    else:
+        inner = r"\mathrm{" + escape_text(sub) + "}"
+    return f"{head}_{{{inner}}}"
+
+
+def _number(value: Fraction) -> str:
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    if value.denominator == 1:
+        return f"{sign}{value.numerator}"
+    return f"{sign}\\frac{{{value.numerator}}}{{{value.denominator}}}"
+
+
+class LatexPrinter:
+    """Print trees, index terms, proofs and results as LaTeX.
+
+    ``entries`` maps a symbol name to how its entries are written (the post
+    writes ``a_{ij}`` for the entries of A); ``indices`` maps internal index
+    names to the letters printed."""
+
+    def __init__(self, entries: dict | None = None, indices: dict | None = None, expand_functions: bool = False):
+        self.entries = entries or {}
+        self.indices = indices or {}
+        self.expand_functions = expand_functions
+
+    def doprint(self, obj) -> str:
+        method = getattr(self, "_print_" + type(obj).__name__, None)
+        if method is None:
+            raise TypeError(f"LatexPrinter cannot print {type(obj).__name__}")
+        return method(obj)
+
+    # -- claim-language trees --------------------------------------------------------------
+
+    def _wrap(self, node: Node, needed: int) -> str:
+        text = self.doprint(node)
+        return rf"\left({text}\right)" if _latex_precedence(node) < needed else text
+
+    def _print_Num(self, node: Num) -> str:
+        return _number(node.value)
+
+    def _print_Sym(self, node: Sym) -> str:
+        return latex_name(node.name)
+
+    def _print_Neg(self, node: Neg) -> str:
+        return "-" + self._wrap(node.arg, _PRODUCT)
+
+    def _print_Add(self, node: Add) -> str:
+        return f"{self.doprint(node.left)} + {self._wrap(node.right, _SUM)}"
+
+    def _print_Sub(self, node: Sub) -> str:
+        return f"{self.doprint(node.left)} - {self._wrap(node.right, _SUM + 1)}"
+
+    def _print_MatMul(self, node: MatMul) -> str:
+        # (XY) is juxtaposition; a right operand that is itself a product keeps
+        # its parentheses, as the claim groups it: A(xx^T)
+        return f"{self._factor(node.left, _PRODUCT)} {self._factor(node.right, _PRODUCT + 1)}"
+
+    def _factor(self, node: Node, needed: int) -> str:
+        # juxtaposition binds tighter than the eye reads an odot: [y . s'(Ax)] x^T
+        if isinstance(node, Mul) and _is_hadamard(node):
+            return rf"\left[{self.doprint(node)}\right]"
+        return self._wrap(node, needed)
+
+    def _print_Mul(self, node: Mul) -> str:
+        op = r" \odot " if _is_hadamard(node) else r"\,"
+        return f"{self._wrap(node.left, _PRODUCT)}{op}{self._wrap(node.right, _PRODUCT + 1)}"
+
+    def _print_Div(self, node: Div) -> str:
+        return rf"\frac{{{self.doprint(node.left)}}}{{{self.doprint(node.right)}}}"
+
+    def _print_Pow(self, node: Pow) -> str:
+        return f"{self._wrap(node.base, _ATOM)}^{{{node.exponent}}}"
+
+    def _print_Transpose(self, node: Transpose) -> str:
+        return f"{self._wrap(node.arg, _ATOM)}^{{T}}"
+
+    def _print_Apply(self, node: Apply) -> str:
+        return rf"{latex_name(node.name)}{chr(39) * node.order}\left({self.doprint(node.arg)}\right)"
+
+    def _print_Call(self, node: Call) -> str:
+        args = [self.doprint(a) for a in node.args]
+        table = {
+            "sum": lambda: rf"\operatorname{{sum}}\left({args[0]}\right)",
+            "tr": lambda: rf"\operatorname{{tr}}\left({args[0]}\right)",
+            "inv": lambda: f"{self._wrap(node.args[0], _ATOM)}^{{-1}}",
+            "det": lambda: rf"\det\left({args[0]}\right)",
+            "logdet": lambda: rf"\log\det\left({args[0]}\right)",
+            "norm": lambda: rf"\left\lVert {args[0]} \right\rVert",
+            "kron": lambda: rf"\left({args[0]} \otimes {args[1]}\right)",
+            "matrix_power": lambda: f"{self._wrap(node.args[0], _ATOM)}^{{{args[1]}}}",
+            "eye": lambda: rf"I_{{{args[0]}}}",
+            "ones": lambda: rf"\mathbf{{1}}_{{{args[0]} \times {args[1]}}}",
+        }
+        if node.name in table:
+            return table[node.name]()
+        return rf"\operatorname{{{escape_text(node.name)}}}\left({', '.join(args)}\right)"
+
+    # -- index notation ---------------------------------------------------------------------
+
+    def index(self, i) -> str:
+        return self.indices.get(i, escape_text(str(i)))
+
+    def _subscript(self, idx) -> str:
+        shown = [self.index(i) for i in idx if i is not None]
+        return "".join(shown) if all(len(s) == 1 for s in shown) else ",".join(shown)
+
+    def entry(self, name: str, idx) -> str:
+        sub = self._subscript(idx)
+        head = self.entries.get(name) or latex_name(name)
+        if not sub:
+            return head
+        if "_" in head:
+            head = rf"\left({head}\right)"
+        return f"{head}_{{{sub}}}"
+
+    def _print_Element(self, f: Element) -> str:
+        return self.entry(f.name, f.idx)
+
+    def _print_Partial(self, f: Partial) -> str:
+        return rf"\frac{{\partial {self.entry(f.name, f.idx)}}}{{\partial {self.entry(f.name, f.wrt_idx)}}}"
+
+    def _print_Delta(self, f: Delta) -> str:
+        return rf"\delta_{{{self.index(f.a)}{self.index(f.b)}}}" if len(self.index(f.a) + self.index(f.b)) == 2 \
+            else rf"\delta_{{{self.index(f.a)},{self.index(f.b)}}}"
+
+    def _print_Func(self, f: Func) -> str:
+        head = latex_name(f.name) + "'" * f.order
+        sub = self._subscript(f.idx)
+        if self.expand_functions:
+            # f(M)_k written f(M_k) with M_k in index notation
+            inner = LatexPrinter(self.entries, dict(self.indices), True)
+            mapping = {h: i for h, i in zip(f.holes, f.idx) if h is not None}
+            for h, i in mapping.items():
+                inner.indices[h] = self.index(i)
+            _name_indices(inner.indices, [t.summed for t in f.arg], avoid=set(inner.indices.values()))
+            return rf"{head}\Bigl({inner.terms(list(f.arg))}\Bigr)"
+        argument = self.doprint(f.node)
+        return rf"\left[{head}\left({argument}\right)\right]_{{{sub}}}" if sub else rf"{head}\left({argument}\right)"
+
+    def _print_Term(self, t: Term) -> str:
+        return self.term(t, first=True)
+
+    def term(self, t: Term, first: bool) -> str:
+        sign = "-" if t.coef < 0 else ("" if first else "+")
+        magnitude = abs(t.coef)
+        coef = "" if magnitude == 1 and t.factors else _number(magnitude) + r"\,"
+        summed = [self.index(i) for i in _appearance(t)]
+        sigma = rf"\sum_{{{','.join(summed)}}} " if summed else ""
+        body = r"\,".join(self.doprint(f) for f in t.factors) or ""
+        return f"{sign} {coef}{sigma}{body}".strip()
+
+    def terms(self, terms: list[Term]) -> str:
+        if not terms:
+            return "0"
+        return " ".join(self.term(t, i == 0) for i, t in enumerate(terms))
+
+    def _print_list(self, terms: list) -> str:
+        return self.terms(terms)
+
+    # -- results ------------------------------------------------------------------------------
+
+    def _print_Counterexample(self, ce: Counterexample) -> str:
+        parts = [rf"{latex_name(name)} = {bmatrix(rows)}" for name, rows in ce.values.items()]
+        return r",\quad ".join(parts)
+
+
+def _is_hadamard(node: Mul) -> bool:
+    """Typed: its kind; untyped: a product of two non-numbers is taken as Hadamard."""
+    if node.kind:
+        return node.kind == "hadamard"
+    return not (_numeric(node.left) or _numeric(node.right))
+
+
+def _numeric(node: Node) -> bool:
+    """A number, or built from numbers only (``-2``, ``sigma'(-2)``): a scalar."""
+    if isinstance(node, Num):
+        return True
+    if isinstance(node, (Sym, Call)):
+        return False
+    return all(_numeric(k) for k in node.children())
+
+
+def _latex_precedence(node: Node) -> int:
+    if isinstance(node, Num) and node.value.denominator != 1:
+        return _ATOM if node.value > 0 else _UNARY       # \frac{1}{2} needs no parentheses
+    if isinstance(node, Call) and node.name in ("inv", "matrix_power"):
+        return _POSTFIX
+    if isinstance(node, (Apply, Call)):
+        return _ATOM
+    return precedence(node)
+
+
+def _appearance(t: Term) -> list:
+    """The summed indices of a term in the order they first appear."""
+    order = []
+    for f in t.factors:
+        for i in (f.idx + f.wrt_idx if isinstance(f, Partial) else (f.a, f.b) if isinstance(f, Delta) else f.idx):
+            if i in t.summed and i not in order:
+                order.append(i)
+    return order + [i for i in t.summed if i not in order]
+
+
+POOL = ("i", "j", "k", "l", "p", "q", "r", "s", "t", "u", "v", "w", "g", "h")
+
+
+def _name_indices(indices: dict, summed_lists, avoid: set) -> None:
+    """Give every summed index a letter; within one term letters are distinct."""
+    for summed in summed_lists:
+        free_letters = [p for p in POOL if p not in avoid]
+        free_letters += [f"{p}_{n}" for n in range(1, 9) for p in POOL]
+        for k, i in enumerate(summed):
+            if i not in indices:
+                indices[i] = free_letters[k]
+
+
+def bmatrix(rows) -> str:
+    """Integer rows as a ``bmatrix``; a 1x1 matrix as its number.
+
+    >>> bmatrix([[1, -2], [3, 4]])
+    '\\\\begin{bmatrix} 1 & -2 \\\\\\\\ 3 & 4 \\\\end{bmatrix}'
+    """
+    if len(rows) == 1 and len(rows[0]) == 1:
+        return str(int(rows[0][0]))
+    return r"\begin{bmatrix} " + r" \\ ".join(" & ".join(str(int(v)) for v in row) for row in rows) + r" \end{bmatrix}"
+
+
+def latex(node: Node, **options) -> str:
+    """LaTeX of a claim-language tree (typed or not)."""
+    if not isinstance(node, Node):
+        raise TypeError(f"latex() needs an expression tree, got {type(node).__name__}")
+    return LatexPrinter(**options).doprint(node)
+
+
+def latex_of_text(text: str, shapes: str | None = None) -> str:
+    """LaTeX of claim-language text, parsed by the project's parser (and typed
+    with the declarations ``shapes`` when given, so that ``*`` is printed as
+    scaling or as a Hadamard product correctly); text that does not parse is
+    shown verbatim (escaped) in a typewriter font."""
+    from ..errors import InputError
+    from ..language.parser import parse
+    from ..language.shapes import parse_declarations, parse_typed
+    if shapes is not None:
+        try:
+            return latex(parse_typed(text, parse_declarations(shapes)))
+        except (InputError, RecursionError, TypeError):
+            pass
+    try:
+        return latex(parse(text))
+    except (InputError, RecursionError, TypeError):
+        return r"\texttt{" + escape_text(text) + "}"
+
+
+# -- proofs -------------------------------------------------------------------------------------
+
+RULE_FORMULAS = {
+    "entries of products and transposes": r"(XY)_{ik} = \textstyle\sum_j X_{ij} Y_{jk},\ (X^T)_{ij} = X_{ji}",
+    "entries of Hadamard products": r"(X \odot Y)_{ij} = X_{ij} Y_{ij}",
+    "elementwise functions act entry by entry": r"[f(X)]_{ij} = f(X_{ij})",
+    "sum and trace as sums of entries": r"\operatorname{tr} X = \textstyle\sum_i X_{ii}",
+    "derivative of an entry": r"\partial w_{ij}/\partial w_{cd} = \delta_{ic}\delta_{jd}",
+    "Kronecker contraction": r"\textstyle\sum_i \delta_{ic} f_i = f_c",
+    "reassemble into matrix form": r"(XY)_{cd} = \textstyle\sum_k X_{ck}Y_{kd},\ (uv^T)_{cd} = u_c v_d",
+    "transpose of a product": r"(XY)^T = Y^T X^T",
+}
+
+
+def rule_latex(rule: str) -> str:
+    """A proof rule as LaTeX text (escaped), with its formula where known."""
+    formula = RULE_FORMULAS.get(rule)
+    text = r"\text{" + escape_text(rule) + "}"
+    return text if formula is None else text + r"\text{: }" + formula
+
+
+def entry_names(decls) -> dict:
+    """How the entries of each symbol are written: a_{ij} for a single capital
+    letter A when no symbol a is declared (as the post does), else A_{ij}."""
+    out = {}
+    for name in decls.symbols:
+        if len(name) == 1 and name.isupper() and name.lower() not in decls.symbols:
+            out[name] = name.lower()
+    return out
+
+
+def proof_latex(proof: CheckedProof, decls, width: int = 150) -> str:
+    """The ``align*`` environment of a checked proof, one rule per line.
+
+    Only a :class:`~symbolic_bp.rendering.proof.CheckedProof` can be printed."""
+    if not isinstance(proof, CheckedProof):
+        raise TypeError(f"only a CheckedProof can be printed, got {type(proof).__name__}")
+    indices = {"c": "c", "d": "d"}
+    for line in proof.lines:
+        if isinstance(line.body, list):
+            _name_indices(indices, [_appearance(t) for t in line.body], avoid={"c", "d"})
+    entries = entry_names(decls)
+    wrt = proof.claim.wrt.strip()
+    r, c = proof.free
+    w_entry = LatexPrinter(entries, indices).entry(wrt, (r, c))
+    lhs = {"C": "C", "entry": rf"\frac{{\partial C}}{{\partial {w_entry}}}",
+           "matrix": rf"\frac{{\partial C}}{{\partial {latex_name(wrt)}}}"}
+    rows, previous = [], None
+    for number, line in enumerate(proof.lines):
+        printer = LatexPrinter(entries, indices, expand_functions=(number <= 1))
+        if isinstance(line.body, list):
+            chunks = _chunks(printer, line.body, width)
+        else:
+            body = printer.doprint(line.body)
+            sub = printer._subscript(proof.free)
+            chunks = [rf"\left[{body}\right]_{{{sub}}}" if line.entry and sub else body]
+        head = lhs[line.lhs] if line.lhs != previous else ""
+        previous = line.lhs
+        rule = rule_latex(line.rule)
+        if line.rule == "derivative of an entry":
+            # the rule in the variable's own entries: d b_ij / d b_cd = delta_ic delta_jd
+            p = LatexPrinter(entries, {"i": "i", "j": "j", "c": "c", "d": "d"})
+            ij = tuple(x if f is not None else None for x, f in zip(("i", "j"), proof.free))
+            rule = (r"\text{derivative of an entry: }\partial " + p.entry(wrt, ij) + r"/\partial " + p.entry(wrt, proof.free)
+                    + " = " + "".join(rf"\delta_{{{a}{b}}}" for a, b in zip(ij, proof.free) if a is not None))
+        if ", " in line.rule and line.rule not in RULE_FORMULAS and len(line.rule) > 60:
+            # several rules: one per line, so that the tag stays narrow
+            rule = r"\begin{array}{r}" + r" \\ ".join(r"\text{" + escape_text(part) + "}"
+                                                      for part in line.rule.split(", ")) + r"\end{array}"
+        tag = rf"\tag*{{\footnotesize ${rule}$}}"
+        rows.append(f"{head} &= {chunks[0]} {tag}")
+        rows.extend(rf"&\quad {chunk}" for chunk in chunks[1:])
+    return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+
+
+def _chunks(printer: LatexPrinter, terms: list, width: int) -> list[str]:
+    """The terms of a long line split into several lines of about ``width`` characters."""
+    out, current = [], ""
+    for k, t in enumerate(terms):
+        piece = printer.term(t, k == 0)
+        if current and len(_visible(current + piece)) > width:
+            out.append(current)
+            current = ""
+        current = f"{current} {piece}".strip()
+    out.append(current or "0")
+    return out
+
+
+def _visible(text: str) -> str:
+    return re.sub(r"\\[a-zA-Z]+|[{}]", "", text)
+
+
+# -- untrusted LaTeX from derivation files ------------------------------------------------------
+
+SAFE_COMMANDS = GREEK | {
+    "frac", "tfrac", "dfrac", "partial", "boxed", "implies", "odot", "cdot", "times", "quad", "qquad",
+    "left", "right", "bigl", "bigr", "Bigl", "Bigr", "sum", "Sigma", "nabla", "text", "mathrm", "mathbf",
+    "ldots", "cdots", "vdots", "dots", "underbrace", "overbrace", "begin", "end", "prime", "to",
+    "rightarrow", "Rightarrow", "leftarrow", "approx", "neq", "leq", "geq", "infty", "circ", "otimes",
+    "top", "operatorname", "tr", "det", "log", "exp", "max", "min", "hat", "bar", "tilde", "vec",
+    "in", "mathbb", "langle", "rangle", "lVert", "rVert", "Vert", "vert", "equiv", "sim", "pm", "mp",
+    "displaystyle", "textstyle", "label", "color", "ref", "eqref", "\\", ",", ";", ":", "!", " ", "{", "}",
+    "_", "%", "#", "&", "|",
+}
+SAFE_ENVIRONMENTS = {"cases", "bmatrix", "pmatrix", "matrix", "aligned", "array"}
+_DROPPED = {"label", "ref", "eqref"}          # cross-references to the source document
+
+
+def safe_math(text: str) -> str | None:
+    """The LaTeX of a derivation file's ``latex`` field, made safe to typeset,
+    or None when it uses anything outside a small set of math commands.
+
+    Accepted: the commands of :data:`SAFE_COMMANDS` and the environments of
+    :data:`SAFE_ENVIRONMENTS`, with balanced braces; ``\\label`` and
+    ``\\ref`` are dropped, ``\\color{..}`` keeps its argument, curly quotes
+    become primes.  Refused: every other command (``\\input``, ``\\write``,
+    ``\\def``, ``\\catcode``, ``\\csname``...), ``^^`` escapes, ``%``, ``#``.
+
+    >>> safe_math(r"\\boxed{C = y^T A x \\implies \\frac{\\delta C}{\\delta A} = y x^T}\\label{eq}")
+    '\\\\boxed{C = y^T A x \\\\implies \\\\frac{\\\\delta C}{\\\\delta A} = y x^T}'
+    >>> safe_math(r"x \\input{/etc/passwd}") is None, safe_math(r"\\immediate\\write18{ls}") is None
+    (True, True)
+    """
+    if not isinstance(text, str) or len(text) > 4000:
+        return None
+    text = text.replace("’", "'").replace("‘", "'").replace("′", "'")
+    if "^^" in text or "%" in text.replace(r"\%", "") or "#" in text.replace(r"\#", ""):
+        return None
+    if any(ord(ch) > 126 or (ord(ch) < 32 and ch not in "\n\t") for ch in text):
+        return None
+    out, pos, depth = [], 0, 0
+    envs: list[str] = []
+    token = re.compile(r"\\([A-Za-z]+|.)|([{}])|([^\\{}]+)", re.S)
+    while pos < len(text):
+        m = token.match(text, pos)
+        if m is None:
+            return None
+        pos = m.end()
+        command, brace, plain = m.groups()
+        if plain is not None:
+            if "&" in plain and not envs:
+                return None
+            out.append(plain)
+            continue
+        if brace is not None:
+            depth += 1 if brace == "{" else -1
+            if depth < 0:
+                return None
+            out.append(brace)
+            continue
+        if command not in SAFE_COMMANDS:
+            return None
+        if command in _DROPPED or command == "color":
+            arg = re.match(r"\s*\{([^{}]*)\}", text[pos:])
+            if arg is None:
+                return None
+            pos += arg.end()
+            continue
+        if command in ("begin", "end"):
+            arg = re.match(r"\{([A-Za-z*]+)\}", text[pos:])
+            if arg is None or arg.group(1) not in SAFE_ENVIRONMENTS:
+                return None
+            if command == "begin":
+                envs.append(arg.group(1))
+            elif not envs or envs.pop() != arg.group(1):
+                return None
+            pos += arg.end()
+            out.append(f"\\{command}{{{arg.group(1)}}}")
+            continue
+        if command == "&" or command == "\\":
+            out.append("\\" + command)
+            continue
+        out.append("\\" + command)
+    if depth != 0 or envs:
+        return None
+    left, right = "".join(out).count(r"\left"), "".join(out).count(r"\right")
+    if left != right:
+        return None
+    return "".join(out).strip()
+
+
+# -- results (Jupyter, Markdown) ------------------------------------------------------------------
+
+VERDICT_WORDS = {"verified": r"\text{verified}", "refuted": r"\text{refuted}",
+                 "invalid": r"\text{invalid}", "undecided": r"\text{undecided}"}
+
+
+def _variable(result: Result, wrt: str | None) -> str:
+    """The variable's name: given, or read from the derivation evidence ("dC/dA = ...")."""
+    if wrt is None:
+        found = [re.search(r"dC/d([A-Za-z_]\w*) =", e.detail) for e in result.evidence]
+        wrt = next((m.group(1) for m in found if m), "X")
+    return wrt
+
+
+def result_latex(result: Result, wrt: str | None = None) -> str:
+    """A result as display math, for Jupyter (``_repr_latex_``)."""
+    if not isinstance(result, Result):
+        raise TypeError(f"result_latex needs a Result, got {type(result).__name__}")
+    wrt = _variable(result, wrt)
+    w = latex_name(wrt) if re.match(r"[A-Za-z_]\w*\Z", wrt or "") else "X"
+    claim = latex_of_text(result.claim) if result.claim else r"\text{(no claim)}"
+    lines = [rf"\textbf{{{result.verdict}}}:\ \frac{{\partial C}}{{\partial {w}}} = {claim}"]
+    if result.derived and result.derived != result.claim:
+        lines.append(rf"\text{{derived: }}\frac{{\partial C}}{{\partial {w}}} = {latex_of_text(result.derived)}")
+    if result.counterexample:
+        ce = result.counterexample
+        lines.append(r"\text{counterexample at }" + escape_text(", ".join(f"{k}={v}" for k, v in ce.sizes.items())
+                                                                 or "fixed sizes") + r":\ " + LatexPrinter().doprint(ce))
+        if ce.entry:
+            lines.append(rf"\text{{entry ({ce.entry[0]},{ce.entry[1]}): claimed }}{latex_of_text(ce.claimed)}"
+                         rf"\text{{, true }}{latex_of_text(ce.true)}")
+        else:
+            lines.append(r"\text{" + escape_text(f"the claim is {ce.claimed}, the gradient {ce.true}") + "}")
+    for text in (result.diagnosis, result.error):
+        if text:
+            lines.append(r"\text{" + escape_text(text) + "}")
+    return "$\\displaystyle\\begin{array}{l}" + r" \\ ".join(lines) + r"\end{array}$"
+
+
+def result_markdown(result: Result, wrt: str | None = None) -> str:
+    """A result as GitHub/Jupyter Markdown: math in ``$...$``."""
+    if not isinstance(result, Result):
+        raise TypeError(f"result_markdown needs a Result, got {type(result).__name__}")
+    wrt = _variable(result, wrt)
+    w = latex_name(wrt) if re.match(r"[A-Za-z_]\w*\Z", wrt or "") else "X"
+    gradient = r"\frac{\partial C}{\partial " + w + "} = "
+    out = [f"**{result.verdict}**: ${_md_math(gradient + latex_of_text(result.claim))}$"
+           if result.claim else f"**{result.verdict}**"]
+    if result.derived and result.derived != result.claim:
+        out.append(f"- derived: ${_md_math(latex_of_text(result.derived))}$")
+    if result.counterexample:
+        out.append("- counterexample: " + counterexample_markdown(result.counterexample))
+    if result.diagnosis:
+        out.append(f"- diagnosis: {_md_text(result.diagnosis)}")
+    if result.error:
+        out.append(f"- error: {_md_text(result.error)}")
+    for e in result.evidence:
+        out.append(f"- {e.method} ({e.outcome}): {_md_text(e.detail)}")
+    return "\n".join(out) + "\n"
+
+
+def counterexample_markdown(ce: Counterexample) -> str:
+    """Sizes, values as matrices, the differing entry: inline Markdown math."""
+    sizes = ", ".join(f"{k}={v}" for k, v in ce.sizes.items()) or "fixed sizes"
+    values = r",\ ".join(rf"{latex_name(n)} = {bmatrix(rows)}" for n, rows in ce.values.items())
+    if not ce.entry:
+        return f"at {sizes}, ${_md_math(values)}$: the claim is {_md_text(ce.claimed)}, the gradient {_md_text(ce.true)}"
+    return (f"at {sizes}, ${_md_math(values)}$: entry ({ce.entry[0]},{ce.entry[1]}) of the claim is "
+            f"${_md_math(latex_of_text(ce.claimed))}$, the true value ${_md_math(latex_of_text(ce.true))}$")
+
+
+def _md_math(text: str) -> str:
+    # inside $...$ on GitHub a "|" would end a table cell; "$" cannot occur (escaped)
+    return text.replace("|", r"\vert ")
+
+
+def _md_text(text: str) -> str:
+    return re.sub(r"([\\`*_\[\]<>|$])", r"\\\1", str(text)).replace("\n", " ")
+
+
+def refutation_math(entry, result: Result) -> list[str]:
+    """For a refuted gradient claim: claim, true gradient and counterexample
+    as a GitHub ```math block (lines of Markdown; [] for anything else)."""
+    claim = getattr(entry, "claim", None)
+    if result.verdict != "refuted" or not isinstance(getattr(claim, "wrt", None), str):
+        return []
+    w = latex_name(claim.wrt.strip()) if re.match(r"[A-Za-z_]\w*\Z", claim.wrt.strip()) else "X"
+    grad = r"\frac{\partial C}{\partial " + w + "}"
+    shapes = claim.shapes if isinstance(claim.shapes, str) else None
+    rows = [grad + " = " + latex_of_text(result.claim, shapes) + r" \quad\text{(claimed)}"]
+    if result.derived:
+        rows.append(grad + " = " + latex_of_text(result.derived, shapes) + r" \quad\text{(true)}")
+    ce = result.counterexample
+    if ce:
+        sizes = escape_text(", ".join(f"{k}={v}" for k, v in ce.sizes.items()) or "fixed sizes")
+        values = r",\ ".join(rf"{latex_name(n)} = {bmatrix(v)}" for n, v in ce.values.items())
+        rows.append(r"\text{at " + sizes + r":}\ " + values)
+        if ce.entry:
+            rows.append(rf"\left[{grad}\right]_{{{ce.entry[0]},{ce.entry[1]}}}:\ \text{{claimed }}"
+                        rf"{latex_of_text(ce.claimed)},\ \text{{true }}{latex_of_text(ce.true)}")
+    return ["", "```math", r"\begin{array}{l}" + r" \\ ".join(rows) + r"\end{array}", "```"]
