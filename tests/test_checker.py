@@ -32,8 +32,8 @@ TRUE = [
     ("sum", "A:m,n B:m,n", "sum(A * B)", "A", "B"),
     ("matrix-power", "X:n,n", "tr(matrix_power(X, 2))", "X", "2 * X.T"),
     ("kron", "A:m,n B:p,q", "sum(kron(A, B))", "A", "sum(B) * ones(m, n)"),
-    ("opaque-sigma", YAX, "y.T @ sigma(A @ x)", "A", "(y * sigma'(A @ x)) @ x.T"),
-    ("opaque-nested", "A:k,m B:m,n x:n y:k", "y.T @ sigma_2(A @ sigma_1(B @ x))", "B",
+    ("opaque-sigma", "A:m,n x:n y:m sigma:function", "y.T @ sigma(A @ x)", "A", "(y * sigma'(A @ x)) @ x.T"),
+    ("opaque-nested", "A:k,m B:m,n x:n y:k sigma_1:function sigma_2:function", "y.T @ sigma_2(A @ sigma_1(B @ x))", "B",
      "((A.T @ (y * sigma_2'(A @ sigma_1(B @ x)))) * sigma_1'(B @ x)) @ x.T"),
     ("sigmoid-closed-form", "W:m,n a:n y:m", "1/2 * (sigmoid(W @ a) - y).T @ (sigmoid(W @ a) - y)", "W",
      "((sigmoid(W @ a) - y) * sigmoid(W @ a) * (1 - sigmoid(W @ a))) @ a.T"),
@@ -77,8 +77,8 @@ SLIPS = [
      "Hadamard product written as a matrix product"),
     ("matmul-as-hadamard", "A:n,n X:n,n", "sum(A @ X)", "X", "A.T * ones(n, n)",
      "matrix product written as a Hadamard product"),
-    ("missing-sigma-prime", YAX, "y.T @ sigma(A @ x)", "A", "y @ x.T", "missing factor sigma'(A @ x)"),
-    ("missing-inner-sigma-prime", "A:k,m B:m,n x:n y:k", "y.T @ sigma_2(A @ sigma_1(B @ x))", "B",
+    ("missing-sigma-prime", "A:m,n x:n y:m sigma:function", "y.T @ sigma(A @ x)", "A", "y @ x.T", "missing factor sigma'(A @ x)"),
+    ("missing-inner-sigma-prime", "A:k,m B:m,n x:n y:k sigma_1:function sigma_2:function", "y.T @ sigma_2(A @ sigma_1(B @ x))", "B",
      "(A.T @ (y * sigma_2'(A @ sigma_1(B @ x)))) @ x.T", "missing factor sigma_1'(B @ x)"),
     ("other-variable-same-shape", "A:n,n B:n,n x:n y:n", "y.T @ A @ B @ x", "A", "A.T @ y @ x.T",
      "gradient with respect to B"),
@@ -115,7 +115,7 @@ def test_counterexample_is_small_exact_and_shows_the_entry():
 
 
 def test_counterexample_with_opaque_function_keeps_sigma_symbolic():
-    r = run(YAX, "y.T @ sigma(A @ x)", "A", "y @ x.T")
+    r = run("A:m,n x:n y:m sigma:function", "y.T @ sigma(A @ x)", "A", "y @ x.T")
     ce = r.counterexample
     assert "sigma'(" in ce.true and "sigma" not in ce.claimed
 
@@ -135,13 +135,13 @@ def test_sigmoid_identity_holds_for_sigmoid():
 
 
 def test_sigmoid_identity_is_not_assumed_for_an_opaque_sigma():
-    r = run("z:n", "sum(sigma(z))", "z", "sigma(z) * (1 - sigma(z))")
+    r = run("z:n sigma:function", "sum(sigma(z))", "z", "sigma(z) * (1 - sigma(z))")
     assert r.verdict == "refuted"
     assert "sigma'(" in r.counterexample.true
 
 
 def test_distinct_opaque_functions_are_distinct():
-    r = run("z:n", "sum(sigma_1(z))", "z", "sigma_2'(z)")
+    r = run("z:n sigma_1:function sigma_2:function", "sum(sigma_1(z))", "z", "sigma_2'(z)")
     assert r.verdict == "refuted"
 
 
@@ -182,8 +182,8 @@ def test_budget_running_out_is_undecided_with_the_phase():
 
 
 def test_same_input_same_json():
-    a = run(YAX, "y.T @ sigma(A @ x)", "A", "y @ x.T").to_dict()
-    b = run(YAX, "y.T @ sigma(A @ x)", "A", "y @ x.T").to_dict()
+    a = run("A:m,n x:n y:m sigma:function", "y.T @ sigma(A @ x)", "A", "y @ x.T").to_dict()
+    b = run("A:m,n x:n y:m sigma:function", "y.T @ sigma(A @ x)", "A", "y @ x.T").to_dict()
     assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 

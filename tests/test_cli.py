@@ -85,3 +85,27 @@ def test_report_missing_path_exit_2(tmp_path, capsys):
     assert "no such file or folder" in capsys.readouterr().err
 
 
+
+
+def test_commands_load_on_first_use_and_the_layers_below_never_import_the_edge():
+    """The command table names modules (one per command, each with its COMMAND);
+    no module below integrations imports from it, so the CLI has no cycle."""
+    import ast
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from symbolic_bp.integrations.commands import COMMANDS
+    assert all(command.module.startswith("symbolic_bp.integrations.") for command in COMMANDS.values())
+    lazy = subprocess.run([sys.executable, "-c", "import sys, symbolic_bp.integrations.cli as c; "
+                           "c.build_parser(['extract', 'x.md']); print(sorted(m for m in sys.modules if "
+                           "m.endswith('_command')), 'sympy' in sys.modules)"], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert lazy.stdout.split() == ["['symbolic_bp.integrations.extract_command']", "False"], lazy.stderr
+    package = Path(__file__).resolve().parent.parent / "symbolic_bp"
+    below = [p for p in package.rglob("*.py") if p.parent.name not in ("integrations", "symbolic_bp")]
+    for path in below:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else \
+                [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            assert not any("integrations" in n for n in names), f"{path.relative_to(package)} imports {names}"

@@ -10,12 +10,15 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symbolic_bp.core import functions
+from symbolic_bp.core import elementwise as functions
 from symbolic_bp.calculus.evaluate import Evaluator, ExactBackend, NumericBackend
-from symbolic_bp.core.functions import Opaque
+from symbolic_bp.core.elementwise import Opaque
 from symbolic_bp.language.shapes import concrete, parse_declarations, parse_typed
+from symbolic_bp.core.expression import Add, Apply, Broadcast, Call, Scale, Sub
+from symbolic_bp.core.registry import operation
 
-DECLS = parse_declarations("A:m,n B:m,n C:p,q X:n,n Y:n,n x:n y:m s:scalar t:scalar u:1 K:2,4 Z:m,n")
+DECLS = parse_declarations("A:m,n B:m,n C:p,q X:n,n Y:n,n x:n y:m s:scalar t:scalar u:1 K:2,4 Z:m,n "
+                           "sigma:function g:function")
 SIZES = {"m": 2, "n": 3, "p": 2, "q": 4}
 SEED = 3
 
@@ -64,7 +67,7 @@ def both(text: str, env: dict | None = None):
     return node, exact, numeric
 
 
-# every node type, every kind of an overloaded operator, every function
+# every node type, every variant of a core node, every registered function
 EXPRESSIONS = [
     # leaves
     ("Num", "3"),
@@ -105,7 +108,10 @@ EXPRESSIONS = [
     *[(f"{f}{chr(39) * k}", f"{f}{chr(39) * k}(A)") for f in ("sigmoid", "tanh", "relu", "softplus", "exp")
       for k in range(4)],
     *[(f"log{chr(39) * k}", f"log{chr(39) * k}(A * A + 1)") for k in range(4)],
+    *[(f"{f}{chr(39) * k}", f"{f}{chr(39) * k}(A)") for f in ("abs", "sign", "sin", "cos") for k in range(4)],
+    *[(f"sqrt{chr(39) * k}", f"sqrt{chr(39) * k}(A * A + 1)") for k in range(4)],
     ("relu-at-zero", "relu(Z) + relu'(Z)"),
+    ("abs-at-zero", "abs(Z) + abs'(Z) + sign(Z)"),
     ("relu''-at-zero", "relu''(Z) + relu'''(Z)"),
     # opaque functions (the exact result is mapped through the same random family)
     ("opaque", "sigma(A)"),
@@ -120,6 +126,8 @@ EXPRESSIONS = [
     ("logdet", "logdet(X)"),
     ("inv", "inv(X)"),
     ("inv-1x1", "inv(t)"),
+    ("pinv", "pinv(X) + pinv(x).T @ y.T @ A"),
+    ("diag-diagonal", "diag(x) + diag(diagonal(X))"),
     ("norm", "norm(A)"),
     ("norm-vector", "norm(x)"),
     ("kron", "kron(A, C)"),
@@ -155,30 +163,42 @@ def test_exact_and_numeric_backends_agree(text):
     np.testing.assert_allclose(numeric, to_float(exact), rtol=1e-10, atol=1e-10)
 
 
-def test_the_table_covers_every_node_type_kind_and_function():
-    from symbolic_bp.core.expression import (
-        KNOWN_ELEMENTWISE, MATRIX_FUNCTIONS, Add, Apply, Call, MatMul, Mul, Node, Sub,
-    )
+def variant(n) -> tuple:
+    """A typed node's type and, for the ones with variants, which one."""
+    if isinstance(n, (Add, Sub)):
+        side = "bcast_l" if isinstance(n.left, Broadcast) else "bcast_r" if isinstance(n.right, Broadcast) else "same"
+        return (type(n).__name__, side)
+    if isinstance(n, Scale):
+        return ("Scale", n.written, "scalar_left" if n.scalar is n.left else "scalar_right")
+    return (type(n).__name__,)
+
+
+def test_the_table_covers_every_node_type_variant_and_function():
+    from symbolic_bp.core import registry
+    from symbolic_bp.core.expression import Binary, Mul, Node
     import symbolic_bp.core.expression as ex
-    node_types = {c.__name__ for c in vars(ex).values() if isinstance(c, type) and issubclass(c, Node) and c is not Node}
-    seen, kinds, names = set(), set(), set()
+    surface_only = {Mul, Binary}
+    node_types = {c.__name__ for c in vars(ex).values()
+                  if isinstance(c, type) and issubclass(c, Node) and c is not Node and c not in surface_only}
+    seen, variants, names = set(), set(), set()
     for _, text in EXPRESSIONS:
         for n in parse_typed(text, DECLS).walk():
             seen.add(type(n).__name__)
-            if isinstance(n, (Add, Sub, Mul, MatMul)):
-                kinds.add((type(n).__name__, n.kind))
+            variants.add(variant(n))
             if isinstance(n, (Call, Apply)):
                 names.add((n.name, getattr(n, "order", 0)))
     assert seen == node_types
-    assert {("Add", k) for k in ("same", "bcast_l", "bcast_r")} | {("Sub", k) for k in ("same", "bcast_l", "bcast_r")} \
-        | {("Mul", k) for k in ("hadamard", "scale_l", "scale_r")} | {("MatMul", k) for k in ("mat", "scale_l", "scale_r")} \
-        <= kinds
-    assert {(f, 0) for f in MATRIX_FUNCTIONS} <= names
-    assert {(f, k) for f in KNOWN_ELEMENTWISE for k in range(4)} <= names
+    assert {(op, side) for op in ("Add", "Sub") for side in ("same", "bcast_l", "bcast_r")} \
+        | {("Scale", w, side) for w in "*@" for side in ("scalar_left", "scalar_right")} \
+        | {("Hadamard",), ("MatMul",)} <= variants
+    registry.operation("tr")    # the tables are filled on first use
+    assert {(f, 0) for f in registry.OPERATIONS} <= names
+    assert {(f, k) for f in registry.ELEMENTWISE for k in range(4)} <= names
 
 
 EXACT_RATIONAL = [e for i, e in EXPRESSIONS
-                  if not any(f in e for f in ("sigmoid", "tanh", "softplus", "exp", "log", "sigma", "norm", "g("))]
+                  if not any(f in e for f in ("sigmoid", "tanh", "softplus", "exp", "log", "sigma", "norm", "g(",
+                                              "sqrt", "sin", "cos"))]
 
 
 @pytest.mark.parametrize("text", EXACT_RATIONAL, ids=[i for i, e in EXPRESSIONS if e in EXACT_RATIONAL])
@@ -221,16 +241,16 @@ G = np.arange(24.0).reshape(4, 6)
 def test_blocksum_sums_each_block():
     expected = np.array([[G[0:2, 0:3].sum(), G[0:2, 3:6].sum()],
                          [G[2:4, 0:3].sum(), G[2:4, 3:6].sum()]])
-    np.testing.assert_array_equal(NumericBackend().blocksum(G, 2, 3), expected)
-    exact = ExactBackend().blocksum(sp.Matrix(G.astype(int).tolist()), 2, 3)
+    np.testing.assert_array_equal(operation("blocksum").numeric(G, 2, 3), expected)
+    exact = operation("blocksum").exact(sp.Matrix(G.astype(int).tolist()), 2, 3)
     assert exact == sp.Matrix(expected.astype(int).tolist())
 
 
 def test_tilesum_sums_the_grid_of_blocks():
     # a 2 x 2 grid of 2 x 3 blocks: the result is the sum of the four blocks
     expected = G[0:2, 0:3] + G[0:2, 3:6] + G[2:4, 0:3] + G[2:4, 3:6]
-    np.testing.assert_array_equal(NumericBackend().tilesum(G, 2, 2), expected)
-    exact = ExactBackend().tilesum(sp.Matrix(G.astype(int).tolist()), 2, 2)
+    np.testing.assert_array_equal(operation("tilesum").numeric(G, 2, 2), expected)
+    exact = operation("tilesum").exact(sp.Matrix(G.astype(int).tolist()), 2, 2)
     assert exact == sp.Matrix(expected.astype(int).tolist())
 
 
@@ -243,17 +263,19 @@ def test_blocksum_and_tilesum_are_the_adjoints_of_kron(backend):
         (lambda m: sp.Matrix(m.tolist()))
     A_, B_, G_ = conv(a), conv(b), conv(g)
     inner = float(np.sum(np.kron(a, b) * g))
-    bs = backend.blocksum(backend.hadamard(G_, backend.kron(backend.ones(2, 3), B_)), 2, 2)
-    ts = backend.tilesum(backend.hadamard(G_, backend.kron(A_, backend.ones(2, 2))), 2, 3)
+    def op(name, args, params=()):
+        return backend.call(operation(name), args, params)
+    bs = op("blocksum", [backend.hadamard(G_, op("kron", [op("ones", [], (2, 3)), B_]))], (2, 2))
+    ts = op("tilesum", [backend.hadamard(G_, op("kron", [A_, op("ones", [], (2, 2))]))], (2, 3))
     assert float(np.sum(np.asarray(bs, dtype=float) * a)) == inner
     assert float(np.sum(np.asarray(ts, dtype=float) * b)) == inner
 
 
 def test_kron_matches_numpy():
     a, b = np.arange(6).reshape(2, 3), np.arange(4).reshape(2, 2) - 1
-    exact = ExactBackend().kron(sp.Matrix(a.tolist()), sp.Matrix(b.tolist()))
+    exact = operation("kron").exact(sp.Matrix(a.tolist()), sp.Matrix(b.tolist()))
     assert exact == sp.Matrix(np.kron(a, b).tolist())
-    np.testing.assert_array_equal(NumericBackend().kron(a, b), np.kron(a, b))
+    np.testing.assert_array_equal(operation("kron").numeric(a, b), np.kron(a, b))
 
 
 # -- errors and non-finite values ------------------------------------------------------

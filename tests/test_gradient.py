@@ -10,7 +10,7 @@ import zlib
 import numpy as np
 import pytest
 
-from symbolic_bp.core import functions
+from symbolic_bp.core import elementwise as functions
 from symbolic_bp.calculus.evaluate import Evaluator, NumericBackend
 from symbolic_bp.core.expression import Call
 from symbolic_bp.calculus.gradient import gradient, gradients
@@ -20,7 +20,7 @@ from symbolic_bp.calculus.simplify import simplify
 
 DECLS = parse_declarations(
     "A:m,n B:m,n W:n,m C:p,q E:p,q X:n,n Y:n,n S:n,n:symmetric P:n,n:spd "
-    "x:n z:n y:m s:scalar t:scalar u:1 H:4,6"
+    "x:n z:n y:m s:scalar t:scalar u:1 H:4,6 sigma:function g:function"
 )
 SIZES = {"m": 2, "n": 3, "p": 2, "q": 4}
 SEED = 11          # picks the random smooth member standing for each opaque function
@@ -206,8 +206,12 @@ COSTS = [
      "H"),                                                                  # adjoints of kron
     ("blocksum-of-kron", "sum(tanh(blocksum(kron(A, C), p, q)) * B) + sum(tilesum(kron(A, C), m, n) * E)", "A C"),
     ("norm", "norm(A) + norm(A @ x) * s", "A x s"),                         # norm
+    ("diag-diagonal", "sum(diag(x) * X) + sum(tanh(diagonal(X @ Y)) * z)", "x X Y"),
     ("known-elementwise", "sum(sigmoid(A) * tanh(B) + softplus(A) * exp(B / 4)) + sum(log(A * A + 1))", "A B"),
     ("relu", "sum(relu(A) * B) + sum(relu(A @ x))", "A B x"),
+    ("abs-sign-sqrt", "sum(abs(A) * B) + sum(sign(A) * B) + sum(sqrt(A * A + 1) * B)", "A B"),
+    ("sin-cos", "sum(sin(A) * cos(B)) + sum(sin'(A @ x))", "A B x"),
+    ("pinv", "sum(pinv(W) * B) + tr(pinv(X) @ Y)", "W X"),                   # a macro: inv(W.T @ W) @ W.T
     ("derivatives-of-known", "sum(sigmoid'(A) + tanh''(B) + softplus'(A) * log'(B * B + 2))", "A B"),
     ("opaque", "y.T @ sigma(A @ x)", "A x y"),                              # Apply, opaque
     ("opaque-derivatives", "sum(sigma'(A) * B) + sum(g''(x * x))", "A B x"),  # order 1 -> 2, 2 -> 3
@@ -227,21 +231,23 @@ def test_gradient_matches_finite_differences(cost, wrt):
 
 
 def test_the_table_covers_every_local_rule():
-    from symbolic_bp.core.expression import MATRIX_FUNCTIONS, KNOWN_ELEMENTWISE, Apply, Call, Div, MatMul, Mul, Pow, Sub, Add
-    seen, kinds, exponents = set(), set(), set()
+    # every core node variant, every registered operation and elementwise function
+    from symbolic_bp.core import registry
+    from symbolic_bp.core.expression import Apply, Call, Pow
+    from tests.test_evaluate import variant
+    seen, variants, exponents = set(), set(), set()
     for _, cost, _ in COSTS:
         for n in parse_typed(cost, DECLS).walk():
             seen.add(n.name if isinstance(n, (Call, Apply)) else type(n).__name__)
-            if isinstance(n, (Add, Sub, Mul, MatMul)):
-                kinds.add((type(n).__name__, n.kind))
+            variants.add(variant(n))
             if isinstance(n, Pow):
                 exponents.add("neg" if n.exponent < 0 else min(n.exponent, 2))
-    assert set(MATRIX_FUNCTIONS) <= seen
-    assert set(KNOWN_ELEMENTWISE) | {"sigma", "Num", "Sym", "Neg", "Div", "Pow", "Transpose"} <= seen
-    assert {("Add", k) for k in ("same", "bcast_l", "bcast_r")} <= kinds
-    assert {("Sub", k) for k in ("same", "bcast_l", "bcast_r")} <= kinds
-    assert {("Mul", k) for k in ("hadamard", "scale_l", "scale_r")} <= kinds
-    assert {("MatMul", k) for k in ("mat", "scale_l", "scale_r")} <= kinds
+    registry.operation("tr")    # the tables are filled on first use
+    assert set(registry.OPERATIONS) <= seen
+    assert set(registry.ELEMENTWISE) | {"sigma", "Num", "Sym", "Neg", "Div", "Pow", "Transpose"} <= seen
+    assert {(op, side) for op in ("Add", "Sub") for side in ("same", "bcast_l", "bcast_r")} \
+        | {("Scale", w, side) for w in "*@" for side in ("scalar_left", "scalar_right")} \
+        | {("Hadamard",), ("MatMul",)} <= variants
     assert exponents == {"neg", 0, 1, 2}
 
 

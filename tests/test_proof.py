@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from symbolic_bp.rendering import proof
+from symbolic_bp.rendering import index_form, proof
 from symbolic_bp.checks.claim import Claim, prepare
 from symbolic_bp.derivations.derivation import load
 from symbolic_bp.language.printer import to_text
@@ -91,12 +91,13 @@ def test_a_wrong_line_is_caught_by_the_real_check_even_when_the_end_is_right(mon
     # contraction swaps them back -- the proof still ends in the claim, but its
     # delta line is false, and the check must refuse to print the proof
     swap = {"c": "d", "d": "c"}
-    real_kronecker, real_contract = proof.kronecker, proof._contract_term
+    real_kronecker, real_contract = proof.kronecker, index_form._contract_term
     monkeypatch.setattr(proof, "kronecker", lambda terms: [
-        Term(t.coef, tuple(proof._rename(f, swap) if isinstance(f, proof.Delta) else f for f in t.factors), t.summed)
+        Term(t.coef, tuple(index_form._rename(f, swap) if isinstance(f, proof.Delta) else f for f in t.factors),
+             t.summed)
         for t in real_kronecker(terms)])
-    monkeypatch.setattr(proof, "_contract_term", lambda t: (lambda out: Term(
-        out.coef, tuple(proof._rename(f, swap) for f in out.factors), out.summed))(real_contract(t)))
+    monkeypatch.setattr(index_form, "_contract_term", lambda t: (lambda out: Term(
+        out.coef, tuple(index_form._rename(f, swap) for f in out.factors), out.summed))(real_contract(t)))
     p = build(prepare(Claim("A:m,n x:n y:m", "y.T @ A @ x", "A", "y @ x.T")))
     assert isinstance(p, NoProof)
     assert p.reason == "line 4 (derivative of an entry) did not pass the check, so no proof is printed"

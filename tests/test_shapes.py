@@ -4,7 +4,10 @@ from __future__ import annotations
 import pytest
 
 from symbolic_bp.errors import InputError
-from symbolic_bp.core.expression import RESERVED, Call
+from symbolic_bp.core.expression import Add, Broadcast, Call, Div, Hadamard, MatMul, Scale, Sub
+from symbolic_bp.core.registry import reserved
+
+RESERVED = sorted(reserved())
 from symbolic_bp.language.parser import parse
 from symbolic_bp.language.shapes import (
     MAX_DIM, ONE, SCALAR, Declarations, Dim, Symbol, concrete, is_scalar, opaque_functions,
@@ -144,8 +147,8 @@ DECLARATION_ERRORS = [
     ("x:T", "column 1: declaration 'x:T': 'T' is a function name and cannot be a dimension"),
     ("n:m x:n", "'n' is used both as a symbol and as a dimension"),
     ("A:m,n n:scalar", "'n' is used both as a symbol and as a dimension"),
-    ("A", "column 1: declaration 'A': expected name:dims, name:dims:property or name:scalar"),
-    ("x:n A:m:n:q", "column 5: declaration 'A:m:n:q': expected name:dims, name:dims:property or name:scalar"),
+    ("A", "column 1: declaration 'A': expected name:dims, name:dims:property, name:scalar or name:function"),
+    ("x:n A:m:n:q", "column 5: declaration 'A:m:n:q': expected name:dims, name:dims:property, name:scalar or name:function"),
     ("1A:n", "column 1: declaration '1A:n': '1A' is not a valid name"),
     (":n", "column 1: declaration ':n': '' is not a valid name"),
     ("A-b:n", "column 1: declaration 'A-b:n': 'A-b' is not a valid name"),
@@ -193,7 +196,7 @@ def test_declarations_length_limit():
 
 DECLS = parse_declarations(
     "A:m,n B:m,n C:n,p D:p,q x:n y:m z:p s:scalar t:scalar "
-    "M:n,n S:n,n:symmetric u:1 w:1,1 r:1,n K:2,3 L:3,2"
+    "M:n,n S:n,n:symmetric u:1 w:1,1 r:1,n K:2,3 L:3,2 sigma:function g:function"
 )
 
 TYPED = [
@@ -278,18 +281,24 @@ TYPED = [
 def test_typecheck_shape_and_kind(text, shape, kind):
     node = parse_typed(text, DECLS)
     assert show(node.shape) == shape
-    assert node.kind == kind
+    assert kind_of(node) == kind
+
+
+def kind_of(node) -> str:
+    """Which operation the type pass made of the root: its explicit node type
+    (and, for a sum or a scaling, on which side the 1x1 operand is)."""
+    if isinstance(node, (Add, Sub)):
+        return "bcast_l" if isinstance(node.left, Broadcast) else "bcast_r" if isinstance(node.right, Broadcast) \
+            else "same"
+    if isinstance(node, Scale):
+        return "scale_l" if node.scalar is node.left else "scale_r"
+    return {Hadamard: "hadamard", MatMul: "mat", Div: "scale"}.get(type(node), "")
 
 
 def typed_nodes(node):
     """The nodes that must carry a shape: all but the dimension arguments."""
     yield node
-    if isinstance(node, Call) and node.name in ("eye", "ones"):
-        return
-    children = node.children()
-    if isinstance(node, Call) and node.name in ("blocksum", "tilesum"):
-        children = children[:1]
-    for child in children:
+    for child in node.children():
         yield from typed_nodes(child)
 
 

@@ -1,7 +1,7 @@
 """``symbolic-bp step``: one line of a derivation against the line before it."""
 import json
 
-from symbolic_bp.derivations.step import COMMAND, add_step, cmd_step, run_step
+from symbolic_bp.integrations.step_command import COMMAND, add_step, cmd_step, run_step
 
 
 def test_verified_step_exit_0(cli):

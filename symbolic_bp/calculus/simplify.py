@@ -15,31 +15,31 @@ disagreement, never as a wrong verdict.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 
-from ..core.expression import Add, Apply, Call, Div, MatMul, Mul, Neg, Node, Num, Sub, Sym, Transpose, num
+from ..core.expression import (
+    Add, Apply, Binary, Broadcast, Call, Div, Hadamard, MatMul, Mul, Neg, Node, Num, Scale, Sub, Sym, Transpose, num,
+)
 from ..language.shapes import Declarations, Typer, is_scalar
+from .builder import Builder
 
 
 class _Simplifier:
     def __init__(self, decls: Declarations):
         self.decls = decls
         self.type = Typer(decls)
+        self.b = Builder(decls)
 
     def __call__(self, node: Node) -> Node:
-        if node.shape is None:      # a dimension argument of eye/ones/blocksum (32*32), not a value
-            return node
         children = node.children()
         if children:
             new = tuple(self(c) for c in children)
             if any(a is not b for a, b in zip(new, children)):
-                node = self.retype(node.with_children(new))
+                # every rule returns an equal value, so of the same shape: the node keeps its type
+                node = node.with_children(new)
         rule = getattr(self, "rule_" + type(node).__name__, None)
         return rule(node) if rule else node
-
-    def retype(self, node: Node) -> Node:
-        from dataclasses import replace
-        return self.type(replace(node, shape=None, kind=""))
 
     # -- transposes move to the leaves -------------------------------------------
     def rule_Transpose(self, node: Transpose) -> Node:
@@ -53,22 +53,23 @@ class _Simplifier:
         if isinstance(a, Call) and a.name == "eye":
             return a
         if isinstance(a, Call) and a.name == "ones":
-            return self.type(Call(name="ones", args=(a.args[1], a.args[0])))
+            return self.b.ones(a.params[::-1])
         if isinstance(a, Call) and a.name == "inv" and self.symmetric(a.args[0]):
             return a
-        t = lambda x: self(self.type(Transpose(arg=x)))
-        if isinstance(a, MatMul) and a.kind == "mat":
-            return self(self.type(MatMul(left=t(a.right), right=t(a.left))))
-        if isinstance(a, (Add, Sub, Mul, MatMul)):
+        t = lambda x: self(self.b.t(x))
+        if isinstance(a, MatMul):           # (AB)^T = B^T A^T
+            return self(self.b.matmul(t(a.right), t(a.left)))
+        if isinstance(a, Broadcast):
+            return self.type(Broadcast(arg=a.arg, shape=node.shape))
+        if isinstance(a, (Add, Sub, Hadamard, Scale, Div)):
+            # entrywise and scaling operations commute with the transpose; a 1x1 operand stays
             left = a.left if is_scalar(a.left.shape) else t(a.left)
-            right = a.right if is_scalar(a.right.shape) else t(a.right)
-            return self(self.type(type(a)(left=left, right=right)))
-        if isinstance(a, Div):
-            return self(self.type(Div(left=t(a.left), right=a.right)))
+            right = a.right if is_scalar(a.right.shape) or isinstance(a, Div) else t(a.right)
+            return self(self.type(replace(a, left=left, right=right, shape=None)))
         if isinstance(a, Neg):
-            return self(self.type(Neg(arg=t(a.arg))))
+            return self(self.b.neg(t(a.arg)))
         if isinstance(a, Apply):
-            return self(self.type(Apply(name=a.name, arg=t(a.arg), order=a.order)))
+            return self(self.b.apply(a.name, t(a.arg), a.order))
         return node
 
     def symmetric(self, node: Node) -> bool:
@@ -86,10 +87,12 @@ class _Simplifier:
             return self.terms(node.left) + [(sign * c, t) for c, t in self.terms(node.right)]
         if isinstance(node, Div) and isinstance(node.right, Num) and node.right.value != 0:
             return [(c / node.right.value, t) for c, t in self.terms(node.left)]
-        if isinstance(node, (Mul, MatMul)):
+        if isinstance(node, Broadcast):         # the value of a broadcast scalar, refilled by rebuild
+            return self.terms(node.arg)
+        if isinstance(node, (Hadamard, Scale, MatMul)):
             for number, other in ((node.left, node.right), (node.right, node.left)):
-                if isinstance(number, Num) and node.kind != "mat" or \
-                        isinstance(number, Num) and is_scalar(number.shape) and node.shape == other.shape:
+                # a number times anything of the product's shape is a coefficient
+                if isinstance(number, Num) and (not isinstance(node, MatMul) or node.shape == other.shape):
                     return [(number.value * c, t) for c, t in self.terms(other)]
             left, right = self.single(node.left), self.single(node.right)
             if left and right and (left[0] != 1 or right[0] != 1):
@@ -112,7 +115,7 @@ class _Simplifier:
             return right
         if right is None:
             return left
-        return self.type(type(node)(left=left, right=right))
+        return self.type(replace(node, left=left, right=right, shape=None))
 
     def rebuild(self, terms: list[tuple[Fraction, Node | None]], shape) -> Node:
         merged: dict = {}
@@ -136,8 +139,7 @@ class _Simplifier:
         return out
 
     def ones(self, shape):
-        from .gradient import _Builder
-        return _Builder(self.decls).ones(shape)
+        return self.b.ones(shape)
 
     def scaled(self, coef: Fraction, core: Node | None) -> Node:
         if core is None:
@@ -164,28 +166,28 @@ class _Simplifier:
 
     rule_Add = rule_Sub = rule_Neg = rule_Div = linear
 
-    def rule_Mul(self, node: Mul) -> Node:
+    def rule_Scale(self, node: Binary) -> Node:
         if isinstance(node.left, Num) and node.left.value == 0 or \
                 isinstance(node.right, Num) and node.right.value == 0:
             return self.rebuild([], node.shape)
-        if node.kind == "hadamard":     # ones * X = X
-            if _is_call(node.left, "ones"):
-                return node.right
-            if _is_call(node.right, "ones"):
-                return node.left
         return self.linear(node)
+
+    def rule_Hadamard(self, node: Hadamard) -> Node:
+        for ones, other in ((node.left, node.right), (node.right, node.left)):
+            if _is_call(ones, "ones"):          # ones * X = X
+                return other
+        return self.rule_Scale(node)
 
     def rule_MatMul(self, node: MatMul) -> Node:
         # I X = X I = X
-        if node.kind == "mat":
-            if _is_call(node.left, "eye"):
-                return node.right
-            if _is_call(node.right, "eye"):
-                return node.left
+        if _is_call(node.left, "eye"):
+            return node.right
+        if _is_call(node.right, "eye"):
+            return node.left
         # left-associate chains: A @ (B @ C) -> (A @ B) @ C
-        if node.kind == "mat" and isinstance(node.right, MatMul) and node.right.kind == "mat":
-            inner = self.type(MatMul(left=node.left, right=node.right.left))
-            return self(self.type(MatMul(left=inner, right=node.right.right)))
+        if isinstance(node.right, MatMul):
+            inner = self.b.matmul(node.left, node.right.left)
+            return self(self.b.matmul(inner, node.right.right))
         return self.linear(node)
 
     def rule_Call(self, node: Call) -> Node:

@@ -31,10 +31,10 @@ from ..errors import InputError
 from .exact import exact_check
 import numpy as np
 
-from .numeric import NumericModel, draw_env, numeric_check
+from .numeric import NumericModel, draw_env, numeric_check_where_defined
 from .result import Evidence, Result
 from ..language.shapes import show
-from .sizes import exact_sizes, numeric_sizes, show_sizes
+from .sizes import exact_candidates, numeric_candidates, numeric_sizes, show_sizes
 
 BUG = "this is a bug in symbolic_bp, please report it"
 
@@ -52,9 +52,9 @@ def decide(prep: Prepared, seed: int = 0, progress=lambda phase, **extra: None) 
     if not prep.shapes_agree:
         return _shape_refutation(prep, derived, evidence, seed, progress)
 
-    exact = exact_check(prep, exact_sizes(dims), seed, progress)
+    exact = exact_check(prep, exact_candidates(dims), seed, progress)
     evidence.append(Evidence("exact", exact.status, exact.detail(derived)))
-    numeric = numeric_check(prep, numeric_sizes(dims), seed, progress)
+    numeric = numeric_check_where_defined(prep, numeric_candidates(dims), seed, progress)
     evidence.append(Evidence("numeric", numeric.status, numeric.detail()))
     result = Result("undecided", claim_text, derived, evidence)
 

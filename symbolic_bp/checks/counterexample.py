@@ -16,25 +16,14 @@ import sympy as sp
 
 from .claim import Prepared
 from .exact import evaluate_exact, exact_truth, zero_test
-from ..core.functions import Opaque
+from ..core.elementwise import Opaque
 from .numeric import needs_positive
 from .result import Counterexample
+from .sampling import integer_matrix
 from ..language.shapes import concrete, is_scalar
 from .sizes import smallest_sizes
 
 DRAWS_PER_SIZE = 4
-
-
-def integer_matrix(rng: random.Random, shape, prop, positive: bool) -> sp.Matrix:
-    rows, cols = shape
-    pool = [1, 2, 3] if positive else [1, 2, -1, 3, -2]
-    m = sp.Matrix(rows, cols, lambda i, j: rng.choice(pool))
-    if prop == "symmetric":
-        m = sp.Matrix(rows, cols, lambda i, j: m[min(i, j), max(i, j)])
-    elif prop == "spd":
-        low = sp.Matrix(rows, rows, lambda i, j: rng.choice([0, 1, -1, 2]) if j <= i else 0)
-        m = low * low.T + sp.eye(rows)
-    return m
 
 
 def _values(env: dict, used: set[str]) -> dict:
@@ -42,10 +31,12 @@ def _values(env: dict, used: set[str]) -> dict:
 
 
 def _draw(prep: Prepared, sizes, rng, positive):
+    """Small integers for every symbol, or None when a draw came out singular
+    where an invertible matrix is declared (see :func:`integer_matrix`)."""
     env = {}
     for name, sym in prep.decls.symbols.items():
         m = integer_matrix(rng, concrete(sym.shape, sizes), sym.prop, positive)
-        if sym.prop == "invertible" and m.det() == 0:
+        if m is None:
             return None
         env[name] = m
     return env

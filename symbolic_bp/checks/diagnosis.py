@@ -16,10 +16,12 @@ import numpy as np
 
 from .claim import Prepared
 from ..errors import InputError
-from ..core.expression import Add, Apply, Div, MatMul, Mul, Neg, Node, Sub, Sym, Transpose, num
+from ..core.expression import (
+    Add, Apply, Broadcast, Div, Hadamard, MatMul, Mul, Neg, Node, Sub, Sym, Transpose, num, substitute,
+)
 from .numeric import NumericModel, rel_diff
 from ..language.printer import to_text
-from ..language.shapes import Typer, is_scalar
+from ..language.shapes import Typer, is_scalar, surface
 
 MATCH = 1e-6
 NO_SLIP = "no simple slip found"
@@ -75,15 +77,15 @@ class _Diagnoser:
     # -- single edits of the claim --------------------------------------------------
     def edits(self) -> Iterator[tuple[str, Node, Node]]:
         """(description, subexpression, replacement), most telling first."""
-        # dimension arguments of eye/ones/blocksum are untyped (shape None): not subexpressions
-        nodes = [n for n in self.prep.claim.walk() if n.shape is not None]
+        # a broadcast 1x1 value is edited as itself, not as the matrix it fills
+        nodes = [n for n in self.prep.claim.walk() if not isinstance(n, Broadcast)]
         smallest_first = sorted(nodes, key=lambda n: sum(1 for _ in n.walk()))
         T = lambda n: Transpose(arg=n)
         for n in nodes:
-            if isinstance(n, MatMul) and n.kind == "mat":
+            if isinstance(n, MatMul):
                 yield "a Hadamard product written as a matrix product", n, Mul(left=n.left, right=n.right)
         for n in nodes:
-            if isinstance(n, Mul) and n.kind == "hadamard":
+            if isinstance(n, Hadamard):
                 yield "a matrix product written as a Hadamard product", n, MatMul(left=n.left, right=n.right)
         for factor in self.chain_factors():
             for n in nodes:
@@ -91,7 +93,7 @@ class _Diagnoser:
                     yield f"a missing factor {to_text(factor)} (the chain rule through {factor.name})", n, \
                         Mul(left=n, right=factor)
         for n in nodes:
-            if isinstance(n, Mul) and n.kind == "hadamard":
+            if isinstance(n, Hadamard):
                 for keep, drop in ((n.left, n.right), (n.right, n.left)):
                     if isinstance(drop, Apply) and drop.order > 0:
                         yield f"an extra factor {to_text(drop)}", n, keep
@@ -160,15 +162,8 @@ class _Diagnoser:
 def _replace(root: Node, target: Node, new: Node) -> Node:
     """``root`` with the node ``target`` (by identity) replaced; the path to
     it is left untyped so that the Typer types exactly what changed."""
-    if root is target:
-        return new
-    children = root.children()
-    if not children:
-        return root
-    replaced = tuple(_replace(c, target, new) for c in children)
-    if all(a is b for a, b in zip(replaced, children)):
-        return root
-    return replace(root.with_children(replaced), shape=None, kind="")
+    return substitute(root, lambda node: new if node is target else None,
+                      rebuilt=surface)
 
 
 def diagnose(prep: Prepared, model: NumericModel, envs: list[dict]) -> str:

@@ -24,8 +24,9 @@ import sympy as sp
 from .claim import Prepared
 from ..errors import InputError
 from ..calculus.evaluate import Evaluator, ExactBackend
-from ..core.functions import Opaque
+from ..core.elementwise import Opaque
 from ..language.shapes import concrete, is_scalar
+from .sampling import rational_matrix
 from .sizes import show_sizes
 
 def symbol_matrix(name: str, shape: tuple[int, int], prop: str | None, symmetric_entries: bool = True):
@@ -50,20 +51,6 @@ SYMBOLIC_LIMIT = 30
 def unknowns(prep: Prepared, sizes: dict[str, int]) -> int:
     """Scalar entries of the symbols the cost and the claim use, at ``sizes``."""
     return sum(r * c for r, c in (concrete(prep.decls.symbols[u].shape, sizes) for u in prep.used_symbols))
-
-
-def rational_matrix(rng: random.Random, shape: tuple[int, int], prop: str | None) -> sp.Matrix:
-    """Exact random rationals, respecting symmetric / spd / invertible."""
-    rows, cols = shape
-    r = lambda: sp.Rational(rng.randint(-99, 99), rng.randint(1, 99))
-    while True:
-        m = sp.Matrix(rows, cols, lambda i, j: r())
-        if prop == "symmetric":
-            m = (m + m.T) / 2
-        elif prop == "spd":
-            m = m * m.T + sp.eye(rows)
-        if prop != "invertible" or m.det() != 0:
-            return m
 
 
 @dataclass
@@ -91,6 +78,9 @@ def exact_truth(prep: Prepared, sizes: dict[str, int], rng: random.Random | None
     cost_env = dict(env, **{prep.wrt: free})
     # expanded once, the cost is cheap to differentiate entry by entry
     cost = sp.expand(Evaluator(ExactBackend(), sizes)(prep.cost, cost_env)[0, 0])
+    if nowhere_defined(cost):
+        raise ZeroDivisionError("the cost has no finite value at random points: a determinant or divisor "
+                                "that is identically 0 at these sizes")
     back = {f: s for f, s in zip(free, env[prep.wrt]) if f != s}
     true = free.applyfunc(lambda x: sp.diff(cost, x).xreplace(back) if back else sp.diff(cost, x))
     return ExactTruth(sizes, env, true, hybrid=rng is not None)
@@ -145,6 +135,16 @@ def zero_test(expr, rng: random.Random) -> tuple[bool | None, str]:
     return True, how
 
 
+def nowhere_defined(expr, tries: int = 3) -> bool:
+    """No finite value at ``tries`` random rational points: ``expr`` divides
+    by something identically 0 (the inverse of X.T @ X with fewer rows than
+    columns), not by chance."""
+    if expr.has(sp.zoo, sp.nan):
+        return True
+    rng = random.Random(0)
+    return all(probe(expr, rng) is None for _ in range(tries))
+
+
 def probe(expr, rng: random.Random):
     """``expr`` at random rationals for its symbols and for each opaque-function
     atom: an exact Rational, a 40-digit Float when transcendental functions
@@ -182,6 +182,7 @@ class ExactOutcome:
     entries: int = 0
     methods: set = field(default_factory=set)
     hybrid: list = field(default_factory=list)     # size assignments checked in hybrid mode
+    skipped: list = field(default_factory=list)    # why a candidate size assignment was not used
     difference: Difference | None = None
     derived_bad: Difference | None = None  # a disagreement of the tool with itself
     note: str = ""
@@ -193,6 +194,8 @@ class ExactOutcome:
         if self.hybrid:
             mode += (f" (at {' and '.join(f'({show_sizes(s)})' for s in self.hybrid)} only the entries of "
                      f"the variable are symbols, the other symbols exact random rationals)")
+        if self.skipped:
+            mode += f" (skipped where undefined for every value: {'; '.join(self.skipped)})"
         if self.status == "agree":
             return (f"{mode} at {where}: {self.entries} entries of the claim and of the "
                     f"entrywise derivative of the cost {how}, all equal; the derived gradient {derived_text} "
@@ -215,25 +218,38 @@ def _undefined(part: str, error: ZeroDivisionError, sizes: dict) -> InputError:
                       f"{show_sizes(sizes)}: a matrix that is always singular, or a divisor that is identically 0)")
 
 
-def exact_check(prep: Prepared, size_list: list[dict], seed: int, progress=lambda phase: None) -> ExactOutcome:
-    """Compare claim and derived gradient with the entrywise truth at each size."""
+def exact_check(prep: Prepared, candidates: list[dict], seed: int, progress=lambda phase: None,
+                wanted: int = 2) -> ExactOutcome:
+    """Compare claim and derived gradient with the entrywise truth at the first
+    ``wanted`` size assignments of ``candidates`` where both are defined (a
+    size at which the cost or the claim is undefined for every value, such as
+    a singular X.T @ X with fewer rows than columns, is skipped and named)."""
     rng = random.Random(seed)
-    out = ExactOutcome(sizes=size_list)
+    out = ExactOutcome()
     derived = prep.derived
-    for sizes in size_list:
+    undefined: list[tuple] = []          # (part, error, sizes) of the skipped assignments
+    for sizes in candidates:
+        if len(out.sizes) == wanted:
+            break
         progress(f"the exact check at ({show_sizes(sizes)})")
         hybrid = unknowns(prep, sizes) > SYMBOLIC_LIMIT
         try:
             truth = exact_truth(prep, sizes, rng if hybrid else None)
         except ZeroDivisionError as e:
-            raise _undefined("cost", e, sizes) from None
+            undefined.append(("cost", e, sizes))
+            continue
+        try:
+            claim = evaluate_exact(prep.claim, sizes, truth.env, truth.true.shape)
+            if nowhere_defined(sum(claim)):
+                raise ZeroDivisionError("the claim has no finite value at random points: a determinant or "
+                                        "divisor that is identically 0 at these sizes")
+        except ZeroDivisionError as e:
+            undefined.append(("claim", e, sizes))
+            continue
+        out.sizes.append(sizes)
         if hybrid:
             out.hybrid.append(sizes)
         shape = truth.true.shape
-        try:
-            claim = evaluate_exact(prep.claim, sizes, truth.env, shape)
-        except ZeroDivisionError as e:
-            raise _undefined("claim", e, sizes) from None
         mine = evaluate_exact(derived, sizes, truth.env, shape)
         for index in range(shape[0] * shape[1]):
             i, j = divmod(index, shape[1])
@@ -251,4 +267,7 @@ def exact_check(prep: Prepared, size_list: list[dict], seed: int, progress=lambd
                 out.difference = Difference(sizes, (i, j), claim[i, j], t)
         if out.status == "differ":
             break
+    if not out.sizes:
+        raise _undefined(*undefined[0])
+    out.skipped = [f"the {part} at ({show_sizes(sizes)}), {error}" for part, error, sizes in undefined]
     return out

@@ -22,13 +22,15 @@ import numpy as np
 
 from .claim import Prepared
 from ..calculus.evaluate import Evaluator, NumericBackend
+from ..core import registry
 from ..core.expression import Apply, Call, Node
 from ..language.shapes import concrete
+from .finite_differences import FD_STEP, central_differences, relative_difference as rel_diff
+from .sampling import float_matrix
 from .sizes import show_sizes
 
 REL_TOL = 1e-8
 FD_TOL = 1e-5
-FD_STEP = 1e-6
 DRAWS = 3
 MAX_REDRAWS = 12
 UNIT_ROUNDOFF = 2.0 ** -53
@@ -40,31 +42,19 @@ FD_OPERATIONS = 4
 
 
 def needs_positive(*nodes: Node) -> bool:
-    """log and logdet want positive arguments: draw positive entries then."""
-    return any(isinstance(n, Apply) and n.name == "log" or isinstance(n, Call) and n.name == "logdet"
-               for node in nodes for n in node.walk())
-
-
-def draw_matrix(rng: np.random.Generator, shape, prop, positive: bool) -> np.ndarray:
-    rows, cols = shape
-    m = rng.uniform(0.5, 1.5, shape) if positive else rng.standard_normal(shape)
-    if prop == "symmetric":
-        m = (m + m.T) / 2
-    elif prop == "spd":
-        m = m @ m.T / rows + np.eye(rows)
-    elif prop == "invertible":
-        m = m + np.sqrt(rows) * np.eye(rows) * (1 if positive else rng.choice([-1, 1]))
-    return m
+    """A function whose registry entry wants positive arguments (log, sqrt,
+    logdet) appears: draw positive entries then."""
+    def positive(n: Node) -> bool:
+        if isinstance(n, Apply):
+            entry = registry.elementwise(n.name)
+            return entry is not None and entry.domain == "positive"
+        return isinstance(n, Call) and registry.operation(n.name).positive
+    return any(positive(n) for node in nodes for n in node.walk())
 
 
 def draw_env(prep: Prepared, sizes: dict, rng: np.random.Generator, positive: bool) -> dict:
-    return {name: draw_matrix(rng, concrete(sym.shape, sizes), sym.prop, positive)
+    return {name: float_matrix(rng, concrete(sym.shape, sizes), sym.prop, positive)
             for name, sym in prep.decls.symbols.items()}
-
-
-def rel_diff(k: np.ndarray, g: np.ndarray) -> float:
-    """max|K - G| / max(1, max|G|)"""
-    return float(np.max(np.abs(k - g), initial=0.0) / max(1.0, float(np.max(np.abs(g), initial=0.0))))
 
 
 class _Magnitudes(Evaluator):
@@ -116,16 +106,8 @@ class NumericModel:
                 UNIT_ROUNDOFF * FD_OPERATIONS * cost / h / scale)
 
     def finite_differences(self, env: dict) -> np.ndarray:
-        x = env[self.prep.wrt]
-        out = np.empty_like(x)
-        for index in np.ndindex(x.shape):
-            h = FD_STEP * max(1.0, abs(x[index]))
-            plus, minus = x.copy(), x.copy()
-            plus[index] += h
-            minus[index] -= h
-            out[index] = (self.cost(dict(env, **{self.prep.wrt: plus}))
-                          - self.cost(dict(env, **{self.prep.wrt: minus}))) / (2 * h)
-        return out
+        """Central differences of the cost in the variable, at ``env``."""
+        return central_differences(lambda x: self.cost(dict(env, **{self.prep.wrt: x})), env[self.prep.wrt])
 
 
 @dataclass
@@ -146,7 +128,8 @@ class NumericOutcome:
         if self.status == "inconclusive":
             return f"{where}: {self.note}"
         verb = "max relative difference" if self.status == "agree" else "claim differs from the derived gradient: relative difference"
-        return f"{where}: {verb} {self.max_rel:.1e} ({rule}); {fd}"
+        skipped = f" ({self.note}, so undefined there)" if self.note else ""
+        return f"{where}{skipped}: {verb} {self.max_rel:.1e} ({rule}); {fd}"
 
 
 def numeric_check(prep: Prepared, sizes: dict, seed: int, progress=lambda phase: None) -> NumericOutcome:
@@ -180,4 +163,20 @@ def numeric_check(prep: Prepared, sizes: dict, seed: int, progress=lambda phase:
         return out
     out.fd_ok = out.fd_rel <= FD_TOL
     out.status = "agree" if out.max_rel <= REL_TOL else "differ"
+    return out
+
+
+def numeric_check_where_defined(prep: Prepared, candidates: list[dict], seed: int,
+                                progress=lambda phase: None) -> NumericOutcome:
+    """:func:`numeric_check` at the first of ``candidates`` where some draw
+    is finite (a claim undefined at these sizes, such as a singular X.T @ X
+    with fewer rows than columns, moves on to the next; cancellation does not)."""
+    skipped = []
+    for sizes in candidates:
+        out = numeric_check(prep, sizes, seed, progress)
+        if out.status != "inconclusive" or "cancellation" in out.note:
+            break
+        skipped.append(f"({show_sizes(sizes)})")
+    if skipped and out.status != "inconclusive":
+        out.note = f"no finite draw at {', '.join(skipped)}"
     return out

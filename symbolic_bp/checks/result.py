@@ -60,6 +60,10 @@ class Result:
     def methods(self) -> list[str]:
         return [e.method for e in self.evidence if e.outcome in ("agree", "differ")]
 
+    # Jupyter display.  The one arrow between results and their renderers is
+    # this one, imported on use: the renderers name Result in type hints only,
+    # and a result that is never displayed does not load the LaTeX printer.
+
     def _repr_latex_(self) -> str:
         """Jupyter display as math (see :func:`symbolic_bp.rendering.latex.result_latex`)."""
         from ..rendering.latex import result_latex

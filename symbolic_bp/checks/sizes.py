@@ -8,10 +8,19 @@ numeric check runs at a third assignment, disjoint from both where possible.
 [{'m': 2, 'n': 3}, {'m': 3, 'n': 2}]
 >>> numeric_sizes(("m", "n"))
 {'m': 4, 'n': 5}
+
+A claim may be defined at some sizes only (``log(det(X.T @ X))`` needs as many
+rows as columns): the checks then move on to the next candidate assignment,
+of the same kind, and say which ones they skipped.
+
+>>> exact_candidates(("m", "n"))[:4]
+[{'m': 2, 'n': 3}, {'m': 3, 'n': 2}, {'m': 3, 'n': 4}, {'m': 4, 'n': 3}]
+>>> numeric_candidates(("m", "n"))
+[{'m': 4, 'n': 5}, {'m': 5, 'n': 4}, {'m': 5, 'n': 6}]
 """
 from __future__ import annotations
 
-from itertools import product
+from itertools import permutations, product
 
 
 def exact_sizes(dims: tuple[str, ...]) -> list[dict[str, int]]:
@@ -25,6 +34,32 @@ def exact_sizes(dims: tuple[str, ...]) -> list[dict[str, int]]:
 
 def numeric_sizes(dims: tuple[str, ...]) -> dict[str, int]:
     return {d: 4 + i for i, d in enumerate(dims)}
+
+
+def _candidates(dims: tuple[str, ...], start: int, first: list[dict[str, int]], limit: int) -> list[dict[str, int]]:
+    """``first``, then assignments of distinct values from ``start`` up, in
+    every order (so that each dimension is once the largest), smallest first."""
+    out = list(first)
+    low = start
+    while len(out) < limit and dims:
+        values = range(low, low + len(dims))
+        for perm in permutations(values):
+            candidate = dict(zip(dims, perm))
+            if candidate not in out and len(out) < limit:
+                out.append(candidate)
+        low += 1
+    return out or [{}]
+
+
+def exact_candidates(dims: tuple[str, ...], limit: int = 6) -> list[dict[str, int]]:
+    """:func:`exact_sizes` first, then further assignments with all dimensions
+    distinct and >= 2, for a claim undefined at the first ones."""
+    return _candidates(dims, 2, exact_sizes(dims), limit)
+
+
+def numeric_candidates(dims: tuple[str, ...], limit: int = 3) -> list[dict[str, int]]:
+    """:func:`numeric_sizes` first, then the same values in other orders."""
+    return _candidates(dims, 4, [numeric_sizes(dims)], limit) if dims else [{}]
 
 
 def smallest_sizes(dims: tuple[str, ...], limit: int = 40) -> list[dict[str, int]]:

@@ -85,6 +85,7 @@ from ..checks.claim import Claim
 from .derivation import Context, Entry, check_keys, common_fields, header_lines
 from ..errors import InputError
 from ..core.expression import Node, Sym
+from ..core.expression import substitute as substitute_nodes
 from ..checks.identity import check_equal, check_up_to_constant
 from ..language.parser import parse
 from ..language.printer import to_text
@@ -250,10 +251,8 @@ def substitute(text: str, definitions: dict[str, Node]) -> str:
 
 
 def _replace(node: Node, definitions: dict[str, Node]) -> Node:
-    if isinstance(node, Sym) and node.name in definitions:
-        return definitions[node.name]
-    kids = node.children()
-    return node.with_children(tuple(_replace(k, definitions) for k in kids)) if kids else node
+    """``node`` with each defined name replaced by its definition (as it is)."""
+    return substitute_nodes(node, lambda n: definitions.get(n.name) if isinstance(n, Sym) else None)
 
 
 # -- reading [[chain]] and [[step]] tables -----------------------------------------------

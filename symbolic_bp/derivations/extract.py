@@ -43,17 +43,16 @@ and listed.  Formulas that cannot be translated are listed with the reason.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import re
-import sys
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
 from ..errors import InputError
+from ..core import registry
 from ..core.expression import (
-    RESERVED, Add, Apply, Call, Div, MatMul, Mul, Neg, Node, Num, Pow, Sub, Sym, Transpose,
+    Add, Apply, Call, Div, MatMul, Mul, Neg, Node, Num, Pow, Sub, Sym, Transpose, substitute,
 )
 from ..language.parser import MAX_TREE_DEPTH, tree_depth
 from ..language.printer import to_text
@@ -324,7 +323,7 @@ class LatexParser:
             return Apply(name=name, arg=self.group(")"), order=primes)
         if primes:
             name += "_prime" * primes
-        if name in RESERVED:
+        if name in registry.reserved():
             name += "_"
         self.symbols.append(name)
         return Sym(name=name)
@@ -615,12 +614,12 @@ def _definitions(segment: str) -> list[tuple[str, Node]]:
 
 
 def _substitute(tree: Node, defs: dict[str, Node], depth: int = 0) -> Node:
+    """``tree`` with each defined name replaced by its definition, itself
+    substituted, up to 20 definitions deep (where a cyclic definition stops)."""
     if depth > 20:
         return tree
-    if isinstance(tree, Sym) and tree.name in defs:
-        return _substitute(defs[tree.name], defs, depth + 1)
-    kids = tree.children()
-    return tree.with_children(tuple(_substitute(k, defs, depth) for k in kids)) if kids else tree
+    return substitute(tree, lambda node: _substitute(defs[node.name], defs, depth + 1)
+                      if isinstance(node, Sym) and node.name in defs else None)
 
 
 def extract_text(text: str, path: str = "<text>") -> Extraction:
@@ -818,7 +817,10 @@ def infer_shapes(cost: Node, claim: Node, wrt: str) -> tuple[str, str]:
             owners.setdefault(dims.find(d), set()).add(name)
     unknown = sorted(n for n in order if any(dims.find(d) for d in shape[n])
                      and all(owners[dims.find(d)] == {n} for d in shape[n] if dims.find(d)))
-    return " ".join(parts), ", ".join(unknown)
+    # the document's own function names (sigma, g) are opaque: declared as such
+    functions = sorted({n.name for tree in (cost, claim) for n in tree.walk()
+                        if isinstance(n, Apply) and n.name not in registry.reserved()})
+    return " ".join([f"{f}:function" for f in functions] + parts), ", ".join(unknown)
 
 
 # -- output -----------------------------------------------------------------------------
@@ -858,41 +860,3 @@ def extract_file(path: str | Path) -> Extraction:
         raise InputError(f"{path}: not UTF-8 text (byte {e.start})") from None
     return extract_text(text, str(path))
 
-
-def add_extract(p: argparse.ArgumentParser) -> None:
-    """The arguments of ``extract``."""
-    p.add_argument("file", help="a Markdown or LaTeX document")
-    p.add_argument("-o", "--output", help="write the derivation file here (default: standard output)")
-
-
-def cmd_extract(args: argparse.Namespace) -> int:
-    """Write the derivation file; list what was not translated on standard error.
-    Exit 0; 1 when the document holds no claim (nothing is written); 2 when
-    the file cannot be read or the output cannot be written."""
-    try:
-        found = extract_file(args.file)
-    except InputError as e:
-        print(f"symbolic-bp: error: {e}", file=sys.stderr)
-        return 2
-    for s in found.skipped:
-        print(f"symbolic-bp: {args.file}:{s.line}: not translated: {s.reason}", file=sys.stderr)
-    if not found.claims:
-        print(f"symbolic-bp: {args.file}: no claims found (\\boxed{{...}} or C = ... \\implies dC/dX = ...); "
-              "nothing written", file=sys.stderr)
-        return 1
-    toml_text = to_toml(found)
-    if args.output:
-        try:
-            Path(args.output).write_text(toml_text, encoding="utf-8")
-        except OSError as e:
-            print(f"symbolic-bp: error: {args.output}: cannot write: {e.strerror or e}", file=sys.stderr)
-            return 2
-    else:
-        print(toml_text)
-    print(f"symbolic-bp: {len(found.claims)} claims ({sum(c.boxed for c in found.claims)} boxed) from "
-          f"{args.file}; {len(found.skipped)} formulas not translated", file=sys.stderr)
-    return 0
-
-
-# what cli.COMMANDS names: (add_arguments, run)
-COMMAND = (add_extract, cmd_extract)

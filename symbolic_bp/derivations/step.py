@@ -1,76 +1,30 @@
-"""``symbolic-bp step``: check one line of a derivation against the line before.
+"""One line of a derivation against the line before it (``symbolic-bp step``).
 
-``--lhs`` is the earlier line, ``--rhs`` the next one; they must be equal,
-or with ``--up-to-constant-in X,Y`` equal up to an additive term that does
-not depend on X and Y.  Verdicts, exit codes (0 verified, 1 refuted,
-2 invalid, 3 undecided) and the ``--json`` fields are those of ``check``.
+The lines must be equal, or with ``constant_in`` equal up to an additive term
+that does not depend on those variables.  Verdicts, exit codes (0 verified,
+1 refuted, 2 invalid, 3 undecided) and the JSON fields are those of ``check``;
+the command itself is :mod:`symbolic_bp.integrations.step_command`.
 
->>> import argparse
->>> p = argparse.ArgumentParser()
->>> add_step(p)
->>> args = p.parse_args(["--shapes", "A:m,n B:n,m", "--lhs", "(A @ B).T", "--rhs", "B.T @ A.T"])
->>> run_step(args).verdict
+>>> check_step("A:m,n B:n,m", "(A @ B).T", "B.T @ A.T").verdict
+'verified'
+>>> check_step("x:n y:n", "(x - y).T @ (x - y)", "x.T @ x - 2 * y.T @ x", "x").verdict
 'verified'
 """
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-
 from ..checks.result import Result
 
 
-def add_step(p: argparse.ArgumentParser) -> None:
-    """The arguments of ``step``."""
-    from ..integrations.cli import common_options
-    p.add_argument("--shapes", required=True, help='declarations, e.g. "A:m,n B:n,m"')
-    p.add_argument("--lhs", required=True, help="the earlier line, e.g. \"(A @ B).T\"")
-    p.add_argument("--rhs", required=True, help="the next line, e.g. \"B.T @ A.T\"")
-    p.add_argument("--up-to-constant-in", dest="constant_in", metavar="X,Y",
-                   help="the lines may differ by a term that does not depend on these variables")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    common_options(p)
-
-
-def run_step(args: argparse.Namespace) -> Result:
-    """The verdict on ``args.lhs`` -> ``args.rhs``."""
+def check_step(shapes: str, lhs: str, rhs: str, constant_in: str | None = None, *,
+               seconds: float = 60.0, seed: int = 0) -> Result:
+    """The verdict on ``lhs`` -> ``rhs``; ``constant_in`` ("X,Y"), when given,
+    names the variables the dropped term must not depend on."""
     from ..checks.identity import check_equal, check_up_to_constant
-    budget = dict(seconds=getattr(args, "budget", 60.0), seed=getattr(args, "seed", 0))
-    if args.constant_in is not None:
-        variables = [v.strip() for v in args.constant_in.split(",") if v.strip()]
-        result = check_up_to_constant(args.shapes, args.lhs, args.rhs, variables, **budget)
+    budget = dict(seconds=seconds, seed=seed)
+    if constant_in is not None:
+        variables = [v.strip() for v in constant_in.split(",") if v.strip()]
+        result = check_up_to_constant(shapes, lhs, rhs, variables, **budget)
     else:
-        result = check_equal(args.shapes, args.lhs, args.rhs, **budget)
+        result = check_equal(shapes, lhs, rhs, **budget)
     assert isinstance(result, Result)
     return result
-
-
-def cmd_step(args: argparse.Namespace) -> int:
-    """Run ``step`` and print the result; the exit status is the verdict's."""
-    from ..checks.counterexample import describe
-    result = run_step(args)
-    if args.json:
-        print(json.dumps(result.to_dict(), indent=2, sort_keys=True, ensure_ascii=False))
-        return result.exit_code
-    if result.verdict == "invalid":
-        print(f"symbolic-bp: invalid input: {result.error}", file=sys.stderr)
-        return result.exit_code
-    relation = "=" if args.constant_in is None else f"= (up to a term constant in {args.constant_in})"
-    print(f"{result.verdict}: {args.lhs.strip()}  {relation}  {args.rhs.strip()}")
-    if result.derived:
-        print(f"  derived:        {result.derived}")
-    if result.counterexample:
-        what = "the left-hand side" if args.constant_in is None else "the gradient of lhs (claimed: of rhs)"
-        print(f"  counterexample: {describe(result.counterexample, None).replace('the truth', what)}")
-    for label, text in (("diagnosis", result.diagnosis), ("error", result.error)):
-        if text:
-            print(f"  {label + ':':15s} {text}")
-    for e in result.evidence:
-        print(f"  {e.method:10s} {e.outcome:9s} {e.detail}")
-    print(f"  ({result.seconds:.2f} s)")
-    return result.exit_code
-
-
-# what cli.COMMANDS names: (add_arguments, run)
-COMMAND = (add_step, cmd_step)

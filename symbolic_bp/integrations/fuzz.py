@@ -29,7 +29,6 @@ process creation, deletions, sockets, writes outside the scratch folder, and any
 """
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import json
@@ -42,6 +41,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
+
+from .commands import COMMANDS
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "hostile"
@@ -341,9 +342,7 @@ ENTRY_POINTS: list[EntryPoint] = [
 
 def entry_points() -> list[EntryPoint]:
     """The entry points present in this build (a CLI command someone removed drops out)."""
-    from .cli import COMMANDS
-    present = COMMANDS
-    return [e for e in ENTRY_POINTS if e.command is None or e.command in present]
+    return [e for e in ENTRY_POINTS if e.command is None or e.command in COMMANDS]
 
 
 # -- inputs -----------------------------------------------------------------------------------
@@ -527,10 +526,8 @@ def _warm_up() -> None:
     """Import every command's module before the monitor watches: the CLI loads
     them lazily, and loading a library (NumPy's ctypes, ...) is not something
     an input did."""
-    import importlib
-    from .cli import COMMANDS
-    for _help, module, _attribute in COMMANDS.values():
-        importlib.import_module(module)
+    for command in COMMANDS.values():
+        command.load()
 
 
 def run(examples: int = 50, seed: int = 0, budget: float = 5.0, corpus: Path | None = CORPUS,
@@ -601,45 +598,3 @@ def failed(tallies: list[Tally]) -> bool:
     whole = total(tallies)
     return any(whole.counts[f] for f in ("unclear", "crashed", "executed", "over budget"))
 
-
-# -- the CLI command ---------------------------------------------------------------------------
-
-def add_fuzz(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--examples", type=int, default=50,
-                   help="random inputs of each generator (default 50; the corpus always runs)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
-    p.add_argument("--budget", type=float, default=5.0, help="time budget per claim, seconds (default 5)")
-    p.add_argument("--corpus", default=str(CORPUS), help="folder of the adversarial corpus (default tests/hostile)")
-    p.add_argument("--entry", action="append", help="only this entry point (repeatable)")
-    p.add_argument("--json", action="store_true", help="print the figures as JSON")
-
-
-def cmd_fuzz(args) -> int:
-    """Exit status 0 when nothing crashed, executed or overran, 1 otherwise, 2 on bad options."""
-    if args.examples < 0 or not 0 < args.budget <= 3600:
-        print("symbolic-bp: error: --examples must be >= 0 and --budget between 0 and 3600", file=sys.stderr)
-        return 2
-    corpus = Path(args.corpus)
-    if not corpus.is_dir():
-        print(f"symbolic-bp: error: {corpus}: no such folder (the corpus)", file=sys.stderr)
-        return 2
-    names = {e.name for e in entry_points()}
-    unknown = [n for n in args.entry or [] if n not in names]
-    if unknown:
-        print(f"symbolic-bp: error: unknown entry point {unknown[0]!r} (known: {', '.join(sorted(names))})",
-              file=sys.stderr)
-        return 2
-    live = (lambda t: print(f"  {t.name}: {t.tried} inputs", file=sys.stderr)) if sys.stderr.isatty() else (lambda t: None)
-    start = time.monotonic()
-    tallies = run(args.examples, args.seed, args.budget, corpus, args.entry, progress=live)
-    if args.json:
-        print(json.dumps(to_dict(tallies), indent=2, sort_keys=True, ensure_ascii=False))
-    else:
-        print(to_text(tallies))
-        print(f"({time.monotonic() - start:.0f} s, seed {args.seed}, {args.examples} random inputs per generator, "
-              f"budget {args.budget:g} s per claim)")
-    return 1 if failed(tallies) else 0
-
-
-# what cli.COMMANDS names: (add_arguments, run)
-COMMAND = (add_fuzz, cmd_fuzz)

@@ -20,6 +20,8 @@ from dataclasses import replace
 import numpy as np
 
 from ..errors import InputError
+from ..rendering.text import cli_lines
+from .options import common_options, json_option
 
 SYMBOLIC_TOL = 1e-12
 FD_TOL = 1e-6
@@ -36,7 +38,7 @@ def _sizes(text: str) -> tuple[int, ...]:
 
 
 def add_network(p: argparse.ArgumentParser) -> None:
-    from .cli import common_options
+    """The arguments of ``network``."""
     p.add_argument("--sizes", required=True, type=_sizes, help="layer sizes n0,...,nL, e.g. 4,5,3")
     p.add_argument("--activation", default="sigmoid",
                    help="identity|sigmoid|tanh|relu|softplus|sigma (opaque), or a comma list, one per layer")
@@ -48,7 +50,7 @@ def add_network(p: argparse.ArgumentParser) -> None:
     p.add_argument("--params", metavar="P.npz", help="parameters and data in the convention's names and shapes")
     p.add_argument("--out", metavar="G.npz", help="write the lambdified network's gradients here")
     p.add_argument("--claim", action="append", default=[], help="a delta/gradient claim (repeatable)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    json_option(p)
     common_options(p)
 
 
@@ -171,9 +173,10 @@ def _print(spec, convention: str, rows: dict, agree: bool, results: list) -> Non
         print(f"  {name:10s} {r['symbolic_vs_handwritten']:26.1e} {r['fd_vs_handwritten']:20.1e}"
               f"   ({r['fd_entries']} entries)")
     print(f"  gradients {'agree' if agree else 'DISAGREE'} (tolerances {SYMBOLIC_TOL:g} and {FD_TOL:g})")
-    from .cli import print_result
     for r in results:
-        print_result(r, r.claim.split("=")[0].strip() or None)   # the left-hand side: delta[l], grad(W[l])
+        quantity = r.claim.split("=")[0].strip() or None      # the left-hand side: delta[l], grad(W[l])
+        print("\n".join(cli_lines(r, quantity)))
 
 
+# what commands.COMMANDS names: (add_arguments, run)
 COMMAND = (add_network, run_network)

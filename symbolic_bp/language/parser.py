@@ -28,10 +28,8 @@ import re
 from fractions import Fraction
 
 from ..errors import InputError
-from ..core.expression import (
-    MATRIX_FUNCTIONS, Add, Apply, Call, Div, MatMul, Mul, Neg, Node, Num,
-    Pow, Sub, Sym, Transpose,
-)
+from ..core import registry
+from ..core.expression import Add, Apply, Call, Div, MatMul, Mul, Neg, Node, Num, Pow, Sub, Sym, Transpose
 
 MAX_LENGTH = 20_000
 MAX_DEPTH = 100          # nesting of brackets, signs and calls
@@ -235,10 +233,10 @@ class _Parser:
         self.depth -= 1
         self.expect(")", "',' or ')'")
         name = tok.text
-        if name in MATRIX_FUNCTIONS:
+        wanted = registry.arguments(name)
+        if wanted is not None:
             if primes:
                 raise InputError(f"column {tok.col}: {name} is a matrix function and has no elementwise derivative {name}'")
-            wanted = MATRIX_FUNCTIONS[name]
             if len(args) != wanted:
                 raise InputError(f"column {tok.col}: {name} takes {wanted} argument{'s' * (wanted > 1)}, got {len(args)}")
             return Call(name=name, args=tuple(args), pos=tok.col)

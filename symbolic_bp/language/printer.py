@@ -1,6 +1,9 @@
 """Print expression trees back in the claim language.
 
-The output parses back to an equal tree (up to redundant parentheses).
+Surface and typed trees alike: a typed tree prints as the user would write
+it (a :class:`Hadamard` and a :class:`Scale` as ``*`` or the ``@`` written, a
+:class:`Broadcast` as its value).  The output parses back to an equal tree
+(up to redundant parentheses).
 
 >>> from symbolic_bp.language.parser import parse
 >>> to_text(parse("(y @ x.T) * (1 - a)"))
@@ -12,12 +15,19 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..core.expression import Add, Apply, Call, Div, MatMul, Mul, Neg, Node, Num, Pow, Sub, Sym, Transpose
+from ..core.expression import (
+    Add, Apply, Broadcast, Call, Div, Hadamard, MatMul, Mul, Neg, Node, Num, Pow, Scale, Sub, Sym, Transpose,
+)
 
 # precedence levels: sum < product < unary minus < power < postfix < atom
 _SUM, _PRODUCT, _UNARY, _POWER, _POSTFIX, _ATOM = range(6)
 _BINARY = {Add: ("+", _SUM), Sub: ("-", _SUM), MatMul: ("@", _PRODUCT),
-           Mul: ("*", _PRODUCT), Div: ("/", _PRODUCT)}
+           Mul: ("*", _PRODUCT), Hadamard: ("*", _PRODUCT), Scale: ("*", _PRODUCT), Div: ("/", _PRODUCT)}
+
+
+def operator(node: Node) -> str:
+    """The operator symbol of a binary node, as written."""
+    return node.written if isinstance(node, Scale) else _BINARY[type(node)][0]
 
 
 def _number(value: Fraction) -> str:
@@ -33,6 +43,8 @@ def precedence(node: Node) -> int:
         return _BINARY[type(node)][1]
     if isinstance(node, Neg):
         return _UNARY
+    if isinstance(node, Broadcast):
+        return precedence(node.arg)
     if isinstance(node, Pow):
         return _POWER
     if isinstance(node, Transpose):
@@ -52,7 +64,7 @@ def to_text(node: Node) -> str:
     if isinstance(node, Sym):
         return node.name
     if type(node) in _BINARY:
-        op, level = _BINARY[type(node)]
+        op, level = operator(node), _BINARY[type(node)][1]
         # operators are left-associative: the right operand needs parentheses
         # at the same level (a - (b - c), A @ (B * C))
         return f"{_wrap(node.left, level)} {op} {_wrap(node.right, level + 1)}"
@@ -65,8 +77,10 @@ def to_text(node: Node) -> str:
         if isinstance(node.arg, Num):       # "2.T" would read as the number "2." and T
             return f"({to_text(node.arg)}).T"
         return _wrap(node.arg, _ATOM) + ".T"
+    if isinstance(node, Broadcast):
+        return to_text(node.arg)
     if isinstance(node, Call):
-        return f"{node.name}({', '.join(to_text(a) for a in node.args)})"
+        return f"{node.name}({', '.join([to_text(a) for a in node.args] + [str(p) for p in node.params])})"
     if isinstance(node, Apply):
         return f"{node.label}({to_text(node.arg)})"
     raise TypeError(f"cannot print {type(node).__name__}")  # pragma: no cover

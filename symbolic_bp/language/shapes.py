@@ -21,71 +21,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from fractions import Fraction
-from math import prod
 
-from ..errors import InputError
+from ..core import registry
+from ..core.dims import MAX_DIM, ONE, SCALAR, Dim, concrete, is_scalar, show
 from ..core.expression import (
-    KNOWN_ELEMENTWISE, MATRIX_FUNCTIONS, RESERVED, Add, Apply, Call, Div,
-    MatMul, Mul, Neg, Node, Num, Pow, Sub, Sym, Transpose,
+    Add, Apply, Binary, Broadcast, Call, Div, Hadamard, MatMul, Mul, Neg, Node, Num, Pow, Scale, Sub, Sym,
+    Transpose, num,
 )
+from ..errors import InputError
 from .parser import parse
 from .printer import to_text
 
-MAX_DIM = 32
 PROPERTIES = ("symmetric", "spd", "invertible")
-
-
-@dataclass(frozen=True)
-class Dim:
-    """A dimension: an integer coefficient times a product of size names."""
-
-    coef: int
-    names: tuple[str, ...] = ()
-
-    @staticmethod
-    def of(value: "int | str") -> "Dim":
-        return Dim(value, ()) if isinstance(value, int) else Dim(1, (value,))
-
-    def __mul__(self, other: "Dim") -> "Dim":
-        return Dim(self.coef * other.coef, tuple(sorted(self.names + other.names)))
-
-    def divide(self, other: "Dim") -> "Dim | None":
-        """``self / other`` when it is again a dimension, else None."""
-        names = list(self.names)
-        for n in other.names:
-            if n not in names:
-                return None
-            names.remove(n)
-        if self.coef % other.coef:
-            return None
-        return Dim(self.coef // other.coef, tuple(names))
-
-    def value(self, sizes: dict[str, int]) -> int:
-        return self.coef * prod(sizes[n] for n in self.names)
-
-    def __str__(self) -> str:
-        parts = ([str(self.coef)] if self.coef != 1 or not self.names else []) + list(self.names)
-        return "*".join(parts)
-
-    def __repr__(self) -> str:
-        return f"Dim('{self}')"
-
-
-ONE = Dim(1)
-SCALAR = (ONE, ONE)
-
-
-def is_scalar(shape) -> bool:
-    return shape == SCALAR
-
-
-def show(shape) -> str:
-    return f"({shape[0]},{shape[1]})"
-
-
-def concrete(shape, sizes: dict[str, int]) -> tuple[int, int]:
-    return (shape[0].value(sizes), shape[1].value(sizes))
+# re-exported for the passes that read shapes: the dimension type lives in the core
+__all__ = ["Dim", "ONE", "SCALAR", "MAX_DIM", "is_scalar", "show", "concrete", "Declarations", "Symbol",
+           "parse_declarations", "typecheck", "parse_typed", "untype", "Typer"]
 
 
 @dataclass(frozen=True)
@@ -99,9 +49,10 @@ class Symbol:
 class Declarations:
     symbols: dict[str, Symbol]
     dims: tuple[str, ...]          # size names, in order of first appearance
+    functions: tuple[str, ...] = ()  # declared opaque elementwise functions (``sigma:function``)
 
     def __str__(self) -> str:
-        out = []
+        out = [f"{f}:function" for f in self.functions]
         for s in self.symbols.values():
             if s.prop == "scalar":
                 out.append(f"{s.name}:scalar")
@@ -116,11 +67,11 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def parse_declarations(text: str) -> Declarations:
-    """Parse ``"A:m,n x:n s:scalar S:n,n:spd"`` into :class:`Declarations`.
+    """Parse ``"A:m,n x:n s:scalar S:n,n:spd sigma:function"`` into :class:`Declarations`.
 
-    >>> d = parse_declarations("A:m,n x:n s:scalar")
-    >>> [show(s.shape) for s in d.symbols.values()], d.dims
-    (['(m,n)', '(n,1)', '(1,1)'], ('m', 'n'))
+    >>> d = parse_declarations("A:m,n x:n s:scalar g:function")
+    >>> [show(s.shape) for s in d.symbols.values()], d.dims, d.functions
+    (['(m,n)', '(n,1)', '(1,1)'], ('m', 'n'), ('g',))
     """
     if not isinstance(text, str):
         raise InputError(f"shapes must be a string, got {type(text).__name__}")
@@ -128,20 +79,27 @@ def parse_declarations(text: str) -> Declarations:
         raise InputError("shapes: declarations longer than 10000 characters")
     symbols: dict[str, Symbol] = {}
     dims: list[str] = []
+    functions: list[str] = []
+    reserved = registry.reserved()
     for m in _ITEM.finditer(text.replace(";", " ")):
         item, col = m.group(), m.start() + 1
         where = f"column {col}: declaration {item[:40]!r}"
         parts = item.split(":")
         if len(parts) < 2 or len(parts) > 3:
-            raise InputError(f"{where}: expected name:dims, name:dims:property or name:scalar")
+            raise InputError(f"{where}: expected name:dims, name:dims:property, name:scalar or name:function")
         name, dimtext = parts[0], parts[1]
         if not _NAME.match(name):
             raise InputError(f"{where}: {name!r} is not a valid name")
-        if name in RESERVED:
+        if name in reserved:
             raise InputError(f"{where}: {name!r} is a function name and cannot be declared")
-        if name in symbols:
+        if name in symbols or name in functions:
             raise InputError(f"{where}: {name!r} is declared twice")
         prop = parts[2] if len(parts) == 3 else None
+        if dimtext == "function":
+            if prop is not None:
+                raise InputError(f"{where}: a function takes no property")
+            functions.append(name)
+            continue
         if dimtext == "scalar":
             if prop is not None:
                 raise InputError(f"{where}: a scalar takes no property")
@@ -158,7 +116,7 @@ def parse_declarations(text: str) -> Declarations:
                     raise InputError(f"{where}: dimension {d[:20]} must be between 1 and {MAX_DIM}")
                 shape.append(Dim(value))
             elif _NAME.match(d):
-                if d in RESERVED:
+                if d in reserved:
                     raise InputError(f"{where}: {d!r} is a function name and cannot be a dimension")
                 if d not in dims:
                     dims.append(d)
@@ -175,21 +133,25 @@ def parse_declarations(text: str) -> Declarations:
         symbols[name] = Symbol(name, tuple(shape), prop)
     if not symbols:
         raise InputError("no symbols declared")
-    clash = set(symbols) & set(dims)
+    clash = (set(symbols) | set(functions)) & set(dims)
     if clash:
-        raise InputError(f"{sorted(clash)[0]!r} is used both as a symbol and as a dimension")
-    return Declarations(symbols, tuple(dims))
+        raise InputError(f"{sorted(clash)[0]!r} is used both as a {'function' if clash & set(functions) else 'symbol'} "
+                         "and as a dimension")
+    return Declarations(symbols, tuple(dims), tuple(functions))
 
 
 # ---------------------------------------------------------------------------
-# shape inference, one rule per node type
+# the type pass: shape inference, lowering surface nodes into explicit core nodes
 
 class Typer:
+    """Type a tree: every node gets its shape, and the overloaded surface
+    operators become explicit core nodes (:mod:`symbolic_bp.core.expression`)."""
+
     def __init__(self, decls: Declarations):
         self.decls = decls
 
     def __call__(self, node: Node) -> Node:
-        if node.shape is not None:      # already typed (gradient.py builds mixed trees)
+        if node.shape is not None:      # already typed (derivations build mixed trees)
             return node
         return getattr(self, "type_" + type(node).__name__)(node)
 
@@ -204,6 +166,8 @@ class Typer:
         if sym is None:
             if node.name in self.decls.dims:
                 raise InputError(f"column {node.pos}: {node.name!r} is a dimension, not a symbol")
+            if node.name in self.decls.functions:
+                raise InputError(f"column {node.pos}: {node.name!r} is a declared function, not a symbol")
             known = ", ".join(self.decls.symbols)
             raise InputError(f"column {node.pos}: unknown name {node.name!r} (declared: {known})")
         return replace(node, shape=sym.shape)
@@ -212,57 +176,74 @@ class Typer:
         arg = self(node.arg)
         return replace(node, arg=arg, shape=arg.shape)
 
-    def _elementwise(self, node, sign: str) -> Node:
+    def _sum(self, node: Binary, sign: str) -> Node:
+        # equal shapes; a 1x1 operand beside a matrix is broadcast to its shape
         left, right = self(node.left), self(node.right)
         if left.shape == right.shape:
-            kind, shape = "same", left.shape
+            shape = left.shape
         elif is_scalar(left.shape):
-            kind, shape = "bcast_l", right.shape
+            shape, left = right.shape, Broadcast(arg=left, shape=right.shape, pos=left.pos)
         elif is_scalar(right.shape):
-            kind, shape = "bcast_r", left.shape
+            shape, right = left.shape, Broadcast(arg=right, shape=left.shape, pos=right.pos)
         else:
             raise self.mismatch(node, f"{show(left.shape)} {sign} {show(right.shape)}")
-        return replace(node, left=left, right=right, shape=shape, kind=kind)
+        return replace(node, left=left, right=right, shape=shape)
 
     def type_Add(self, node: Add) -> Node:
-        return self._elementwise(node, "+")
+        return self._sum(node, "+")
 
     def type_Sub(self, node: Sub) -> Node:
-        return self._elementwise(node, "-")
+        return self._sum(node, "-")
+
+    def _scale(self, node: Binary, left: Node, right: Node, written: str) -> Node | None:
+        """``s * M`` or ``M @ s`` with a 1x1 operand: a :class:`Scale`, else None."""
+        for s, m in ((left, right), (right, left)):
+            if is_scalar(s.shape):
+                return Scale(left=left, right=right, written=written, shape=m.shape, pos=node.pos)
+        return None
 
     def type_MatMul(self, node: MatMul) -> Node:
         left, right = self(node.left), self(node.right)
         if left.shape[1] == right.shape[0]:
-            kind, shape = "mat", (left.shape[0], right.shape[1])
-        elif is_scalar(left.shape):
-            kind, shape = "scale_l", right.shape
-        elif is_scalar(right.shape):
-            kind, shape = "scale_r", left.shape
-        else:
+            return MatMul(left=left, right=right, shape=(left.shape[0], right.shape[1]), pos=node.pos)
+        scaled = self._scale(node, left, right, "@")
+        if scaled is None:
             hint = "; did you mean the Hadamard product '*'?" if left.shape == right.shape else ""
             raise self.mismatch(node, f"{show(left.shape)} @ {show(right.shape)}: inner dimensions "
                                       f"{left.shape[1]} and {right.shape[0]} differ{hint}")
-        return replace(node, left=left, right=right, shape=shape, kind=kind)
+        return scaled
 
     def type_Mul(self, node: Mul) -> Node:
         left, right = self(node.left), self(node.right)
         if left.shape == right.shape:
-            kind, shape = "hadamard", left.shape
-        elif is_scalar(left.shape):
-            kind, shape = "scale_l", right.shape
-        elif is_scalar(right.shape):
-            kind, shape = "scale_r", left.shape
-        else:
+            return Hadamard(left=left, right=right, shape=left.shape, pos=node.pos)
+        scaled = self._scale(node, left, right, "*")
+        if scaled is None:
             hint = "; did you mean the matrix product '@'?" if left.shape[1] == right.shape[0] else ""
             raise self.mismatch(node, f"{show(left.shape)} * {show(right.shape)}: the Hadamard "
                                       f"product needs equal shapes{hint}")
-        return replace(node, left=left, right=right, shape=shape, kind=kind)
+        return scaled
+
+    def type_Hadamard(self, node: Hadamard) -> Node:
+        left, right = self(node.left), self(node.right)
+        if left.shape != right.shape:
+            raise self.mismatch(node, f"{show(left.shape)} * {show(right.shape)}: the Hadamard "
+                                      "product needs equal shapes")
+        return replace(node, left=left, right=right, shape=left.shape)
+
+    def type_Scale(self, node: Scale) -> Node:
+        left, right = self(node.left), self(node.right)
+        scaled = self._scale(node, left, right, node.written)
+        if scaled is None:
+            raise self.mismatch(node, f"{show(left.shape)} {node.written} {show(right.shape)}: "
+                                      "a scaling needs a 1x1 operand")
+        return scaled
 
     def type_Div(self, node: Div) -> Node:
         left, right = self(node.left), self(node.right)
         if not is_scalar(right.shape):
             raise self.mismatch(node, f"{show(left.shape)} / {show(right.shape)}: only division by a scalar is defined")
-        return replace(node, left=left, right=right, shape=left.shape, kind="scale")
+        return replace(node, left=left, right=right, shape=left.shape)
 
     def type_Pow(self, node: Pow) -> Node:
         base = self(node.base)
@@ -276,91 +257,55 @@ class Typer:
         return replace(node, arg=arg, shape=(arg.shape[1], arg.shape[0]))
 
     def type_Apply(self, node: Apply) -> Node:
-        if node.name in self.decls.symbols:
-            raise InputError(f"column {node.pos}: {node.name!r} is a declared symbol, not a function")
-        if node.name in self.decls.dims:
-            raise InputError(f"column {node.pos}: {node.name!r} is a dimension, not a function")
+        name = node.name
+        if name in self.decls.symbols:
+            raise InputError(f"column {node.pos}: {name!r} is a declared symbol, not a function")
+        if name in self.decls.dims:
+            raise InputError(f"column {node.pos}: {name!r} is a dimension, not a function")
+        if registry.elementwise(name) is None and name not in self.decls.functions:
+            blocked = registry.unsupported(name)
+            raise InputError(f"column {node.pos}: {blocked.reason if blocked else registry.unknown_function(name)}")
         arg = self(node.arg)
         return replace(node, arg=arg, shape=arg.shape)
 
     def type_Call(self, node: Call) -> Node:
-        return getattr(self, "call_" + node.name)(node)
+        op = registry.operation(node.name)
+        if op is None:
+            expansion = registry.macro(node.name)
+            if expansion is None:
+                raise InputError(f"column {node.pos}: {registry.unknown_function(node.name)}")
+            return self(expansion.expand(node.args))
+        if node.params:              # built by a pass: the parameters are already Dims/ints
+            params, arg_nodes = node.params, node.args
+        else:
+            arg_nodes = node.args[:op.arity]
+            params = tuple(getattr(self, "param_" + kind)(node, a) for kind, a in zip(op.params, node.args[op.arity:]))
+        args = tuple(self(a) for a in arg_nodes)
+        try:
+            shape = op.shape(tuple(a.shape for a in args), params)
+        except registry.ShapeError as e:
+            raise self.mismatch(node, str(e)) from None
+        return replace(node, args=args, params=params, shape=shape)
 
-    def dim(self, node: Node) -> Dim:
-        """Interpret a function argument as a dimension."""
+    def param_dim(self, call: Call, node: Node) -> Dim:
+        """A function argument read as a dimension: ``n``, ``3``, ``m*n``."""
         if isinstance(node, Num) and node.value.denominator == 1 and 1 <= node.value <= MAX_DIM:
             return Dim(int(node.value))
         if isinstance(node, Sym) and node.name in self.decls.dims:
             return Dim.of(node.name)
         if isinstance(node, Mul):
-            return self.dim(node.left) * self.dim(node.right)
+            return self.param_dim(call, node.left) * self.param_dim(call, node.right)
         raise InputError(f"column {node.pos}: {_snippet(node)!r} is not a dimension "
                          f"(declared dimensions: {', '.join(self.decls.dims) or 'none'})")
 
-    def _square(self, node: Call) -> Node:
-        arg = self(node.args[0])
-        if arg.shape[0] != arg.shape[1]:
-            raise self.mismatch(node, f"{node.name} needs a square matrix, got {show(arg.shape)}")
-        return arg
-
-    def _to_scalar(self, node: Call, arg: Node) -> Node:
-        return replace(node, args=(arg,), shape=SCALAR)
-
-    def call_sum(self, node):
-        return self._to_scalar(node, self(node.args[0]))
-
-    def call_norm(self, node):
-        return self._to_scalar(node, self(node.args[0]))
-
-    def call_tr(self, node):
-        return self._to_scalar(node, self._square(node))
-
-    def call_det(self, node):
-        return self._to_scalar(node, self._square(node))
-
-    def call_logdet(self, node):
-        return self._to_scalar(node, self._square(node))
-
-    def call_inv(self, node):
-        arg = self._square(node)
-        return replace(node, args=(arg,), shape=arg.shape)
-
-    def call_matrix_power(self, node):
-        arg = self._square(node)
-        k = node.args[1]
+    def param_int(self, call: Call, node: Node) -> int:
+        k = node
         if isinstance(k, Neg) and isinstance(k.arg, Num):
             k = replace(k.arg, value=-k.arg.value)
         if not (isinstance(k, Num) and k.value.denominator == 1 and abs(k.value) <= 64):
-            raise InputError(f"column {node.args[1].pos}: matrix_power needs an integer literal "
+            raise InputError(f"column {node.pos}: {call.name} needs an integer literal "
                              "between -64 and 64 as its exponent")
-        return replace(node, args=(arg, replace(k, shape=SCALAR)), shape=arg.shape)
-
-    def call_kron(self, node):
-        a, b = self(node.args[0]), self(node.args[1])
-        return replace(node, args=(a, b), shape=(a.shape[0] * b.shape[0], a.shape[1] * b.shape[1]))
-
-    def call_eye(self, node):
-        d = self.dim(node.args[0])
-        return replace(node, shape=(d, d))
-
-    def call_ones(self, node):
-        return replace(node, shape=(self.dim(node.args[0]), self.dim(node.args[1])))
-
-    def _blocks(self, node, outer: bool):
-        g = self(node.args[0])
-        d0, d1 = self.dim(node.args[1]), self.dim(node.args[2])
-        r, c = g.shape[0].divide(d0), g.shape[1].divide(d1)
-        if r is None or c is None:
-            raise self.mismatch(node, f"{show(g.shape)} is not divisible into ({d0},{d1}) blocks")
-        # blocksum(G, p, q): sum of each p x q block -> (rows/p, cols/q)
-        # tilesum(G, m, n): sum of the m x n grid of blocks -> (rows/m, cols/n)
-        return replace(node, args=(g,) + node.args[1:], shape=(r, c))
-
-    def call_blocksum(self, node):
-        return self._blocks(node, False)
-
-    def call_tilesum(self, node):
-        return self._blocks(node, True)
+        return int(k.value)
 
 
 def _snippet(node: Node) -> str:
@@ -379,5 +324,54 @@ def parse_typed(text: str, decls: Declarations) -> Node:
 
 
 def opaque_functions(node: Node) -> set[str]:
-    """Names of the opaque elementwise functions used in ``node``."""
-    return {n.name for n in node.walk() if isinstance(n, Apply) and n.name not in KNOWN_ELEMENTWISE}
+    """Names of the opaque (declared, not registered) elementwise functions used in ``node``."""
+    return {n.name for n in node.walk() if isinstance(n, Apply) and registry.elementwise(n.name) is None}
+
+
+def _dim_node(d: Dim) -> Node:
+    """A dimension written as a surface node: ``2*n`` -> ``Mul(2, n)``."""
+    node = None
+    for factor in d.factors():
+        leaf = num(int(factor)) if factor.isdigit() else Sym(name=factor)
+        node = leaf if node is None else Mul(left=node, right=leaf)
+    return node
+
+
+def surface(node: Node) -> Node:
+    """One typed node back in its surface form, its children as they are:
+    the node the user wrote, for the type pass to read again.
+
+    >>> d = parse_declarations("A:m,n s:scalar")
+    >>> type(surface(parse_typed("s * A", d))).__name__
+    'Mul'
+    """
+    if node.shape is None:
+        return node
+    if isinstance(node, Broadcast):
+        return node.arg
+    if isinstance(node, Hadamard):
+        return Mul(left=node.left, right=node.right, pos=node.pos)
+    if isinstance(node, Scale):
+        return (Mul if node.written == "*" else MatMul)(left=node.left, right=node.right, pos=node.pos)
+    if isinstance(node, Call) and node.params:
+        params = tuple(_dim_node(p) if isinstance(p, Dim) else _int_node(p) for p in node.params)
+        return Call(name=node.name, args=node.args + params, pos=node.pos)
+    return replace(node, shape=None)
+
+
+def untype(node: Node) -> Node:
+    """The surface tree of a typed tree, to be typed again (against other
+    declarations, or after a rewrite): the inverse of the type pass.
+
+    >>> d = parse_declarations("A:m,n s:scalar")
+    >>> untype(parse_typed("s * A + 1", d)) == parse("s * A + 1")
+    True
+    """
+    while isinstance(node, Broadcast):
+        node = node.arg
+    kids = tuple(untype(k) for k in node.children())
+    return surface(node.with_children(kids) if kids else node)
+
+
+def _int_node(k: int) -> Node:
+    return num(k) if k >= 0 else Neg(arg=num(-k))

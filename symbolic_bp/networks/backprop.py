@@ -4,7 +4,7 @@ Each function runs the forward pass storing z and a, then the backward
 δ recursion, in the layout of its convention, and returns a :class:`Trace`
 with the canonical quantities (z_k, a_k, delta_k, dW_k, db_k) and the
 gradients in the convention's own names.  Activations come from
-:mod:`symbolic_bp.core.functions` (stable: the sigmoid is ½(1 + tanh(t/2)), the
+:mod:`symbolic_bp.core.elementwise` (stable: the sigmoid is ½(1 + tanh(t/2)), the
 softplus ``logaddexp(0, t)``), so |z| = 1000 gives neither a warning nor NaN.
 
 Also here: the NumPy cost (the same network, forward only) and central finite
@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core import functions
+from ..core import elementwise as functions
+from ..checks.finite_differences import central_differences
 from ..errors import InputError
 from .network import NetworkSpec
 
@@ -249,16 +250,8 @@ def finite_differences(spec: NetworkSpec, p: dict, name: str, entries: int | Non
     step 1e-6 * max(1, |θ|).  With ``entries``, only that many entries (chosen
     by ``seed``) are computed; the others are NaN."""
     theta = p[name]
-    out = np.full(theta.shape, np.nan)
-    flat = np.arange(theta.size)
+    chosen = None
     if entries is not None and entries < theta.size:
         flat = np.random.default_rng(seed).choice(theta.size, entries, replace=False)
-    for index in flat:
-        i = np.unravel_index(index, theta.shape)
-        h = 1e-6 * max(1.0, abs(theta[i]))
-        plus, minus = dict(p), dict(p)
-        plus[name], minus[name] = theta.copy(), theta.copy()
-        plus[name][i] += h
-        minus[name][i] -= h
-        out[i] = (cost(spec, plus) - cost(spec, minus)) / (2 * h)
-    return out
+        chosen = [np.unravel_index(index, theta.shape) for index in flat]
+    return central_differences(lambda t: cost(spec, dict(p, **{name: t})), theta, entries=chosen)

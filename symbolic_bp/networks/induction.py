@@ -36,8 +36,8 @@ from dataclasses import dataclass, replace
 
 from ..checks.claim import Claim
 from .convention import Index, Ref
-from .network import NetworkSpec, apply_text
-from .network_claim import BATCH, NetworkClaim, NotExpressible, instantiate
+from .network import ACTIVATIONS, NetworkSpec, apply_text
+from .network_claim import BATCH, NetworkClaim, NotExpressible, generic_functions, instantiate
 
 BATCH_SCALAR = "nbatch"
 ROLES = {"base": "base case at the output layer", "step": "induction step at a generic layer l",
@@ -157,6 +157,8 @@ def local_claim(nc: NetworkClaim, spec: NetworkSpec) -> LocalClaim:
         return table[key]
 
     rhs = instantiate(nc, quantity, activation, BATCH_SCALAR, "nb")
+    opaque = [act] if act not in ACTIVATIONS and act != "softmax" else []
+    decls = " ".join([f"{f}:function" for f in opaque] + generic_functions(nc, opaque) + [decls])
     return LocalClaim(role, Claim(shapes=decls, cost=cost, wrt=wrt, claim=rhs), act)
 
 

@@ -13,7 +13,7 @@ use it.
 Printing rules worth a word: ``b @ ones(1, N)`` is ``np.broadcast_to`` (a
 view), ``G @ ones(N, 1)`` a row sum, ``ones(1, K) @ Y`` a column sum, a scalar
 times ``ones(m, n)`` a broadcast; elementwise functions are the stable NumPy
-forms of :mod:`symbolic_bp.core.functions` (an opaque sigma is the same random smooth
+forms of :mod:`symbolic_bp.core.elementwise` (an opaque sigma is the same random smooth
 function as in :mod:`symbolic_bp.networks.backprop`).
 
 >>> from symbolic_bp.networks.network import NetworkSpec
@@ -36,8 +36,10 @@ from fractions import Fraction
 import numpy as np
 
 from .backprop import f as activation
-from ..core.expression import Add, Apply, Call, Div, MatMul, Mul, Neg, Node, Num, Pow, Sub, Sym, Transpose
-from ..calculus.gradient import _Backprop
+from ..core import registry
+from ..core.dims import ONE, Dim
+from ..core.expression import Apply, Broadcast, Call, Hadamard, MatMul, Neg, Node, Num, Pow, Scale, Sym, Transpose
+from ..calculus.gradient import Backprop
 from .network import NetworkSpec
 from ..language.shapes import Declarations, parse_declarations, parse_typed
 
@@ -47,9 +49,9 @@ def _is_ones(node: Node) -> bool:
         (isinstance(node, Transpose) and isinstance(node.arg, Call) and node.arg.name == "ones")
 
 
-def _ones_shape(node: Node):
+def _ones_shape(node: Node) -> tuple[Dim, Dim]:
     call = node if isinstance(node, Call) else node.arg
-    r, c = call.args
+    r, c = call.params
     return (c, r) if isinstance(node, Transpose) else (r, c)
 
 
@@ -82,12 +84,11 @@ class NumpyPrinter:
         self.lines.append(f"{name} = {code}")
         return name
 
-    def dim(self, node: Node) -> str:
-        if isinstance(node, Num):
-            return str(int(node.value))
-        if isinstance(node, Sym):
-            return node.name
-        return f"({self.dim(node.left)} * {self.dim(node.right)})"
+    @staticmethod
+    def dim(d: Dim) -> str:
+        """A dimension as code: the size names are the function's local variables."""
+        factors = d.factors()
+        return factors[0] if len(factors) == 1 else "(" + " * ".join(factors) + ")"
 
     # -- one rule per node type ---------------------------------------------------
     def emit(self, node: Node) -> str:
@@ -118,30 +119,34 @@ class NumpyPrinter:
 
     def emit_MatMul(self, node: MatMul) -> str:
         left, right = node.left, node.right
-        if node.kind == "mat" and _is_ones(right):
+        if _is_ones(right):
             a = self(left)
             rows, cols = _ones_shape(right)
-            if isinstance(cols, Num) and cols.value == 1:            # G @ ones(N, 1): row sums
+            if cols == ONE:                                          # G @ ones(N, 1): row sums
                 return self.bind(("rowsum", a), f"{a}.sum(axis=1, keepdims=True)")
             # X @ ones(1, N) with X a column: the column repeated, as a view
             return self.bind(("bcast", a, self.dim(cols)), f"np.broadcast_to({a}, ({a}.shape[0], {self.dim(cols)}))")
-        if node.kind == "mat" and _is_ones(left):
+        if _is_ones(left):
             b = self(right)
             rows, cols = _ones_shape(left)
-            if isinstance(rows, Num) and rows.value == 1:            # ones(1, K) @ Y: column sums
+            if rows == ONE:                                          # ones(1, K) @ Y: column sums
                 return self.bind(("colsum", b), f"{b}.sum(axis=0, keepdims=True)")
             return self.bind(("bcastr", b, self.dim(rows)), f"np.broadcast_to({b}, ({self.dim(rows)}, {b}.shape[1]))")
-        return self._binary("@" if node.kind == "mat" else "*", node)
+        return self._binary("@", node)
 
-    def emit_Mul(self, node: Mul) -> str:
-        if node.kind in ("scale_l", "scale_r"):
-            s, m = (node.left, node.right) if node.kind == "scale_l" else (node.right, node.left)
-            if _is_ones(m):                                          # s * ones(r, c): a broadcast
-                a = self(s)
-                r, c = _ones_shape(m)
-                return self.bind(("fill", a, self.dim(r), self.dim(c)),
-                                 f"np.broadcast_to({a}, ({self.dim(r)}, {self.dim(c)}))")
+    def emit_Hadamard(self, node: Hadamard) -> str:
         return self._binary("*", node)
+
+    def emit_Scale(self, node: Scale) -> str:
+        if _is_ones(node.matrix):                                    # s * ones(r, c): a broadcast
+            a = self(node.scalar)
+            r, c = _ones_shape(node.matrix)
+            return self.bind(("fill", a, self.dim(r), self.dim(c)),
+                             f"np.broadcast_to({a}, ({self.dim(r)}, {self.dim(c)}))")
+        return self._binary("*", node)
+
+    def emit_Broadcast(self, node: Broadcast) -> str:
+        return self(node.arg)        # NumPy broadcasts a (1, 1) array itself
 
     def emit_Pow(self, node: Pow) -> str:
         a = self(node.base)
@@ -158,13 +163,12 @@ class NumpyPrinter:
         return self.bind((fname, a), f"{fname}({a})")
 
     def emit_Call(self, node: Call) -> str:
-        if node.name == "sum":
-            a = self(node.args[0])
-            return self.bind(("sum", a), f"np.sum({a}).reshape(1, 1)")
-        if node.name == "ones":
-            r, c = (self.dim(x) for x in node.args)
-            return self.bind(("ones", r, c), f"np.ones(({r}, {c}))")
-        raise NotImplementedError(f"{node.name}() is not printed to NumPy")
+        op = registry.operation(node.name)
+        if op.numpy is None:
+            raise NotImplementedError(f"{node.name}() is not printed to NumPy")
+        args = [self(a) for a in node.args]
+        params = [self.dim(p) if isinstance(p, Dim) else str(p) for p in node.params]
+        return self.bind((node.name, *args, *params), op.numpy(args, params))
 
 
 @dataclass
@@ -182,7 +186,7 @@ class LambdifiedNetwork:
         return self.function(**{k: params[k] for k in self.spec.parameters() + ["x", "y"]})
 
 
-class _DagBackprop(_Backprop):
+class _DagBackprop(Backprop):
     """Reverse mode on the DAG of distinct subexpressions, as backprop does it:
     the adjoints reaching a node are summed first, then its local rule (the
     one of :mod:`symbolic_bp.calculus.gradient`) runs once."""
@@ -221,7 +225,7 @@ class _DagBackprop(_Backprop):
             total = parts[0]
             for part in parts[1:]:
                 total = self.b.add(total, part)
-            getattr(self, "rule_" + type(node).__name__)(node, total)
+            self.rule(node, total)
 
 
 def gradient_parts(spec: NetworkSpec) -> tuple[Declarations, dict]:

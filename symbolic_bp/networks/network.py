@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 
 from ..errors import InputError
-from ..core.expression import KNOWN_ELEMENTWISE, RESERVED
+from ..core import registry
 
 ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "softplus")
 COSTS = ("mse", "cross-entropy", "softmax-nll")
@@ -43,9 +43,10 @@ def _check_activation(name: str, where: str) -> str:
     if not isinstance(name, str) or not _OPAQUE.match(name):
         raise InputError(f"{where}: activation {str(name)[:30]!r} is not a name "
                          f"(known: {', '.join(ACTIVATIONS)}, or an opaque name such as sigma)")
-    if name in RESERVED and name not in KNOWN_ELEMENTWISE:
+    registered = registry.elementwise(name) is not None
+    if name in registry.reserved() and not registered:
         raise InputError(f"{where}: {name!r} is a matrix function, not an activation")
-    if name in KNOWN_ELEMENTWISE and name not in ACTIVATIONS:
+    if registered and name not in ACTIVATIONS:
         raise InputError(f"{where}: {name!r} is not an activation (known: {', '.join(ACTIVATIONS)})")
     return name
 
@@ -178,12 +179,18 @@ class NetworkSpec:
     def declarations(self, batch: str | None = None) -> str:
         """Declarations of W_k, b_k, x, y at the concrete sizes."""
         n = batch or self.batch_text
-        items = [f"x:{self.size(0)},{n}", f"y:{self.size(self.depth)},{n}"]
+        items = [f"{f}:function" for f in self.opaque_functions()]
+        items += [f"x:{self.size(0)},{n}", f"y:{self.size(self.depth)},{n}"]
         for k in range(1, self.depth + 1):
             items.append(f"W{k}:{self.size(k)},{self.size(k - 1)}")
             if self.bias:
                 items.append(f"b{k}:{self.size(k)}")
         return " ".join(items)
+
+    def opaque_functions(self) -> list[str]:
+        """The activations that are opaque names (sigma, sigma_1, ...), in layer order."""
+        names = (self.input_activation,) + self.activations
+        return [a for a in dict.fromkeys(names) if a not in ACTIVATIONS and a != "softmax"]
 
     def parameters(self) -> list[str]:
         """Names of the parameters in canonical order: W1..WL, b1..bL."""

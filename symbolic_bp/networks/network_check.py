@@ -48,7 +48,9 @@ from ..errors import InputError
 from ..calculus.evaluate import Evaluator, NumericBackend
 from .induction import ROLES, classify, local_claim
 from .network import NetworkSpec
-from .network_claim import NetworkClaim, NotExpressible, instantiate, parse_network_claim, substitute
+from .network_claim import (
+    NetworkClaim, NotExpressible, generic_functions, instantiate, parse_network_claim, substitute,
+)
 from ..language.parser import parse
 from ..language.printer import to_text
 from ..checks.result import Evidence, Result
@@ -156,7 +158,7 @@ class _Unrolled:
 
         activation = _activation_at(spec, l)
         rhs = instantiate(nc, quantity, activation, str(spec.batch), str(spec.batch))
-        return Claim(shapes=decls, cost=cost, wrt=wrt, claim=rhs)
+        return Claim(shapes=" ".join(generic_functions(nc, spec.opaque_functions()) + [decls]), cost=cost, wrt=wrt, claim=rhs)
 
 
 def _activation_at(spec: NetworkSpec, l: int):
@@ -243,7 +245,9 @@ def _numeric(nc: NetworkClaim, spec: NetworkSpec, seed: int) -> Outcome:
     params = random_parameters(spec, seed=seed + 7)
     trace = backprop(spec, params, "nielsen")
     n, N = spec.sizes, spec.batch
-    env, decl = {"x": params["x"], "y": params["y"]}, [f"x:{n[0]},{N}", f"y:{n[L]},{N}"]
+    env = {"x": params["x"], "y": params["y"]}
+    decl = [f"{f}:function" for f in spec.opaque_functions()] + generic_functions(nc, spec.opaque_functions())
+    decl += [f"x:{n[0]},{N}", f"y:{n[L]},{N}"]
     for j in range(1, L + 1):
         env[f"W{j}"], env[f"z{j}"], env[f"a{j}"], env[f"delta{j}"] = params[f"W{j}"], trace.z[j], trace.a[j], trace.delta[j]
         decl += [f"W{j}:{n[j]},{n[j - 1]}", f"z{j}:{n[j]},{N}", f"a{j}:{n[j]},{N}", f"delta{j}:{n[j]},{N}"]
@@ -423,11 +427,12 @@ def _activation_slip(nc: NetworkClaim, networks: list) -> str | None:
     """An activation written without its layer (the post's sigma' for sigma_2'): the
     first function of the claim that, made the activation of its argument's layer,
     makes the claim hold."""
-    from ..core.expression import KNOWN_ELEMENTWISE, Apply
+    from ..core import registry
+    from ..core.expression import Apply
     from .network_claim import first_layer
     for node in nc.rhs.walk():
         if not isinstance(node, Apply) or node.name in nc.refs or node.name == nc.convention.function \
-                or node.name in KNOWN_ELEMENTWISE:
+                or registry.elementwise(node.name) is not None:
             continue
         ref = first_layer(node.arg, nc.refs)
         if ref is None:

@@ -30,7 +30,9 @@ from dataclasses import dataclass, replace
 
 from .convention import DEPTH_OFFSET, Convention, Index, Ref, get
 from ..errors import InputError
+from ..core import registry
 from ..core.expression import Add, Apply, Call, Mul, Node, Num, Sym
+from ..core.expression import substitute as substitute_nodes
 from ..language.parser import parse
 from ..language.printer import to_text
 
@@ -195,22 +197,22 @@ def parse_network_claim(text: str, convention: str | Convention) -> NetworkClaim
 
 
 def substitute(tree: Node, symbols: dict, functions: dict) -> Node:
-    """Replace symbols by trees and function names by names (bottom-up)."""
-    children = tree.children()
-    if children:
-        tree = tree.with_children(tuple(substitute(c, symbols, functions) for c in children))
-    if isinstance(tree, Sym) and tree.name in symbols:
-        return symbols[tree.name]
-    if isinstance(tree, Apply) and tree.name in functions:
-        name = functions[tree.name]
-        if name == "identity":
-            # identity(t) = t, identity'(t) = 1, identity''(t) = 0, entry by entry: 0 * t + 1
-            if tree.order == 0:
-                return tree.arg
-            zero = Mul(left=Num(value=Fraction(0)), right=tree.arg)
-            return Add(left=zero, right=Num(value=Fraction(1 if tree.order == 1 else 0)))
-        return replace(tree, name=name)
-    return tree
+    """Replace symbols by trees and function names by names (bottom-up: the
+    argument of a renamed function is substituted first)."""
+    def rule(node: Node) -> Node | None:
+        if isinstance(node, Sym) and node.name in symbols:
+            return symbols[node.name]
+        if isinstance(node, Apply) and node.name in functions:
+            name = functions[node.name]
+            if name == "identity":
+                # identity(t) = t, identity'(t) = 1, identity''(t) = 0, entry by entry: 0 * t + 1
+                if node.order == 0:
+                    return node.arg
+                zero = Mul(left=Num(value=Fraction(0)), right=node.arg)
+                return Add(left=zero, right=Num(value=Fraction(1 if node.order == 1 else 0)))
+            return replace(node, name=name)
+        return None
+    return substitute_nodes(tree, rule, bottom_up=True)
 
 
 def first_layer(tree: Node, refs: dict) -> Ref | None:
@@ -242,21 +244,35 @@ def instantiate(nc: NetworkClaim, quantity, activation, batch: str, batch_dim: s
     :class:`NotExpressible`."""
     alias = nc.convention.function
 
-    def walk(node: Node, dim: bool = False) -> Node:
+    def rule(node: Node, dim: bool = False) -> Node | None:
         if isinstance(node, Call) and node.name in ("ones", "eye"):
-            return replace(node, args=tuple(walk(a, True) for a in node.args))
+            return replace(node, args=tuple(dimension(a) for a in node.args))
         if isinstance(node, Apply) and (node.name == alias or node.name in nc.refs):
             ref = nc.refs.get(node.name) or first_layer(node.arg, nc.refs)
             if ref is not None and ref.kind != "f":
                 ref = Ref("f", ref.layer)
             name = activation(ref)
-            arg = walk(node.arg)
+            arg = substitute_nodes(node.arg, rule)
             return substitute(replace(node, name="__f", arg=arg), {}, {"__f": name})
         if isinstance(node, Sym) and node.name in nc.refs:
             return parse(quantity(nc.refs[node.name]))
         if isinstance(node, Sym) and node.name == BATCH:
             return parse(batch_dim if dim and batch_dim else batch)
-        children = node.children()
-        return node.with_children(tuple(walk(c) for c in children)) if children else node
+        return None
 
-    return to_text(walk(nc.rhs))
+    def dimension(node: Node) -> Node:
+        """An argument of ones/eye: N itself is a dimension (batch_dim), an N deeper inside is not."""
+        new = rule(node, dim=True)
+        return substitute_nodes(node, rule) if new is None else new
+
+    return to_text(substitute_nodes(nc.rhs, rule))
+
+
+def generic_functions(nc: NetworkClaim, activations: list[str]) -> list[str]:
+    """Declarations of the convention's generic activation names (the post's
+    sigma beside its sigma_1, sigma_2, ...) that are not among the network's
+    ``activations``: a claim may write them, and is then about another
+    function than the layer's (a slip the diagnosis names)."""
+    conv = nc.convention
+    names = {conv.function, conv.indexed_function} - {None} - set(activations)
+    return [f"{f}:function" for f in sorted(names) if registry.elementwise(f) is None]

@@ -1,5 +1,6 @@
 """The proofs document: one standalone LaTeX file for derivation files, and
-the ``latex`` command that writes it (and, with ``--pdf``, compiles it).
+its compilation to PDF (the ``latex`` command,
+:mod:`symbolic_bp.integrations.latex_command`, writes and compiles it).
 
 Per item: the statement boxed, the shapes of its symbols, the verdict with
 its evidence; for a verified gradient claim the index-notation proof whose
@@ -8,26 +9,22 @@ given; for a refuted claim the counterexample as explicit matrices, the
 claimed and true values of the differing entry and the diagnosis.  Only
 amsmath, amssymb and geometry are used; every user string is escaped.
 
-Exit status of ``latex``: 0 every verdict as expected, 1 otherwise, 2
-unreadable input (the other files are still typeset) or an unwritable output,
-4 ``--pdf`` was asked and no PDF could be made (no TeX, or a TeX error).
+``latex`` exits with :data:`PDF_FAILED` when ``--pdf`` was asked and no PDF
+could be made (no TeX, or a TeX error).
 
 >>> "\\\\documentclass" in preamble("a title with _ and %")
 True
 """
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import subprocess
-import sys
-import tempfile
 from pathlib import Path
 from typing import Callable
 
-from .latex import (bmatrix, escape_text, latex, latex_name, latex_of_text,
-                    proof_latex, safe_math)
+from .latex import counterexample_sizes, counterexample_values, latex, latex_name, latex_of_text, proof_latex
+from .safe_math import escape_text, safe_math
 from .proof import PROOF_SECONDS, CheckedProof, NoProof, index_proof
 
 TEX_PACKAGES = "texlive-latex-base texlive-latex-recommended latexmk"
@@ -150,10 +147,8 @@ def _refutation(r, w: str, shapes: str | None = None) -> list[str]:
                    + latex_of_text(r.derived, shapes) + r".\]")
     ce = r.counterexample
     if ce:
-        sizes = ", ".join(f"{k}={v}" for k, v in ce.sizes.items()) or "fixed sizes"
-        out.append(r"\textit{Counterexample} at " + escape_text(sizes) + ":")
-        out.append(r"\[" + r",\qquad ".join(f"{latex_name(n)} = {bmatrix(rows)}" for n, rows in ce.values.items())
-                   + r"\]")
+        out.append(r"\textit{Counterexample} at " + escape_text(counterexample_sizes(ce)) + ":")
+        out.append(r"\[" + counterexample_values(ce, r",\qquad ") + r"\]")
         if ce.entry:
             out.append(rf"entry $({ce.entry[0]},{ce.entry[1]})$ of the claim is ${latex_of_text(ce.claimed)}$, "
                        rf"the true value is ${latex_of_text(ce.true)}$.")
@@ -354,62 +349,3 @@ def compile_pdf(tex_path: Path, seconds: float = 300) -> tuple[Path | None, str]
         return None, f"pdflatex failed on {tex_path.name}: {first or 'see ' + log.name}"
     subprocess.run(["latexmk", "-c", tex_path.name], cwd=tex_path.parent, capture_output=True, timeout=60)
     return pdf, ""
-
-
-# -- the command ------------------------------------------------------------------------------
-
-def add_latex(p: argparse.ArgumentParser) -> None:
-    from ..integrations.cli import common_options, _budget
-    p.add_argument("paths", nargs="*", help="derivation files or folders (default: the bundled derivations/)")
-    p.add_argument("-o", "--output", default="proofs.tex", help="the .tex file to write (default proofs.tex)")
-    p.add_argument("--pdf", action="store_true", help="also compile it with latexmk/pdflatex")
-    p.add_argument("--proof-budget", type=_budget, default=PROOF_SECONDS, metavar="SECONDS",
-                   help=f"time budget per index proof (default {PROOF_SECONDS:g})")
-    common_options(p)
-
-
-def cmd_latex(args) -> int:
-    from ..integrations.cli import BUNDLED
-    paths = args.paths or [Path("derivations") if Path("derivations").is_dir() else BUNDLED]
-    missing = [p for p in paths if not Path(p).exists()]
-    if missing:
-        print(f"symbolic-bp: error: {missing[0]}: no such file or folder", file=sys.stderr)
-        return 2
-    out = Path(args.output)
-    if out.suffix != ".tex":
-        print(f"symbolic-bp: error: --output {out}: the file name must end in .tex", file=sys.stderr)
-        return 2
-    no_tex = tex_tools() if args.pdf else None
-    if no_tex:
-        print(f"symbolic-bp: {no_tex}", file=sys.stderr)    # said once, before the long run
-    live = sys.stderr.isatty()
-    rep, proofs = build(paths, seconds=args.budget, seed=args.seed, proof_seconds=args.proof_budget,
-                        progress=(lambda text: print("  " + text, file=sys.stderr)) if live else (lambda text: None))
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = tempfile.NamedTemporaryFile("w", dir=out.parent, suffix=".tmp", delete=False, encoding="utf-8")
-        with tmp:
-            tmp.write(render(rep, proofs))
-        os.replace(tmp.name, out)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(out, 0o666 & ~mask)            # a temporary file is private; the document is not
-    except OSError as e:
-        print(f"symbolic-bp: error: {out}: cannot write: {e.strerror or e}", file=sys.stderr)
-        return 2
-    checked = sum(isinstance(p, CheckedProof) for p in proofs.values())
-    print(f"wrote {out}: {len(rep.rows)} items, {checked} index proofs checked line by line, "
-          f"{len(proofs) - checked} verified claims without an index proof")
-    for error in rep.errors:
-        print(f"symbolic-bp: {error}", file=sys.stderr)
-    if args.pdf:
-        pdf, why = compile_pdf(out)
-        if pdf is None:
-            if why != no_tex:
-                print(f"symbolic-bp: {why}", file=sys.stderr)
-            return PDF_FAILED
-        print(f"wrote {pdf}")
-    return rep.exit_code
-
-
-COMMAND = (add_latex, cmd_latex)

@@ -3,60 +3,35 @@ proofs and results.
 
 One printer, :class:`LatexPrinter`, dispatches on the class of what it prints
 (``_print_MatMul``, ``_print_Element``, ``_print_Counterexample``...).  Every
-string that comes from the user -- symbol names, file names, titles, notes,
-error messages -- goes through :func:`escape_text` or :func:`latex_name`, so
-that no user text can reach TeX as a command (``\\input``, ``\\write18``).  A
-derivation file's own ``latex`` field is used as mathematics only when
-:func:`safe_math` accepts every command in it; otherwise it is shown as text.
+string that comes from the user goes through
+:func:`~symbolic_bp.rendering.safe_math.escape_text` or :func:`latex_name`, so
+that no user text can reach TeX as a command (``\\input``, ``\\write18``); the
+boundary itself is :mod:`symbolic_bp.rendering.safe_math`.
 
 >>> from symbolic_bp.language.parser import parse
 >>> latex(parse("(y * sigma_2'(A @ x)) @ x.T"))
 "\\\\left[y \\\\odot \\\\sigma_{2}'\\\\left(A x\\\\right)\\\\right] x^{T}"
->>> escape_text(r"\\input{/etc/passwd} 50% #1 a_b^c")
-'\\\\textbackslash{}input\\\\{/etc/passwd\\\\} 50\\\\% \\\\#1 a\\\\_b\\\\^{}c'
 """
 from __future__ import annotations
 
 import re
 from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from ..core.expression import Add, Apply, Call, Div, MatMul, Mul, Neg, Node, Num, Pow, Sub, Sym, Transpose
+from ..core import registry
+from ..core.dims import Dim
+from ..core.expression import (
+    Add, Apply, Broadcast, Call, Div, Hadamard, MatMul, Mul, Neg, Node, Num, Pow, Scale, Sub, Sym, Transpose,
+)
 from ..language.printer import precedence
 from .proof import CheckedProof, Delta, Element, Func, Partial, Term
-from ..checks.result import Counterexample, Result
+from .safe_math import GREEK, escape_text
+from .text import require_result
+
+if TYPE_CHECKING:                   # a Result is taken, never imported: the result module imports this one
+    from ..checks.result import Counterexample, Result
 
 _SUM, _PRODUCT, _UNARY, _POWER, _POSTFIX, _ATOM = range(6)
-
-_TEXT_ESCAPES = {
-    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "_": r"\_", "^": r"\^{}", "%": r"\%",
-    "#": r"\#", "$": r"\$", "&": r"\&", "~": r"\~{}", "<": r"\textless{}", ">": r"\textgreater{}",
-    "|": r"\textbar{}", "\"": "''",
-}
-
-GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta",
-         "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi",
-         "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma",
-         "Upsilon", "Phi", "Psi", "Omega"}
-
-
-def escape_text(text: str) -> str:
-    """``text`` as LaTeX text: every special character escaped, control
-    characters dropped, non-ASCII letters kept (UTF-8 input)."""
-    if not isinstance(text, str):
-        text = str(text)
-    out = []
-    for ch in text:
-        if ch in _TEXT_ESCAPES:
-            out.append(_TEXT_ESCAPES[ch])
-        elif ord(ch) < 32:
-            out.append(" ")
-        elif ord(ch) > 126 and not ch.isalnum():
-            out.append("?")           # symbols outside the T1 fonts would stop pdflatex
-        elif ord(ch) > 255:
-            out.append("?")
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 _NAME = re.compile(r"([A-Za-z]+?)(\d+|_.*)?\Z")
@@ -147,13 +122,24 @@ class LatexPrinter:
 
     def _factor(self, node: Node, needed: int) -> str:
         # juxtaposition binds tighter than the eye reads an odot: [y . s'(Ax)] x^T
-        if isinstance(node, Mul) and _is_hadamard(node):
+        if isinstance(node, Hadamard) or isinstance(node, Mul) and _is_hadamard(node):
             return rf"\left[{self.doprint(node)}\right]"
         return self._wrap(node, needed)
 
-    def _print_Mul(self, node: Mul) -> str:
-        op = r" \odot " if _is_hadamard(node) else r"\,"
+    def _product(self, node: Node, op: str) -> str:
         return f"{self._wrap(node.left, _PRODUCT)}{op}{self._wrap(node.right, _PRODUCT + 1)}"
+
+    def _print_Mul(self, node: Mul) -> str:
+        return self._product(node, r" \odot " if _is_hadamard(node) else r"\,")
+
+    def _print_Hadamard(self, node: Hadamard) -> str:
+        return self._product(node, r" \odot ")
+
+    def _print_Scale(self, node: Scale) -> str:
+        return self._product(node, r"\,")
+
+    def _print_Broadcast(self, node: Broadcast) -> str:
+        return self.doprint(node.arg)
 
     def _print_Div(self, node: Div) -> str:
         return rf"\frac{{{self.doprint(node.left)}}}{{{self.doprint(node.right)}}}"
@@ -168,22 +154,15 @@ class LatexPrinter:
         return rf"{latex_name(node.name)}{chr(39) * node.order}\left({self.doprint(node.arg)}\right)"
 
     def _print_Call(self, node: Call) -> str:
+        op = registry.operation(node.name)
+        if op is None or (op.params and not node.params):
+            # an untyped call (dimension arguments still nodes), or a macro as written
+            args = [self.doprint(a) for a in node.args]
+            return rf"\operatorname{{{escape_text(node.name)}}}\left({', '.join(args)}\right)"
         args = [self.doprint(a) for a in node.args]
-        table = {
-            "sum": lambda: rf"\operatorname{{sum}}\left({args[0]}\right)",
-            "tr": lambda: rf"\operatorname{{tr}}\left({args[0]}\right)",
-            "inv": lambda: f"{self._wrap(node.args[0], _ATOM)}^{{-1}}",
-            "det": lambda: rf"\det\left({args[0]}\right)",
-            "logdet": lambda: rf"\log\det\left({args[0]}\right)",
-            "norm": lambda: rf"\left\lVert {args[0]} \right\rVert",
-            "kron": lambda: rf"\left({args[0]} \otimes {args[1]}\right)",
-            "matrix_power": lambda: f"{self._wrap(node.args[0], _ATOM)}^{{{args[1]}}}",
-            "eye": lambda: rf"I_{{{args[0]}}}",
-            "ones": lambda: rf"\mathbf{{1}}_{{{args[0]} \times {args[1]}}}",
-        }
-        if node.name in table:
-            return table[node.name]()
-        return rf"\operatorname{{{escape_text(node.name)}}}\left({', '.join(args)}\right)"
+        atoms = [self._wrap(a, _ATOM) for a in node.args]
+        params = [r"\,".join(latex_name(f) for f in p.factors()) if isinstance(p, Dim) else str(p) for p in node.params]
+        return op.latex(args, atoms, params)
 
     # -- index notation ---------------------------------------------------------------------
 
@@ -255,9 +234,7 @@ class LatexPrinter:
 
 
 def _is_hadamard(node: Mul) -> bool:
-    """Typed: its kind; untyped: a product of two non-numbers is taken as Hadamard."""
-    if node.kind:
-        return node.kind == "hadamard"
+    """An untyped ``*``: a product of two non-numbers is taken as Hadamard."""
     return not (_numeric(node.left) or _numeric(node.right))
 
 
@@ -271,6 +248,8 @@ def _numeric(node: Node) -> bool:
 
 
 def _latex_precedence(node: Node) -> int:
+    if isinstance(node, Broadcast):
+        return _latex_precedence(node.arg)
     if isinstance(node, Num) and node.value.denominator != 1:
         return _ATOM if node.value > 0 else _UNARY       # \frac{1}{2} needs no parentheses
     if isinstance(node, Call) and node.name in ("inv", "matrix_power"):
@@ -432,123 +411,65 @@ def _visible(text: str) -> str:
     return re.sub(r"\\[a-zA-Z]+|[{}]", "", text)
 
 
-# -- untrusted LaTeX from derivation files ------------------------------------------------------
-
-SAFE_COMMANDS = GREEK | {
-    "frac", "tfrac", "dfrac", "partial", "boxed", "implies", "odot", "cdot", "times", "quad", "qquad",
-    "left", "right", "bigl", "bigr", "Bigl", "Bigr", "sum", "Sigma", "nabla", "text", "mathrm", "mathbf",
-    "ldots", "cdots", "vdots", "dots", "underbrace", "overbrace", "begin", "end", "prime", "to",
-    "rightarrow", "Rightarrow", "leftarrow", "approx", "neq", "leq", "geq", "infty", "circ", "otimes",
-    "top", "operatorname", "tr", "det", "log", "exp", "max", "min", "hat", "bar", "tilde", "vec",
-    "in", "mathbb", "langle", "rangle", "lVert", "rVert", "Vert", "vert", "equiv", "sim", "pm", "mp",
-    "displaystyle", "textstyle", "label", "color", "ref", "eqref", "\\", ",", ";", ":", "!", " ", "{", "}",
-    "_", "%", "#", "&", "|",
-}
-SAFE_ENVIRONMENTS = {"cases", "bmatrix", "pmatrix", "matrix", "aligned", "array"}
-_DROPPED = {"label", "ref", "eqref"}          # cross-references to the source document
-
-
-def safe_math(text: str) -> str | None:
-    """The LaTeX of a derivation file's ``latex`` field, made safe to typeset,
-    or None when it uses anything outside a small set of math commands.
-
-    Accepted: the commands of :data:`SAFE_COMMANDS` and the environments of
-    :data:`SAFE_ENVIRONMENTS`, with balanced braces; ``\\label`` and
-    ``\\ref`` are dropped, ``\\color{..}`` keeps its argument, curly quotes
-    become primes.  Refused: every other command (``\\input``, ``\\write``,
-    ``\\def``, ``\\catcode``, ``\\csname``...), ``^^`` escapes, ``%``, ``#``.
-
-    >>> safe_math(r"\\boxed{C = y^T A x \\implies \\frac{\\delta C}{\\delta A} = y x^T}\\label{eq}")
-    '\\\\boxed{C = y^T A x \\\\implies \\\\frac{\\\\delta C}{\\\\delta A} = y x^T}'
-    >>> safe_math(r"x \\input{/etc/passwd}") is None, safe_math(r"\\immediate\\write18{ls}") is None
-    (True, True)
-    """
-    if not isinstance(text, str) or len(text) > 4000:
-        return None
-    text = text.replace("’", "'").replace("‘", "'").replace("′", "'")
-    if "^^" in text or "%" in text.replace(r"\%", "") or "#" in text.replace(r"\#", ""):
-        return None
-    if any(ord(ch) > 126 or (ord(ch) < 32 and ch not in "\n\t") for ch in text):
-        return None
-    out, pos, depth = [], 0, 0
-    envs: list[str] = []
-    token = re.compile(r"\\([A-Za-z]+|.)|([{}])|([^\\{}]+)", re.S)
-    while pos < len(text):
-        m = token.match(text, pos)
-        if m is None:
-            return None
-        pos = m.end()
-        command, brace, plain = m.groups()
-        if plain is not None:
-            if "&" in plain and not envs:
-                return None
-            out.append(plain)
-            continue
-        if brace is not None:
-            depth += 1 if brace == "{" else -1
-            if depth < 0:
-                return None
-            out.append(brace)
-            continue
-        if command not in SAFE_COMMANDS:
-            return None
-        if command in _DROPPED or command == "color":
-            arg = re.match(r"\s*\{([^{}]*)\}", text[pos:])
-            if arg is None:
-                return None
-            pos += arg.end()
-            continue
-        if command in ("begin", "end"):
-            arg = re.match(r"\{([A-Za-z*]+)\}", text[pos:])
-            if arg is None or arg.group(1) not in SAFE_ENVIRONMENTS:
-                return None
-            if command == "begin":
-                envs.append(arg.group(1))
-            elif not envs or envs.pop() != arg.group(1):
-                return None
-            pos += arg.end()
-            out.append(f"\\{command}{{{arg.group(1)}}}")
-            continue
-        if command == "&" or command == "\\":
-            out.append("\\" + command)
-            continue
-        out.append("\\" + command)
-    if depth != 0 or envs:
-        return None
-    left, right = "".join(out).count(r"\left"), "".join(out).count(r"\right")
-    if left != right:
-        return None
-    return "".join(out).strip()
-
-
 # -- results (Jupyter, Markdown) ------------------------------------------------------------------
 
 VERDICT_WORDS = {"verified": r"\text{verified}", "refuted": r"\text{refuted}",
                  "invalid": r"\text{invalid}", "undecided": r"\text{undecided}"}
 
 
-def _variable(result: Result, wrt: str | None) -> str:
-    """The variable's name: given, or read from the derivation evidence ("dC/dA = ...")."""
+def gradient_variable(result: Result, wrt: str | None = None) -> str:
+    r"""The variable of the gradient ``result`` is about, as LaTeX: ``wrt`` when
+    given, else read from the derivation evidence ("dC/dA = ..."); ``X`` when
+    it is not a name.
+
+    >>> from symbolic_bp.checks.result import Evidence, Result
+    >>> r = Result("verified", evidence=[Evidence("derivation", "derived", "one rule per operation: dC/dW1 = y")])
+    >>> gradient_variable(r), gradient_variable(r, "theta"), gradient_variable(r, "2 * x")
+    ('W_{1}', '\\theta', 'X')
+    """
     if wrt is None:
         found = [re.search(r"dC/d([A-Za-z_]\w*) =", e.detail) for e in result.evidence]
         wrt = next((m.group(1) for m in found if m), "X")
-    return wrt
+    return latex_name(wrt) if re.match(r"[A-Za-z_]\w*\Z", wrt or "") else "X"
+
+
+def counterexample_sizes(ce: Counterexample) -> str:
+    """The sizes of a counterexample as plain text (escape it for LaTeX).
+
+    >>> from symbolic_bp.checks.result import Counterexample
+    >>> [counterexample_sizes(Counterexample(sizes, {}, None, "", "")) for sizes in ({"m": 1, "n": 2}, {})]
+    ['m=1, n=2', 'fixed sizes']
+    """
+    return ", ".join(f"{k}={v}" for k, v in ce.sizes.items()) or "fixed sizes"
+
+
+def counterexample_values(ce: Counterexample, separator: str) -> str:
+    r"""The values of a counterexample as ``name = matrix``, joined by ``separator``.
+
+    >>> from symbolic_bp.checks.result import Counterexample
+    >>> counterexample_values(Counterexample({"m": 1}, {"W1": [[1, 2]], "x": [[3]]}, None, "", ""), ", ")
+    'W_{1} = \\begin{bmatrix} 1 & 2 \\end{bmatrix}, x = 3'
+    """
+    return separator.join(rf"{latex_name(n)} = {bmatrix(rows)}" for n, rows in ce.values.items())
 
 
 def result_latex(result: Result, wrt: str | None = None) -> str:
-    """A result as display math, for Jupyter (``_repr_latex_``)."""
-    if not isinstance(result, Result):
-        raise TypeError(f"result_latex needs a Result, got {type(result).__name__}")
-    wrt = _variable(result, wrt)
-    w = latex_name(wrt) if re.match(r"[A-Za-z_]\w*\Z", wrt or "") else "X"
+    r"""A result as display math, for Jupyter (``_repr_latex_``).
+
+    >>> from symbolic_bp.checks.result import Result
+    >>> result_latex(Result("invalid", claim="x @@ y", error="column 4: 100%"), "A")
+    '$\\displaystyle\\begin{array}{l}\\textbf{invalid}:\\ \\frac{\\partial C}{\\partial A} = \\texttt{x @@ y} \\\\ \\text{column 4: 100\\%}\\end{array}$'
+    """
+    require_result(result, "result_latex")
+    w = gradient_variable(result, wrt)
     claim = latex_of_text(result.claim) if result.claim else r"\text{(no claim)}"
     lines = [rf"\textbf{{{result.verdict}}}:\ \frac{{\partial C}}{{\partial {w}}} = {claim}"]
     if result.derived and result.derived != result.claim:
         lines.append(rf"\text{{derived: }}\frac{{\partial C}}{{\partial {w}}} = {latex_of_text(result.derived)}")
     if result.counterexample:
         ce = result.counterexample
-        lines.append(r"\text{counterexample at }" + escape_text(", ".join(f"{k}={v}" for k, v in ce.sizes.items())
-                                                                 or "fixed sizes") + r":\ " + LatexPrinter().doprint(ce))
+        lines.append(r"\text{counterexample at }" + escape_text(counterexample_sizes(ce)) + r":\ "
+                     + counterexample_values(ce, r",\quad "))
         if ce.entry:
             lines.append(rf"\text{{entry ({ce.entry[0]},{ce.entry[1]}): claimed }}{latex_of_text(ce.claimed)}"
                          rf"\text{{, true }}{latex_of_text(ce.true)}")
@@ -560,32 +481,50 @@ def result_latex(result: Result, wrt: str | None = None) -> str:
     return "$\\displaystyle\\begin{array}{l}" + r" \\ ".join(lines) + r"\end{array}$"
 
 
+# the fields of a result a Markdown bullet list shows, in this order
+_FIELDS = ("derived", "counterexample", "diagnosis", "error")
+
+
+def markdown_items(result: Result, render: dict[str, Callable[[Any], str]],
+                   before: Iterable[tuple[str, str]] = ()) -> list[str]:
+    """A result's fields as Markdown bullets, ``- label: text``: first the
+    ``before`` pairs, then derived, counterexample, diagnosis and error, each
+    written by ``render[field]``; a field that is absent, or that its renderer
+    writes as "", is left out.  The report and the Jupyter display differ
+    only in their renderers.
+
+    >>> from symbolic_bp.checks.result import Result
+    >>> r = Result("refuted", claim="x", derived="y", diagnosis="off by one")
+    >>> markdown_items(r, {"derived": lambda d: f"`{d}`", "diagnosis": str}, before=[("claim", "`x`")])
+    ['- claim: `x`', '- derived: `y`', '- diagnosis: off by one']
+    """
+    fields = [*before, *((name, render[name](getattr(result, name)))
+                         for name in _FIELDS if getattr(result, name) and name in render)]
+    return [f"- {label}: {text}" for label, text in fields if text]
+
+
 def result_markdown(result: Result, wrt: str | None = None) -> str:
-    """A result as GitHub/Jupyter Markdown: math in ``$...$``."""
-    if not isinstance(result, Result):
-        raise TypeError(f"result_markdown needs a Result, got {type(result).__name__}")
-    wrt = _variable(result, wrt)
-    w = latex_name(wrt) if re.match(r"[A-Za-z_]\w*\Z", wrt or "") else "X"
-    gradient = r"\frac{\partial C}{\partial " + w + "} = "
+    r"""A result as GitHub/Jupyter Markdown: math in ``$...$``.
+
+    >>> from symbolic_bp.checks.result import Result
+    >>> print(result_markdown(Result("invalid", claim="x @@ y", error="column 4: *"), "A"), end="")
+    **invalid**: $\frac{\partial C}{\partial A} = \texttt{x @@ y}$
+    - error: column 4: \*
+    """
+    require_result(result, "result_markdown")
+    gradient = r"\frac{\partial C}{\partial " + gradient_variable(result, wrt) + "} = "
     out = [f"**{result.verdict}**: ${_md_math(gradient + latex_of_text(result.claim))}$"
            if result.claim else f"**{result.verdict}**"]
-    if result.derived and result.derived != result.claim:
-        out.append(f"- derived: ${_md_math(latex_of_text(result.derived))}$")
-    if result.counterexample:
-        out.append("- counterexample: " + counterexample_markdown(result.counterexample))
-    if result.diagnosis:
-        out.append(f"- diagnosis: {_md_text(result.diagnosis)}")
-    if result.error:
-        out.append(f"- error: {_md_text(result.error)}")
-    for e in result.evidence:
-        out.append(f"- {e.method} ({e.outcome}): {_md_text(e.detail)}")
+    out += markdown_items(result, {
+        "derived": lambda d: f"${_md_math(latex_of_text(d))}$" if d != result.claim else "",
+        "counterexample": counterexample_markdown, "diagnosis": _md_text, "error": _md_text})
+    out += [f"- {e.method} ({e.outcome}): {_md_text(e.detail)}" for e in result.evidence]
     return "\n".join(out) + "\n"
 
 
 def counterexample_markdown(ce: Counterexample) -> str:
     """Sizes, values as matrices, the differing entry: inline Markdown math."""
-    sizes = ", ".join(f"{k}={v}" for k, v in ce.sizes.items()) or "fixed sizes"
-    values = r",\ ".join(rf"{latex_name(n)} = {bmatrix(rows)}" for n, rows in ce.values.items())
+    sizes, values = counterexample_sizes(ce), counterexample_values(ce, r",\ ")
     if not ce.entry:
         return f"at {sizes}, ${_md_math(values)}$: the claim is {_md_text(ce.claimed)}, the gradient {_md_text(ce.true)}"
     return (f"at {sizes}, ${_md_math(values)}$: entry ({ce.entry[0]},{ce.entry[1]}) of the claim is "
@@ -607,17 +546,14 @@ def refutation_math(entry, result: Result) -> list[str]:
     claim = getattr(entry, "claim", None)
     if result.verdict != "refuted" or not isinstance(getattr(claim, "wrt", None), str):
         return []
-    w = latex_name(claim.wrt.strip()) if re.match(r"[A-Za-z_]\w*\Z", claim.wrt.strip()) else "X"
-    grad = r"\frac{\partial C}{\partial " + w + "}"
+    grad = r"\frac{\partial C}{\partial " + gradient_variable(result, claim.wrt.strip()) + "}"
     shapes = claim.shapes if isinstance(claim.shapes, str) else None
     rows = [grad + " = " + latex_of_text(result.claim, shapes) + r" \quad\text{(claimed)}"]
     if result.derived:
         rows.append(grad + " = " + latex_of_text(result.derived, shapes) + r" \quad\text{(true)}")
     ce = result.counterexample
     if ce:
-        sizes = escape_text(", ".join(f"{k}={v}" for k, v in ce.sizes.items()) or "fixed sizes")
-        values = r",\ ".join(rf"{latex_name(n)} = {bmatrix(v)}" for n, v in ce.values.items())
-        rows.append(r"\text{at " + sizes + r":}\ " + values)
+        rows.append(r"\text{at " + escape_text(counterexample_sizes(ce)) + r":}\ " + counterexample_values(ce, r",\ "))
         if ce.entry:
             rows.append(rf"\left[{grad}\right]_{{{ce.entry[0]},{ce.entry[1]}}}:\ \text{{claimed }}"
                         rf"{latex_of_text(ce.claimed)},\ \text{{true }}{latex_of_text(ce.true)}")

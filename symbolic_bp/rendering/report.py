@@ -8,12 +8,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..checks.budget import DEFAULT_SECONDS
 from ..checks.counterexample import describe
 from ..derivations.derivation import Derivation, Entry, discover, load
 from ..errors import InputError
-from ..checks.result import Result
+from .text import REPORT, result_lines
+
+if TYPE_CHECKING:                  # a Result is taken, never imported: the result module imports the renderers
+    from ..checks.result import Result
 
 
 @dataclass
@@ -127,21 +131,9 @@ def to_text(report: Report, timings: bool = True) -> str:
 def explain(row: Row) -> list[str]:
     """The lines a reader needs about one noteworthy claim."""
     r, e = row.result, row.entry
-    out = [f"{Path(row.file).stem}::{e.name}: {r.verdict} ({_mark(row)})"]
-    if e.latex:
-        out.append(f"  as written:  {e.latex}")
-    out.append(f"  claim:       {e.statement()}")
-    if r.derived:
-        out.append(f"  derived:     {r.derived}")
-    if r.counterexample:
-        out.append(f"  counterexample: {describe(r.counterexample, e.quantity())}")
-    if r.diagnosis:
-        out.append(f"  diagnosis:   {r.diagnosis}")
-    if r.error:
-        out.append(f"  error:       {r.error}")
-    if e.note:
-        out.append(f"  note:        {e.note}")
-    return out
+    return result_lines(r, f"{Path(row.file).stem}::{e.name}: {r.verdict} ({_mark(row)})", quantity=e.quantity(),
+                        before=[("as written", e.latex), ("claim", e.statement())], after=[("note", e.note)],
+                        layout=REPORT)
 
 
 def _md_cell(text: str) -> str:
@@ -149,7 +141,7 @@ def _md_cell(text: str) -> str:
 
 
 def to_markdown(report: Report) -> str:
-    from .latex import refutation_math      # imported here: it loads SymPy, the report's table does not need it
+    from .latex import markdown_items, refutation_math      # imported here: it loads SymPy, the table does not need it
     lines = ["| claim | source | verdict | expected | methods |", "|---|---|---|---|---|"]
     for r in report.rows:
         lines.append("| " + " | ".join(_md_cell(c) for c in (
@@ -162,15 +154,10 @@ def to_markdown(report: Report) -> str:
         lines += ["", f"### `{e.name}` ({res.verdict})", ""]
         if e.latex:
             lines += ["As written in the source:", "", "```math", e.latex.replace("\\boxed", ""), "```", ""]
-        lines.append(f"- claim: `{e.statement()}`")
-        if res.derived:
-            lines.append(f"- derived: `{res.derived}`")
-        if res.counterexample:
-            lines.append(f"- counterexample: {_md_cell(describe(res.counterexample, e.quantity()))}")
-        if res.diagnosis:
-            lines.append(f"- diagnosis: {res.diagnosis}")
-        if res.error:
-            lines.append(f"- error: {_md_cell(res.error)}")
+        # the fields as the claim language writes them (the ```math block below typesets them)
+        lines += markdown_items(res, {"derived": lambda d: f"`{d}`", "diagnosis": str, "error": _md_cell,
+                                      "counterexample": lambda ce: _md_cell(describe(ce, e.quantity()))},
+                                before=[("claim", f"`{e.statement()}`")])
         lines += refutation_math(e, res)      # claim, truth and counterexample as a ```math block
     for err in report.errors:
         lines += ["", f"**error:** {_md_cell(err)}"]

@@ -1,6 +1,7 @@
-"""Elementwise functions: their exact (SymPy) and numeric (NumPy) forms.
+"""Elementwise functions: one registry entry each, with their exact (SymPy)
+and numeric (NumPy) forms and their derivatives.
 
-Known functions carry their true derivatives.  In exact arithmetic each is a
+Registered functions carry their true derivatives.  In exact arithmetic each is a
 SymPy function whose derivative is written in terms of the function itself
 (sigmoid' = sigmoid (1 - sigmoid)), so identities between derivatives are
 polynomial identities; ``rewrite(exp)`` gives the closed form when needed.
@@ -27,67 +28,56 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from .expression import KNOWN_ELEMENTWISE
+from .registry import ELEMENTWISE, Elementwise, register
 
 MAX_ORDER = 16      # above the parser's 8 primes: derivation and diagnosis add orders
 
 
-class Sigmoid(sp.Function):
-    nargs = 1
-
-    def fdiff(self, argindex=1):
-        return Sigmoid(self.args[0]) * (1 - Sigmoid(self.args[0]))   # s' = s(1-s)
-
-    def _eval_rewrite_as_exp(self, t, **kwargs):
-        return 1 / (1 + sp.exp(-t))
-
-    _sympystr = lambda self, printer: f"sigmoid({printer.doprint(self.args[0])})"
-
-
-class Softplus(sp.Function):
-    nargs = 1
-
-    def fdiff(self, argindex=1):
-        return Sigmoid(self.args[0])                                  # log(1+e^t)' = sigmoid
-
-    def _eval_rewrite_as_exp(self, t, **kwargs):
-        return sp.log(1 + sp.exp(t))
-
-    _sympystr = lambda self, printer: f"softplus({printer.doprint(self.args[0])})"
-
-
-class Step(sp.Function):
-    """Heaviside step with step(0) = 0: the derivative of relu."""
+class _Known(sp.Function):
+    """Base of the SymPy forms written here: one argument, a derivative in
+    terms of known functions, a value at numbers where it has one, and the
+    claim-language name when printed."""
 
     nargs = 1
+    label = ""
+    derivative = staticmethod(lambda t: sp.Integer(0))
+    at_number = staticmethod(lambda t: None)
 
     @classmethod
     def eval(cls, t):
         if t.is_Number:
-            return sp.Integer(1 if t > 0 else 0)
+            return cls.at_number(t)
 
     def fdiff(self, argindex=1):
-        return sp.Integer(0)
+        return self.derivative(self.args[0])
 
-    _sympystr = lambda self, printer: f"relu'({printer.doprint(self.args[0])})"
-
-
-class Relu(sp.Function):
-    nargs = 1
-
-    @classmethod
-    def eval(cls, t):
-        if t.is_Number:
-            return t if t > 0 else sp.Integer(0)
-
-    def fdiff(self, argindex=1):
-        return Step(self.args[0])
-
-    _sympystr = lambda self, printer: f"relu({printer.doprint(self.args[0])})"
+    def _sympystr(self, printer):
+        return f"{self.label}({printer.doprint(self.args[0])})"
 
 
-_KNOWN_EXACT = {"sigmoid": Sigmoid, "softplus": Softplus, "relu": Relu,
-                "tanh": sp.tanh, "exp": sp.exp, "log": sp.log}
+def _known(label: str, derivative=None, at_number=None, rewrite_exp=None, doc: str = "") -> type:
+    body = {"label": label, "__doc__": doc}
+    if derivative is not None:
+        body["derivative"] = staticmethod(derivative)
+    if at_number is not None:
+        body["at_number"] = staticmethod(at_number)
+    if rewrite_exp is not None:
+        body["_eval_rewrite_as_exp"] = lambda self, t, **kwargs: rewrite_exp(t)
+    return type(label.replace("'", "_prime").capitalize(), (_Known,), body)
+
+
+Sigmoid = _known("sigmoid", lambda t: Sigmoid(t) * (1 - Sigmoid(t)),          # s' = s(1-s)
+                 rewrite_exp=lambda t: 1 / (1 + sp.exp(-t)))
+Softplus = _known("softplus", lambda t: Sigmoid(t),                            # log(1+e^t)' = sigmoid
+                  rewrite_exp=lambda t: sp.log(1 + sp.exp(t)))
+Step = _known("relu'", at_number=lambda t: sp.Integer(1 if t > 0 else 0),
+              doc="Heaviside step with step(0) = 0: the derivative of relu.")
+Relu = _known("relu", lambda t: Step(t), at_number=lambda t: t if t > 0 else sp.Integer(0))
+Sign = _known("sign", at_number=lambda t: sp.Integer(1 if t > 0 else -1 if t < 0 else 0),
+              doc="sign(t), the derivative of |t| (0 at 0, where |t| has a kink).")
+Abs = _known("abs", lambda t: Sign(t), at_number=abs,
+             doc="|t| for real t; SymPy's Abs assumes complex symbols and differentiates through re and im, "
+                 "the claim language's symbols are real.")
 
 
 class Opaque(sp.Function):
@@ -109,10 +99,11 @@ def opaque_class(name: str, order: int) -> type:
 @lru_cache(maxsize=None)
 def exact(name: str, order: int):
     """A callable t -> the exact order-th derivative of ``name`` at t."""
-    if name not in _KNOWN_EXACT:
+    entry = ELEMENTWISE.get(name)
+    if entry is None:
         return opaque_class(name, order)
     t = sp.Dummy("t")
-    expr = _KNOWN_EXACT[name](t)
+    expr = entry.exact(t)
     for _ in range(order):
         expr = sp.diff(expr, t)
     return sp.Lambda(t, expr)
@@ -171,8 +162,49 @@ def _exp_derivs(x, order):
         return np.exp(x)
 
 
-_KNOWN_NUMERIC = {"sigmoid": _sigmoid_derivs, "tanh": _tanh_derivs, "relu": _relu_derivs,
-                  "log": _log_derivs, "softplus": _softplus_derivs, "exp": _exp_derivs}
+def _abs_derivs(x, order):
+    if order == 0:
+        return np.abs(x)
+    return np.sign(x) if order == 1 else np.zeros_like(x)
+
+
+def _sign_derivs(x, order):
+    return np.sign(x) if order == 0 else np.zeros_like(x)
+
+
+def _sqrt_derivs(x, order):
+    # d^k/dx^k x^(1/2) = (1/2)(1/2 - 1)...(1/2 - k + 1) x^(1/2 - k)
+    coef = math.prod(0.5 - i for i in range(order))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return coef * np.sqrt(x) / x ** order
+
+
+def _sin_derivs(x, order):
+    return np.sin(x + order * np.pi / 2)      # sin^(k)(x) = sin(x + k pi/2)
+
+
+def _cos_derivs(x, order):
+    return np.cos(x + order * np.pi / 2)
+
+
+# -- the entries: one per function ---------------------------------------------------
+
+for _entry in (
+    Elementwise("sigmoid", Sigmoid, _sigmoid_derivs, r"\mathrm{sigmoid}", "sigmoid(u) * (1 - sigmoid(u))",
+                "sigmoid' = sigmoid (1 - sigmoid)"),
+    Elementwise("tanh", sp.tanh, _tanh_derivs, r"\mathrm{tanh}", "1 - tanh(u) * tanh(u)", "tanh' = 1 - tanh^2"),
+    Elementwise("relu", Relu, _relu_derivs, r"\mathrm{relu}", None, "relu' = step (0 at 0)", smooth=False),
+    Elementwise("exp", sp.exp, _exp_derivs, r"\mathrm{exp}", "exp(u)", "exp' = exp"),
+    Elementwise("log", sp.log, _log_derivs, r"\mathrm{log}", None, "log' = 1/u", domain="positive"),
+    Elementwise("softplus", Softplus, _softplus_derivs, r"\mathrm{softplus}", "sigmoid(u)",
+                "softplus' = sigmoid"),
+    Elementwise("abs", Abs, _abs_derivs, r"\mathrm{abs}", "sign(u)", "abs' = sign (0 at 0)", smooth=False),
+    Elementwise("sign", Sign, _sign_derivs, r"\mathrm{sign}", None, "sign' = 0 (away from 0)", smooth=False),
+    Elementwise("sqrt", sp.sqrt, _sqrt_derivs, r"\mathrm{sqrt}", None, "sqrt' = 1/(2 sqrt)", domain="positive"),
+    Elementwise("sin", sp.sin, _sin_derivs, r"\mathrm{sin}", "cos(u)", "sin' = cos"),
+    Elementwise("cos", sp.cos, _cos_derivs, r"\mathrm{cos}", "-sin(u)", "cos' = -sin"),
+):
+    register(_entry)
 
 
 def opaque_numeric(name: str, seed: int):
@@ -198,12 +230,11 @@ def numeric(name: str, order: int, seed: int):
     """A callable array -> the order-th derivative of ``name``, elementwise."""
     if not 0 <= order <= MAX_ORDER:
         raise ValueError(f"derivative order {order} is outside 0..{MAX_ORDER}")
-    if name in _KNOWN_NUMERIC:
-        f = _KNOWN_NUMERIC[name]
-    else:
-        f = opaque_numeric(name, seed)
+    entry = ELEMENTWISE.get(name)
+    f = entry.numeric if entry is not None else opaque_numeric(name, seed)
     return lambda x: f(x, order)
 
 
 def is_known(name: str) -> bool:
-    return name in KNOWN_ELEMENTWISE
+    """A registered (not an opaque, declared) elementwise function."""
+    return name in ELEMENTWISE

@@ -1,0 +1,329 @@
+"""Index notation: entries of matrix expressions as sums of index terms, and
+the steps of an index proof on them (steps 1-5 of
+:mod:`symbolic_bp.rendering.proof`).
+
+A term is ``coef * sum_{summed} prod(factors)``; a factor is the entry of a
+declared symbol (:class:`Element`), a derivative of one (:class:`Partial`), a
+Kronecker delta (:class:`Delta`) or an elementwise function of an entry of a
+matrix expression (:class:`Func`).  An index is a string; ``None`` stands for
+a dimension of size 1 (no index).
+
+>>> from symbolic_bp.language.shapes import parse_declarations, parse_typed
+>>> form = IndexForm()
+>>> terms = form(parse_typed("y.T @ A @ x", parse_declarations("A:m,n x:n y:m")), None, None)
+>>> [(f.name, f.idx) for f in terms[0].factors], terms[0].summed
+([('y', ('_2', None)), ('A', ('_2', '_1')), ('x', ('_1', None))], ('_2', '_1'))
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from itertools import count, permutations
+
+from ..core.dims import ONE, Dim, is_scalar
+from ..core.expression import (
+    Add, Apply, Broadcast, Call, Div, Hadamard, MatMul, Neg, Node, Num, Pow, Scale, Sub, Sym, Transpose,
+)
+from ..language.printer import to_text
+
+MAX_TERMS = 64            # beyond this the proof would not be readable anyway
+MAX_PERMUTED = 7          # summed indices canonicalised by trying every renaming
+
+
+class Unsupported(Exception):
+    """The claim is outside what the index prover handles (not an input error)."""
+
+
+# -- index-notation objects ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Element:
+    """The entry ``name[row, col]`` of a declared symbol (``None`` where the
+    dimension is 1: ``x_i`` of a column vector, ``s`` of a scalar)."""
+
+    name: str
+    idx: tuple
+
+
+@dataclass(frozen=True)
+class Partial:
+    """``d name[idx] / d name[wrt_idx]``: equals ``delta delta`` (step 3)."""
+
+    name: str
+    idx: tuple
+    wrt_idx: tuple
+
+
+@dataclass(frozen=True)
+class Delta:
+    """The Kronecker delta ``delta_ab``."""
+
+    a: str
+    b: str
+
+
+@dataclass(frozen=True)
+class Func:
+    """``[f^(order)(M)]_idx`` for an elementwise function f of the matrix M
+    (``node``, a typed claim-language tree); ``arg`` is M in index form with
+    the placeholder indices ``holes`` (``None`` where a dimension is 1) for
+    its row and column."""
+
+    name: str
+    order: int
+    node: Node
+    idx: tuple
+    arg: tuple = field(compare=False)
+    holes: tuple = field(default=(None, None), compare=False)
+
+    @property
+    def label(self) -> str:
+        return self.name + "'" * self.order
+
+
+@dataclass(frozen=True)
+class Term:
+    """``coef * sum_{summed} prod(factors)``."""
+
+    coef: Fraction
+    factors: tuple
+    summed: tuple = ()
+
+
+def _indices(factor) -> tuple:
+    if isinstance(factor, Delta):
+        return (factor.a, factor.b)
+    if isinstance(factor, Partial):
+        return tuple(i for i in factor.idx + factor.wrt_idx if i is not None)
+    return tuple(i for i in factor.idx if i is not None)
+
+
+def _rename(factor, mapping: dict):
+    """The factor with its (outer) indices renamed; a Func's argument is closed."""
+    m = lambda i: mapping.get(i, i) if i is not None else None
+    if isinstance(factor, Delta):
+        return Delta(m(factor.a), m(factor.b))
+    if isinstance(factor, Partial):
+        return Partial(factor.name, tuple(map(m, factor.idx)), tuple(map(m, factor.wrt_idx)))
+    return replace(factor, idx=tuple(map(m, factor.idx)))
+
+
+def _product(left: list[Term], right: list[Term]) -> list[Term]:
+    return [Term(a.coef * b.coef, a.factors + b.factors, a.summed + b.summed) for a in left for b in right]
+
+
+# -- step 1: entries as sums of index terms -----------------------------------------------------
+
+class IndexForm:
+    """Entries of typed claim-language trees as sums of index terms.
+
+    ``ranges`` maps every index made to its dimension."""
+
+    def __init__(self, ranges: dict | None = None):
+        self.ranges = {} if ranges is None else ranges
+        self._fresh = count(1)
+
+    def fresh(self, dim: Dim) -> str | None:
+        if dim == ONE:
+            return None
+        name = f"_{next(self._fresh)}"
+        self.ranges[name] = dim
+        return name
+
+    def __call__(self, node: Node, r, c) -> list[Term]:
+        terms = getattr(self, "form_" + type(node).__name__, self.unsupported)(node, r, c)
+        if len(terms) > MAX_TERMS:
+            raise Unsupported(f"the cost has more than {MAX_TERMS} terms in index form")
+        return terms
+
+    def unsupported(self, node, r, c):
+        raise Unsupported(f"{type(node).__name__} is outside what the index prover handles")
+
+    def form_Num(self, node: Num, r, c):
+        return [Term(node.value, ())]
+
+    def form_Sym(self, node: Sym, r, c):
+        return [Term(Fraction(1), (Element(node.name, (r, c)),))]
+
+    def form_Neg(self, node: Neg, r, c):
+        return [replace(t, coef=-t.coef) for t in self(node.arg, r, c)]
+
+    def form_Broadcast(self, node: Broadcast, r, c):
+        return self(node.arg, None, None)                                    # (s 1)_rc = s
+
+    def form_Add(self, node: Add, r, c):
+        return self(node.left, r, c) + self(node.right, r, c)
+
+    def form_Sub(self, node: Sub, r, c):
+        return self(node.left, r, c) + [replace(t, coef=-t.coef) for t in self(node.right, r, c)]
+
+    def form_Scale(self, node: Scale, r, c):
+        # (s M)_rc = s M_rc, the factors in the order written
+        if is_scalar(node.left.shape):
+            return _product(self(node.left, None, None), self(node.right, r, c))
+        return _product(self(node.left, r, c), self(node.right, None, None))
+
+    def form_MatMul(self, node: MatMul, r, c):
+        # (XY)_rc = sum_k X_rk Y_kc; no sum over a dimension of size 1
+        k = self.fresh(node.left.shape[1])
+        terms = _product(self(node.left, r, k), self(node.right, k, c))
+        return [replace(t, summed=t.summed + (k,)) for t in terms] if k else terms
+
+    def form_Hadamard(self, node: Hadamard, r, c):
+        return _product(self(node.left, r, c), self(node.right, r, c))      # (X . Y)_rc = X_rc Y_rc
+
+    def form_Div(self, node: Div, r, c):
+        if not isinstance(node.right, Num) or node.right.value == 0:
+            raise Unsupported("division by anything but a nonzero number is outside the index prover")
+        return [replace(t, coef=t.coef / node.right.value) for t in self(node.left, r, c)]
+
+    def form_Pow(self, node: Pow, r, c):
+        if node.exponent < 1:
+            raise Unsupported("negative or zero powers are outside the index prover")
+        terms = [Term(Fraction(1), ())]
+        for _ in range(node.exponent):
+            terms = _product(terms, self(node.base, None, None))
+        return terms
+
+    def form_Transpose(self, node: Transpose, r, c):
+        return self(node.arg, c, r)                                          # (X^T)_rc = X_cr
+
+    def form_Apply(self, node: Apply, r, c):
+        # [f(M)]_rc = f(M_rc): the argument is kept as a closed template
+        shape = node.arg.shape
+        holes = (self.fresh(shape[0]), self.fresh(shape[1]))
+        template = tuple(self(node.arg, *holes))
+        return [Term(Fraction(1), (Func(node.name, node.order, node.arg, (r, c), template, holes),))]
+
+    def form_Call(self, node: Call, r, c):
+        if node.name == "sum":                                               # sum(X) = sum_ij X_ij
+            arg = node.args[0]
+            i, j = self.fresh(arg.shape[0]), self.fresh(arg.shape[1])
+            return [replace(t, summed=t.summed + tuple(x for x in (i, j) if x)) for t in self(arg, i, j)]
+        if node.name == "tr":                                                # tr(X) = sum_i X_ii
+            arg = node.args[0]
+            i = self.fresh(arg.shape[0])
+            return [replace(t, summed=t.summed + ((i,) if i else ())) for t in self(arg, i, i)]
+        if node.name == "ones":                                              # ones(m, n)_rc = 1
+            return [Term(Fraction(1), ())]
+        if node.name == "eye":                                               # eye(n)_rc = delta_rc
+            return [Term(Fraction(1), (Delta(r, c),) if r is not None else ())]
+        raise Unsupported(f"{node.name}(...) is outside what the index prover handles")
+
+    def instantiate(self, func: Func) -> list[Term]:
+        """The argument of ``func`` at its indices, with fresh summed indices."""
+        mapping = {p: i for p, i in zip(func.holes, func.idx) if i is not None}
+        out = []
+        for t in func.arg:
+            local = dict(mapping)
+            for s in t.summed:
+                local[s] = self.fresh(self.ranges[s])
+            out.append(Term(t.coef, tuple(_rename(f, local) for f in t.factors), tuple(local[s] for s in t.summed)))
+        return out
+
+
+# -- steps 2-5: differentiate, deltas, contract, collect ------------------------------------------
+
+def differentiate(terms: list[Term], wrt: str, wrt_idx: tuple, form: IndexForm) -> tuple[list[Term], set]:
+    """d/d wrt[wrt_idx] of a sum of terms, and the rules used
+    (linearity, product rule, chain rule)."""
+    out, rules = [], {"linearity"}
+    for t in terms:
+        for pos, f in enumerate(t.factors):
+            rest_before, rest_after = t.factors[:pos], t.factors[pos + 1:]
+            for d in _d_factor(f, wrt, wrt_idx, form, rules):
+                out.append(Term(t.coef * d.coef, rest_before + d.factors + rest_after, t.summed + d.summed))
+        if sum(1 for f in t.factors if _depends(f, wrt)) > 1:
+            rules.add("product rule")
+    return out, rules
+
+
+def _depends(factor, wrt: str) -> bool:
+    if isinstance(factor, Element):
+        return factor.name == wrt
+    if isinstance(factor, Func):
+        return any(_depends(g, wrt) for t in factor.arg for g in t.factors)
+    return False
+
+
+def _d_factor(f, wrt, wrt_idx, form, rules) -> list[Term]:
+    if isinstance(f, Element):
+        return [Term(Fraction(1), (Partial(f.name, f.idx, wrt_idx),))] if f.name == wrt else []
+    if isinstance(f, Func) and _depends(f, wrt):
+        rules.add("chain rule")
+        # d f(u_k) = f'(u_k) d u_k
+        inner, _ = differentiate(form.instantiate(f), wrt, wrt_idx, form)
+        outer = replace(f, order=f.order + 1)
+        return [Term(t.coef, (outer,) + t.factors, t.summed) for t in inner]
+    return []
+
+
+def kronecker(terms: list[Term]) -> list[Term]:
+    """Replace every ``d a_ij / d a_cd`` by ``delta_ic delta_jd``."""
+    out = []
+    for t in terms:
+        factors = []
+        for f in t.factors:
+            if isinstance(f, Partial):
+                factors.extend(Delta(i, k) for i, k in zip(f.idx, f.wrt_idx) if i is not None)
+            else:
+                factors.append(f)
+        out.append(replace(t, factors=tuple(factors)))
+    return out
+
+
+def contract(terms: list[Term]) -> list[Term]:
+    """Sum out every Kronecker delta with a summed index: sum_i delta_ic f_i = f_c."""
+    return [_contract_term(t) for t in terms]
+
+
+def _contract_term(t: Term) -> Term:
+    factors, summed = list(t.factors), list(t.summed)
+    changed = True
+    while changed:
+        changed = False
+        for pos, f in enumerate(factors):
+            if not isinstance(f, Delta):
+                continue
+            if f.a == f.b:
+                raise Unsupported("a trace of the identity (a sum of delta_ii) is outside the index prover")
+            gone, stay = (f.a, f.b) if f.a in summed else (f.b, f.a) if f.b in summed else (None, None)
+            if gone is None:
+                continue
+            factors = [_rename(g, {gone: stay}) for i, g in enumerate(factors) if i != pos]
+            summed.remove(gone)
+            changed = True
+            break
+    return Term(t.coef, tuple(factors), tuple(summed))
+
+
+def _factor_key(f, mapping: dict):
+    m = lambda i: mapping.get(i, i) if i is not None else "-"
+    if isinstance(f, Element):
+        return ("E", f.name, tuple(map(m, f.idx)))
+    if isinstance(f, Delta):
+        return ("D",) + tuple(sorted((m(f.a), m(f.b))))
+    if isinstance(f, Func):
+        return ("F", f.name, f.order, to_text(f.node), tuple(map(m, f.idx)))
+    return ("P", f.name, tuple(map(m, f.idx)), tuple(map(m, f.wrt_idx)))
+
+
+def canonical(t: Term) -> tuple:
+    """A key equal for two terms that differ only in the names of summed indices."""
+    names = list(t.summed)
+    orders = permutations(names) if len(names) <= MAX_PERMUTED else [tuple(names)]
+    return min(tuple(sorted(_factor_key(f, {s: f"~{k}" for k, s in enumerate(order)}) for f in t.factors))
+               for order in orders)
+
+
+def collect(terms: list[Term]) -> list[Term]:
+    """Equal terms (up to renaming summed indices) added up; zero terms dropped."""
+    groups: dict = {}
+    for t in terms:
+        key = canonical(t)
+        if key in groups:
+            first = groups[key]
+            groups[key] = replace(first, coef=first.coef + t.coef)
+        else:
+            groups[key] = t
+    return [t for t in groups.values() if t.coef != 0]

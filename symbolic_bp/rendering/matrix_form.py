@@ -1,0 +1,350 @@
+"""From index notation back to matrix form, and from there to the claim
+(steps 6 and 7 of :mod:`symbolic_bp.rendering.proof`).
+
+:func:`reassemble` turns the collected index terms of a gradient entry into
+a claim-language tree (``(u v^T)_cd = u_c v_d``, ``(XY)_cd = sum_k X_ck
+Y_kd``, ``(u . v)_k = u_k v_k``); :func:`rearrangement_rule` says which rules
+(associativity, distributivity, ``(XY)^T = Y^T X^T``, commutativity of the
+Hadamard product) turn one typed tree into another, comparing their normal
+forms; :func:`known_derivatives` writes f'(u) of registered functions in
+closed form, from their registry entries.
+
+>>> from symbolic_bp.language.parser import parse
+>>> from symbolic_bp.language.printer import to_text
+>>> node, used = known_derivatives(parse("y * sigmoid'(A @ x)"))
+>>> to_text(node), used
+('y * (sigmoid(A @ x) * (1 - sigmoid(A @ x)))', ["sigmoid' = sigmoid (1 - sigmoid)"])
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from functools import lru_cache
+
+from ..core import registry
+from ..core.dims import Dim, is_scalar
+from ..core.expression import (
+    Add, Apply, Broadcast, Call, Div, Hadamard, MatMul, Mul, Neg, Node, Num, Scale, Sub, Sym, Transpose, substitute,
+)
+from ..language.parser import parse
+from ..language.printer import to_text
+from ..language.shapes import untype
+from .index_form import Delta, Element, Func, Term, Unsupported
+
+
+# -- reassembly into matrix form ------------------------------------------------------------
+# reassembly builds surface trees (Mul, MatMul, Call with dimension arguments), typed afterwards
+
+def _t(node: Node) -> Node:
+    return node.arg if isinstance(node, Transpose) else Transpose(arg=node)
+
+
+def _hadamard(nodes: list[Node]) -> Node:
+    out = nodes[0]
+    for n in nodes[1:]:
+        out = Mul(left=out, right=n)
+    return out
+
+
+def _leaf(f, ranges: dict):
+    """(node, row index, column index) of a factor, as a matrix."""
+    if isinstance(f, Element):
+        return Sym(name=f.name), f.idx[0], f.idx[1]
+    if isinstance(f, Func):
+        return Apply(name=f.name, arg=f.node, order=f.order), f.idx[0], f.idx[1]
+    if isinstance(f, Delta):
+        return Call(name="eye", args=(_dim_node(ranges[f.a]),)), f.a, f.b
+    raise Unsupported(f"cannot reassemble {type(f).__name__}")
+
+
+def _dim_node(dim: Dim) -> Node:
+    if len(dim.names) > 1 or (dim.names and dim.coef != 1):
+        raise Unsupported("an identity or ones matrix of a product dimension is outside the index prover")
+    return Sym(name=dim.names[0]) if dim.names else Num(value=Fraction(dim.coef))
+
+
+class Reassembly:
+    """The matrix whose entry (r, c) a term is: a tree walk over the indices."""
+
+    def __init__(self, term: Term, ranges: dict):
+        self.ranges = ranges
+        self.vectors: dict = {}      # index -> column vectors v with v_index
+        self.edges: list = []        # (node, row index, col index)
+        self.scalars: list = []
+        for f in term.factors:
+            node, r, c = _leaf(f, ranges)
+            if r is None and c is None:
+                self.scalars.append(node)
+            elif c is None:
+                self.vectors.setdefault(r, []).append(node)
+            elif r is None:
+                self.vectors.setdefault(c, []).append(_t(node))
+            elif r == c:
+                raise Unsupported("a diagonal entry X_ii is outside what the index prover reassembles")
+            else:
+                self.edges.append((node, r, c))
+        self.used_edges: set = set()
+        self.visited: set = set()
+
+    def vector(self, p: str, stop: set) -> Node:
+        """The column vector u with u_p = product of everything hanging at p."""
+        if p in self.visited:
+            raise Unsupported("a closed loop of indices (a trace) is outside what the index prover reassembles")
+        self.visited.add(p)
+        parts = []
+        for k, (node, r, c) in enumerate(self.edges):
+            if k in self.used_edges or p not in (r, c):
+                continue
+            q = c if r == p else r
+            if q in stop:
+                raise Unsupported("an index joined to both free indices is outside the index prover")
+            self.used_edges.add(k)
+            oriented = node if r == p else _t(node)
+            parts.append(MatMul(left=oriented, right=self.vector(q, stop)))
+        parts += self.vectors.get(p, [])          # [A^T v . s]: products first, as on paper
+        if not parts:
+            # sum_i X_ci alone: X times the vector of ones
+            parts = [Call(name="ones", args=(_dim_node(self.ranges[p]), Num(value=Fraction(1))))]
+        return _hadamard(parts)
+
+    def path(self, start: str, end: str) -> Node | None:
+        """The product of matrices along the path start -> end, if there is one
+        and nothing else hangs on it."""
+        frontier = [(start, [])]
+        seen = {start}
+        while frontier:
+            p, route = frontier.pop()
+            if p == end:
+                nodes = []
+                for k, forward in route:
+                    node, r, c = self.edges[k]
+                    nodes.append(node if forward else _t(node))
+                    self.used_edges.add(k)
+                    self.visited.update((r, c))
+                if any(i in self.vectors for k, _ in route for i in self.edges[k][1:]):
+                    raise Unsupported("a vector hanging on a matrix chain is outside the index prover")
+                out = nodes[0]
+                for n in nodes[1:]:
+                    out = MatMul(left=out, right=n)
+                return out
+            for k, (node, r, c) in enumerate(self.edges):
+                if p in (r, c) and k not in self.used_edges:
+                    q = c if r == p else r
+                    if q not in seen:
+                        seen.add(q)
+                        frontier.append((q, route + [(k, r == p)]))
+        return None
+
+    def _hangs(self, p: str) -> bool:
+        return bool(self.vectors.get(p)) or any(p in (a, b) for k, (_, a, b) in enumerate(self.edges)
+                                                if k not in self.used_edges)
+
+    def matrix(self, r, c) -> Node:
+        if r is not None and c is not None:
+            # matrices indexed by (r, c) itself multiply entrywise: X_rc Y_rc = (X . Y)_rc
+            direct = []
+            for k, (node, a, b) in enumerate(self.edges):
+                if {a, b} == {r, c}:
+                    direct.append(node if a == r else _t(node))
+                    self.used_edges.add(k)
+            chain = self.path(r, c)
+            routes = [chain] if chain is not None else []
+            if chain is None and (not direct or self._hangs(r) or self._hangs(c)):
+                routes.append(MatMul(left=self.vector(r, {c}), right=_t(self.vector(c, {r}))))   # (u v^T)_rc = u_r v_c
+            self.visited.update((r, c))
+            body = _hadamard(routes + direct)            # [W^T delta] . s'(z), as on paper
+        elif r is not None:
+            body = self.vector(r, set())
+        elif c is not None:
+            body = _t(self.vector(c, set()))
+        else:
+            body = None
+        scalars = list(self.scalars)
+        for p in list(self.vectors) + [i for _, a, b in self.edges for i in (a, b)]:
+            if p in self.visited:
+                continue
+            parts = self.vector_parts(p)
+            scalars.append(MatMul(left=_t(parts[0]), right=_hadamard(parts[1:])) if len(parts) > 1
+                           else Call(name="sum", args=(parts[0],)))
+        if len(self.used_edges) != len(self.edges):
+            raise Unsupported("a matrix left over after reassembly")
+        factors = scalars + ([body] if body is not None else [])
+        if not factors:
+            return Num(value=Fraction(1))
+        out = factors[0]
+        for f in factors[1:]:
+            out = Mul(left=out, right=f)
+        return out
+
+    def vector_parts(self, p: str) -> list[Node]:
+        """A closed component rooted at p, as a list to combine into u^T (v . w)."""
+        whole = self.vector(p, set())
+        parts = []
+        while isinstance(whole, Mul):
+            parts.insert(0, whole.right)
+            whole = whole.left
+        return [whole] + parts
+
+
+def _chain(node: Node) -> list[Node]:
+    if isinstance(node, MatMul):
+        return _chain(node.left) + _chain(node.right)
+    return [node]
+
+
+def left_associated(node: Node) -> Node:
+    """Matrix products re-associated to the left, ``A @ (B @ x)`` -> ``A @ B @ x``
+    (associativity; printed as on paper, without parentheses)."""
+    def rule(n: Node) -> Node | None:
+        # bottom-up, the factors of a product are already left-associated: fold them to the left
+        if not isinstance(n, MatMul):
+            return None
+        parts = _chain(n)
+        out = parts[0]
+        for p in parts[1:]:
+            out = MatMul(left=out, right=p)
+        return out
+    return substitute(node, rule, bottom_up=True)
+
+
+def reassemble(terms: list[Term], ranges: dict, r, c) -> Node:
+    """The untyped claim-language tree whose entry (r, c) is the sum of terms."""
+    if not terms:
+        raise Unsupported("the gradient is zero")
+    out = None
+    for t in terms:
+        body = Reassembly(t, ranges).matrix(r, c)
+        magnitude = abs(t.coef)
+        if magnitude != 1:
+            body = Mul(left=Num(value=magnitude), right=body)
+        if out is None:
+            out = Neg(arg=body) if t.coef < 0 else body
+        else:
+            out = (Sub if t.coef < 0 else Add)(left=out, right=body)
+    return left_associated(out)
+
+
+# -- rearrangement into the claim -------------------------------------------------------------
+
+def normal_form(node: Node, used: set, transposed: bool = False) -> dict:
+    """A typed tree as {(scalars, chain): coefficient}: transposes pushed to
+    the leaves, products of sums distributed, chains flattened.  ``used``
+    collects the rules applied."""
+    return {k: v for k, v in _nf(node, transposed, used).items() if v != 0}
+
+
+def _merge(a: dict, b: dict, sign=1) -> dict:
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = out.get(k, 0) + sign * v
+    return out
+
+
+def _product_kind(node: Node) -> str | None:
+    """How a product multiplies: "mat" (a matrix product), "scale_l"/"scale_r"
+    (the 1x1 factor on the left/right) or "hadamard"; None for any other node.
+    A product of two 1x1 operands, whatever its operator, is a product of
+    scalars and commutes: "scale_l"."""
+    if not isinstance(node, (MatMul, Hadamard, Scale)):
+        return None
+    if is_scalar(node.left.shape) and is_scalar(node.right.shape):
+        return "scale_l"
+    if isinstance(node, Scale):
+        return "scale_l" if is_scalar(node.left.shape) else "scale_r"
+    return "mat" if isinstance(node, MatMul) else "hadamard"
+
+
+def _nf(node: Node, transposed: bool, used: set) -> dict:
+    if is_scalar(node.shape):
+        transposed = False                  # a 1x1 matrix is its own transpose
+    if isinstance(node, Transpose):
+        if isinstance(node.arg, MatMul):
+            used.add("transpose of a product")
+        return _nf(node.arg, not transposed, used)
+    if isinstance(node, (Add, Sub)) and not any(isinstance(k, Broadcast) for k in (node.left, node.right)):
+        return _merge(_nf(node.left, transposed, used), _nf(node.right, transposed, used), 1 if isinstance(node, Add) else -1)
+    if isinstance(node, Neg):
+        return {k: -v for k, v in _nf(node.arg, transposed, used).items()}
+    if isinstance(node, Num):
+        return {((), ()): node.value}
+    if isinstance(node, Div) and isinstance(node.right, Num):
+        return {k: v / node.right.value for k, v in _nf(node.left, transposed, used).items()}
+    kind = _product_kind(node)
+    if kind in ("mat", "scale_l", "scale_r"):
+        left, right = _nf(node.left, transposed, used), _nf(node.right, transposed, used)
+        if kind == "mat" and transposed:
+            left, right = right, left
+        if len(left) > 1 or len(right) > 1:
+            used.add("distributivity")
+        out: dict = {}
+        for (ls, lc), lv in left.items():
+            for (rs, rc), rv in right.items():
+                if kind == "mat":
+                    key = (tuple(sorted(ls + rs)), lc + rc)
+                elif kind == "scale_l":
+                    key = (tuple(sorted(ls + rs + (lc,) if lc else ls + rs)), rc)
+                else:
+                    key = (tuple(sorted(ls + rs + (rc,) if rc else ls + rs)), lc)
+                out[key] = out.get(key, 0) + lv * rv
+        return out
+    if kind == "hadamard":
+        # X . Y = Y . X, and (X . Y)^T = X^T . Y^T: a leaf keyed by its sorted factors
+        parts = [_key(n, transposed, used) for n in _hadamard_factors(node)]
+        if parts != sorted(parts):
+            used.add("commutativity of the Hadamard product")
+        return {((), (("hadamard", tuple(sorted(parts))),)): Fraction(1)}
+    if isinstance(node, Apply):
+        # [f(M)]^T = f(M^T); the argument compared in normal form
+        return {((), (("apply", node.label, _key(node.arg, transposed, used)),)): Fraction(1)}
+    # any other leaf (a symbol, sum(...), a sum with a broadcast 1x1 operand...) is compared by its text
+    return {((), ((to_text(node), transposed),)): Fraction(1)}
+
+
+def _hadamard_factors(node: Node) -> list[Node]:
+    if _product_kind(node) == "hadamard":
+        return _hadamard_factors(node.left) + _hadamard_factors(node.right)
+    return [node]
+
+
+def _key(node: Node, transposed: bool, used: set) -> str:
+    return repr(sorted(normal_form(node, used, transposed).items()))
+
+
+def rearrangement_rule(derived: Node, claim: Node) -> str | None:
+    """The rules that turn ``derived`` into ``claim`` (typed trees), or None
+    when they are not the same sum of products."""
+    used: set = set()
+    if normal_form(derived, used) != normal_form(claim, used):
+        return None
+    rules = ["associativity of the matrix product"] + sorted(used)
+    return ", ".join(rules)
+
+
+# -- derivatives of registered functions in closed form -------------------------------------------
+
+@lru_cache(maxsize=None)
+def _closed_derivative(name: str) -> tuple[str, Node] | None:
+    """(rule, f'(u) as a surface tree in ``u``) from the registry entry of
+    ``name``; None for an opaque function or one without a closed form."""
+    entry = registry.elementwise(name)
+    if entry is None or entry.derivative is None:
+        return None
+    return entry.rule, parse(entry.derivative)
+
+
+def known_derivatives(node: Node) -> tuple[Node, list[str]]:
+    """``node`` (typed or not) as a surface tree with f'(u) of registered
+    functions written in closed form, and the rules used."""
+    used: list[str] = []
+
+    def closed_form(n: Node) -> Node | None:
+        if not (isinstance(n, Apply) and n.order == 1):
+            return None
+        known = _closed_derivative(n.name)
+        if known is None:
+            return None
+        rule, derivative = known
+        if rule not in used:
+            used.append(rule)
+        u = untype(n.arg)
+        return substitute(derivative, lambda k: u if isinstance(k, Sym) and k.name == "u" else None)
+    return untype(substitute(node, closed_form)), used

@@ -1,0 +1,104 @@
+"""A result as plain-text lines: the one block the CLI, ``step``, the report,
+the pytest plugin and the assertion helpers print.
+
+The block is a head line, then one labelled line per field that is present
+(derived, counterexample, diagnosis, error, and whatever the caller adds
+before and after them), then -- in the CLI's layout -- the evidence and the
+time.  The two layouts differ only in the width of the label column and in
+whether evidence and time are shown (:data:`CLI`, :data:`REPORT`).
+
+>>> from symbolic_bp.checks.result import Evidence, Result
+>>> r = Result("refuted", claim="x @ y.T", derived="y @ x.T", diagnosis="transposed",
+...            evidence=[Evidence("exact", "differ", "entry (1,1) differs")], seconds=0.5)
+>>> print("\\n".join(cli_lines(r, "dC/dA")))
+refuted: dC/dA = x @ y.T
+  derived:        dC/dA = y @ x.T
+  diagnosis:      transposed
+  exact      differ    entry (1,1) differs
+  (0.50 s)
+>>> print("\\n".join(result_lines(r, "A::linear: refuted", layout=REPORT, before=[("claim", "x @ y.T")])))
+A::linear: refuted
+  claim:       x @ y.T
+  derived:     y @ x.T
+  diagnosis:   transposed
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable
+
+if TYPE_CHECKING:                      # the result module imports the renderers (Jupyter display), not back
+    from ..checks.result import Result
+
+# what every Result has; a renderer checks for these instead of importing the class
+RESULT_FIELDS = ("verdict", "claim", "derived", "evidence", "counterexample", "diagnosis", "error")
+
+
+@dataclass(frozen=True)
+class TextLayout:
+    """How the block is laid out: ``width`` is the label column (from the
+    label's first character to the text, after a two-space indent);
+    ``evidence`` and ``timing`` add the evidence lines and the time taken."""
+
+    width: int
+    evidence: bool
+    timing: bool
+
+
+CLI = TextLayout(width=16, evidence=True, timing=True)          # check, step, network
+REPORT = TextLayout(width=13, evidence=False, timing=False)     # report, pytest plugin, assert_* helpers
+
+
+def require_result(obj, who: str) -> None:
+    """Raise :class:`TypeError` unless ``obj`` has the fields of a Result.
+
+    >>> require_result("verified", "result_latex")
+    Traceback (most recent call last):
+    ...
+    TypeError: result_latex needs a Result, got str
+    """
+    if not all(hasattr(obj, name) for name in RESULT_FIELDS):
+        raise TypeError(f"{who} needs a Result, got {type(obj).__name__}")
+
+
+def labelled(label: str, text: str, layout: TextLayout = CLI) -> str:
+    """One field line: the label, padded to the layout's column, then the text.
+
+    >>> labelled("error", "bad"), labelled("note", "n", REPORT)
+    ('  error:          bad', '  note:        n')
+    """
+    return f"  {label + ':':{layout.width - 1}s} {text}"
+
+
+def result_lines(result: Result, head: str, *, quantity: str | None = None, lead: str = "",
+                 before: Iterable[tuple[str, str | None]] = (), after: Iterable[tuple[str, str | None]] = (),
+                 layout: TextLayout = CLI) -> list[str]:
+    """The block of ``result`` under the line ``head``.
+
+    ``quantity`` names what a counterexample's entry is an entry of (None:
+    "the truth"); ``lead`` is written before the derived formula
+    (``"dC/dA = "``); ``before`` and ``after`` are (label, text) fields around
+    the result's own, left out when their text is empty."""
+    from ..checks.counterexample import describe       # it loads SymPy; importing this module does not
+    fields = [*before,
+              ("derived", f"{lead}{result.derived}" if result.derived else None),
+              ("counterexample", describe(result.counterexample, quantity) if result.counterexample else None),
+              ("diagnosis", result.diagnosis), ("error", result.error), *after]
+    lines = [head] + [labelled(label, text, layout) for label, text in fields if text]
+    if layout.evidence:
+        lines += [f"  {e.method:10s} {e.outcome:9s} {e.detail}" for e in result.evidence]
+    if layout.timing:
+        lines.append(f"  ({result.seconds:.2f} s)")
+    return lines
+
+
+def cli_lines(result: Result, quantity: str | None) -> list[str]:
+    """A result as ``check`` and ``network`` print it; ``quantity`` is what the
+    claim is about (``dC/dA``, ``delta[l]``), or None.
+
+    >>> from symbolic_bp.checks.result import Result
+    >>> cli_lines(Result("verified", claim="delta[l] = x", seconds=1), "delta[l]")
+    ['verified: delta[l] = x', '  (1.00 s)']
+    """
+    lead = f"{quantity} = " if quantity and not result.claim.startswith(quantity) else ""
+    return result_lines(result, f"{result.verdict}: {lead}{result.claim}", quantity=quantity, lead=lead)
