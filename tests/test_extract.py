@@ -4,6 +4,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from symbolic_bp.checks.checker import check
+from symbolic_bp.checks.claim import Claim
 from symbolic_bp.derivations.derivation import loads
 from symbolic_bp.derivations.extract import (
     LatexParser, Untranslatable, extract_file, extract_text, infer_shapes, to_claim_text, to_toml,
@@ -75,6 +77,63 @@ def test_shapes_are_inferred_from_use():
     shapes, unknown = infer_shapes(parse("y.T @ A @ x + sum(z)"), parse("y @ x.T"), "A")
     assert "z:" in shapes and unknown == "z"
     assert infer_shapes(parse("eta * x.T @ x"), parse("2 * eta * x"), "x")[0] == "eta:scalar x:m"
+
+
+# Operations read with the registry's own shape rules: (cost, wrt, claim, inferred shapes, assumed).
+# The LaTeX grammar emits no call but inv (X^{-1}), so these are the claim-language trees
+# extract hands to infer_shapes; the Markdown route is test_markdown_inverse_and_pinv_shapes.
+OPERATION_SHAPES = [
+    # kron's (m*k, n*p) is a product: nothing is tied through it, B keeps its letter-case shape
+    ("kron", "sum(kron(A, B))", "A", "sum(B) * ones(m, n)", "A:m,n B:k,p", "B"),
+    ("diag", "y.T @ diag(x) @ z", "x", "y * z", "x:m y:m z:m", ""),
+    # diagonal rejects a non-square X: the probe makes it square
+    ("diagonal", "sum(diagonal(X) * v)", "X", "diag(v)", "X:m,m v:m", ""),
+    # matrix_power's square rule (the old walk left X:m,n here); its int parameter is no symbol
+    ("matrix_power", "sum(matrix_power(X, 3))", "X",
+     "ones(m, m) @ X.T @ X.T + X.T @ ones(m, m) @ X.T + X.T @ X.T @ ones(m, m)", "X:m,m", ""),
+    # pinv through its expansion inv(X.T @ X) @ X.T: (n,m) for an (m,n) X
+    ("pinv", "tr(pinv(X) @ A)", "A", "pinv(X).T", "A:m,n X:m,n", ""),
+    # eye(n) names its dimension n (no symbol n); ones(3, n) a literal one
+    ("eye", "x.T @ (A + eye(n)) @ x", "x", "(A + A.T + 2 * eye(n)) @ x", "A:n,n x:n", ""),
+    ("ones", "y.T @ ones(3, n) @ x", "x", "ones(n, 3) @ y", "x:n y:3", ""),
+]
+
+
+@pytest.mark.parametrize("cost,wrt,claim,shapes,assumed", [o[1:] for o in OPERATION_SHAPES],
+                         ids=[o[0] for o in OPERATION_SHAPES])
+def test_operation_shapes_come_from_the_registry_and_check(cost, wrt, claim, shapes, assumed):
+    assert infer_shapes(parse(cost), parse(claim), wrt) == (shapes, assumed)
+    result = check(Claim(shapes=shapes, cost=cost, wrt=wrt, claim=claim))
+    assert result.verdict == "verified", result
+
+
+def test_shape_rules_that_cannot_be_met_leave_the_shape_unknown():
+    # blocksum needs divisible dimensions, which one equality cannot give: G keeps its letter-case shape
+    assert infer_shapes(parse("sum(blocksum(G, 2, 2))"), parse("G"), "G") == ("G:m,n", "G")
+    # a column vector where a matrix is written: the probe ties X's second dimension to 1
+    assert infer_shapes(parse("sum(diag(X))"), parse("X"), "X")[0] == "X:m"
+    # a product where a square is needed: the kron result is square, A and B stay as written
+    assert infer_shapes(parse("tr(kron(A, B))"), parse("A"), "A") == ("A:m,n B:k,p", "A, B")
+
+
+MARKDOWN_OPERATIONS = r"""# Inverses
+
+$$C = y^T X^{-1} x \implies \frac{\partial C}{\partial y} = X^{-1} x$$
+
+The pseudo-inverse written out, \((X^TX)^{-1}X^T\):
+\[\boxed{C = y^T (X^T X)^{-1} X^T z \implies \frac{\delta C}{\delta z} = X (X^T X)^{-1} y}\]
+"""
+
+
+def test_markdown_inverse_and_pinv_shapes():
+    found = extract_text(MARKDOWN_OPERATIONS, "ops.md")
+    got = [(c.cost, c.wrt, c.claim, c.shapes) for c in found.claims]
+    assert got == [
+        ("y.T @ inv(X) @ x", "y", "inv(X) @ x", "X:m,m x:m y:m"),
+        ("y.T @ inv(X.T @ X) @ X.T @ z", "z", "X @ inv(X.T @ X) @ y", "X:m,n y:n z:m"),
+    ] and found.skipped == []
+    for c in found.claims:
+        assert check(Claim(shapes=c.shapes, cost=c.cost, wrt=c.wrt, claim=c.claim)).verdict == "verified"
 
 
 DOC = r"""# Linear costs

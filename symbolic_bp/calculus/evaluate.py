@@ -26,15 +26,28 @@ from ..core.expression import Node
 from ..core.dims import Dim, concrete
 
 
-class ExactBackend:
+class _Backend:
+    """What SymPy matrices and NumPy arrays write alike."""
+
+    def scalar(self, m):
+        return m[0, 0]
+
+    def add(self, a, b):
+        return a + b
+
+    def neg(self, a):
+        return -a
+
+    def transpose(self, a):
+        return a.T
+
+
+class ExactBackend(_Backend):
     """SymPy matrices; elementwise function arguments are expanded so that
     equal arguments are written alike."""
 
     def const(self, value: Fraction):
         return sp.Matrix([[sp.Rational(value.numerator, value.denominator)]])
-
-    def scalar(self, m):
-        return m[0, 0]
 
     def fill(self, s, shape):
         return sp.Matrix(shape[0], shape[1], lambda i, j: s)
@@ -51,15 +64,6 @@ class ExactBackend:
     def scale(self, s, m):
         return m * s
 
-    def add(self, a, b):
-        return a + b
-
-    def neg(self, a):
-        return -a
-
-    def transpose(self, a):
-        return a.T
-
     def power(self, s, k):
         return sp.Matrix([[s ** k]])
 
@@ -71,15 +75,12 @@ class ExactBackend:
         return op.exact(*args, *params)
 
 
-class NumericBackend:
+class NumericBackend(_Backend):
     """float64 NumPy arrays.  Non-finite results are left for the caller to
     detect (a draw that overflows is redrawn, never called a refutation)."""
 
     def const(self, value: Fraction):
         return np.array([[float(value)]])
-
-    def scalar(self, m):
-        return m[0, 0]
 
     def fill(self, s, shape):
         return np.full(shape, s)
@@ -92,15 +93,6 @@ class NumericBackend:
 
     def scale(self, s, m):
         return s * m
-
-    def add(self, a, b):
-        return a + b
-
-    def neg(self, a):
-        return -a
-
-    def transpose(self, a):
-        return a.T
 
     def power(self, s, k):
         return np.array([[s ** float(k)]]) if s != 0 or k >= 0 else np.array([[np.inf]])

@@ -28,7 +28,7 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from .registry import ELEMENTWISE, Elementwise, register
+from .entries import ELEMENTWISE, Elementwise, register
 
 MAX_ORDER = 16      # above the parser's 8 primes: derivation and diagnosis add orders
 
@@ -201,8 +201,8 @@ for _entry in (
     Elementwise("abs", Abs, _abs_derivs, r"\mathrm{abs}", "sign(u)", "abs' = sign (0 at 0)", smooth=False),
     Elementwise("sign", Sign, _sign_derivs, r"\mathrm{sign}", None, "sign' = 0 (away from 0)", smooth=False),
     Elementwise("sqrt", sp.sqrt, _sqrt_derivs, r"\mathrm{sqrt}", None, "sqrt' = 1/(2 sqrt)", domain="positive"),
-    Elementwise("sin", sp.sin, _sin_derivs, r"\mathrm{sin}", "cos(u)", "sin' = cos"),
-    Elementwise("cos", sp.cos, _cos_derivs, r"\mathrm{cos}", "-sin(u)", "cos' = -sin"),
+    Elementwise("sin", sp.sin, _sin_derivs, r"\sin", "cos(u)", "sin' = cos"),
+    Elementwise("cos", sp.cos, _cos_derivs, r"\cos", "-sin(u)", "cos' = -sin"),
 ):
     register(_entry)
 

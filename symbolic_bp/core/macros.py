@@ -7,15 +7,15 @@ only primitives and nothing about it is written twice.
 
 >>> from symbolic_bp.language.printer import to_text
 >>> from symbolic_bp.core.expression import Sym
->>> to_text(macro("pinv").expand((Sym(name="X"),)))
+>>> to_text(MACROS["pinv"].expand((Sym(name="X"),)))
 'inv(X.T @ X) @ X.T'
->>> unsupported("expm").reason.split(";")[0]
+>>> UNSUPPORTED["expm"].reason.split(";")[0]
 'expm is the matrix exponential, not an elementwise function'
 """
 from __future__ import annotations
 
 from .expression import Call, MatMul, Transpose
-from .registry import Macro, Unsupported, macro, register, unsupported
+from .entries import MACROS, UNSUPPORTED, Macro, Unsupported, register
 
 
 def _pinv(args):

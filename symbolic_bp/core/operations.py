@@ -9,12 +9,12 @@ disagreement between the checks, never as a wrong verdict.
 
 >>> from symbolic_bp.core.dims import Dim
 >>> n = Dim.of("n")
->>> operation("tr").shape(((n, n),), ())
+>>> OPERATIONS["tr"].shape(((n, n),), ())
 (Dim('1'), Dim('1'))
->>> operation("inv").shape(((n, Dim.of("m")),), ())
+>>> OPERATIONS["inv"].shape(((n, Dim.of("m")),), ())
 Traceback (most recent call last):
 ...
-symbolic_bp.core.registry.ShapeError: inv needs a square matrix, got (n,m)
+symbolic_bp.core.entries.ShapeError: inv needs a square matrix, got (n,m)
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ import numpy as np
 import sympy as sp
 
 from .dims import ONE, SCALAR, show
-from .registry import Operation, ShapeError, operation, register
+from .entries import OPERATIONS, Operation, ShapeError, register
 
 
 # -- shape rules ------------------------------------------------------------------------
@@ -159,6 +159,28 @@ def _vjp_kron(b, node, g):
             b.call("tilesum", b.mul(g, b.call("kron", a, b.ones(c.shape))), params=a.shape))
 
 
+# -- index forms: the entry (r, c) of op(X) from the entries of X --------------------------
+
+def _index_sum(form, node, r, c):
+    (x,) = node.args                        # sum(X) = sum_ij X_ij
+    i, j = form.fresh(x.shape[0]), form.fresh(x.shape[1])
+    return form.summed(form(x, i, j), i, j)
+
+
+def _index_trace(form, node, r, c):
+    (x,) = node.args                        # tr(X) = sum_i X_ii
+    i = form.fresh(x.shape[0])
+    return form.summed(form(x, i, i), i)
+
+
+def _index_eye(form, node, r, c):
+    return form.with_delta(form.constant(), r, c)      # eye(n)_rc = delta_rc
+
+
+def _index_diag(form, node, r, c):
+    return form.with_delta(form(node.args[0], r, None), r, c)     # diag(x)_rc = x_r delta_rc
+
+
 def _constant(b, node, g):      # pragma: no cover - eye and ones never depend on a variable
     return ()
 
@@ -171,14 +193,14 @@ for _entry in (
         vjp=lambda b, node, g: (b.mul(g, b.ones(node.args[0].shape)),),          # d sum(X)/dX = ones
         exact=lambda m: _1x1(sp.Add(*m)), numeric=lambda m: _np1x1(m.sum()),
         latex=lambda a, atoms, p: rf"\operatorname{{sum}}\left({a[0]}\right)",
-        numpy=lambda a, p: f"np.sum({a[0]}).reshape(1, 1)",
+        numpy=lambda a, p: f"np.sum({a[0]}).reshape(1, 1)", index=_index_sum,
         summary="the sum of all entries"),
     Operation(
         "tr", 1, _square_to_scalar("tr"),
         vjp=lambda b, node, g: (b.mul(g, b.eye(node.args[0].shape[0])),),         # d tr(X)/dX = I
         exact=lambda m: _1x1(m.trace()), numeric=lambda m: _np1x1(np.trace(m)),
         latex=lambda a, atoms, p: rf"\operatorname{{tr}}\left({a[0]}\right)",
-        numpy=lambda a, p: f"np.trace({a[0]}).reshape(1, 1)",
+        numpy=lambda a, p: f"np.trace({a[0]}).reshape(1, 1)", index=_index_trace,
         summary="the trace"),
     Operation(
         "inv", 1, _square("inv"),
@@ -230,13 +252,13 @@ for _entry in (
         "eye", 0, lambda shapes, params: (params[0], params[0]), params=("dim",),
         vjp=_constant, exact=sp.eye, numeric=np.eye,
         latex=lambda a, atoms, p: rf"I_{{{p[0]}}}",
-        numpy=lambda a, p: f"np.eye({p[0]})",
+        numpy=lambda a, p: f"np.eye({p[0]})", index=_index_eye,
         summary="the identity matrix"),
     Operation(
         "ones", 0, lambda shapes, params: (params[0], params[1]), params=("dim", "dim"),
         vjp=_constant, exact=sp.ones, numeric=lambda r, c: np.ones((r, c)),
         latex=lambda a, atoms, p: rf"\mathbf{{1}}_{{{p[0]} \times {p[1]}}}",
-        numpy=lambda a, p: f"np.ones(({p[0]}, {p[1]}))",
+        numpy=lambda a, p: f"np.ones(({p[0]}, {p[1]}))", index=lambda form, node, r, c: form.constant(),
         summary="the matrix of ones"),
     Operation(
         "blocksum", 1, _blocks, params=("dim", "dim"),
@@ -264,7 +286,7 @@ for _entry in (
         vjp=lambda b, node, g: (b.call("diagonal", g),),                       # <G, diag(x)> = <diagonal(G), x>
         exact=lambda x: sp.diag(*x), numeric=np.diagflat,
         latex=lambda a, atoms, p: rf"\operatorname{{diag}}\left({a[0]}\right)",
-        numpy=lambda a, p: f"np.diagflat({a[0]})",
+        numpy=lambda a, p: f"np.diagflat({a[0]})", index=_index_diag,
         summary="the diagonal matrix with the entries of a column vector"),
     Operation(
         "diagonal", 1, _square_to_column,
@@ -272,6 +294,7 @@ for _entry in (
         exact=lambda m: sp.Matrix(m.rows, 1, lambda i, j: m[i, i]), numeric=lambda m: np.diag(m).reshape(-1, 1),
         latex=lambda a, atoms, p: rf"\operatorname{{diagonal}}\left({a[0]}\right)",
         numpy=lambda a, p: f"np.diag({a[0]}).reshape(-1, 1)",
+        index=lambda form, node, r, c: form(node.args[0], r, r),                # diagonal(X)_r = X_rr
         summary="the diagonal of a square matrix, as a column vector"),
 ):
     register(_entry)

@@ -47,10 +47,12 @@ import json
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
+from math import prod
 from pathlib import Path
 
 from ..errors import InputError
 from ..core import registry
+from ..core.dims import MAX_DIM, ONE, Dim
 from ..core.expression import (
     Add, Apply, Call, Div, MatMul, Mul, Neg, Node, Num, Pow, Sub, Sym, Transpose, substitute,
 )
@@ -735,10 +737,19 @@ class _Dims:
 
 def infer_shapes(cost: Node, claim: Node, wrt: str) -> tuple[str, str]:
     """Declarations for the symbols of ``cost`` and ``claim``, and which ones
-    rest on an assumption (a dimension nothing in the formulas ties)."""
+    rest on an assumption (a dimension nothing in the formulas ties).
+
+    A call is read with its operation's own shape rule (from the registry; a
+    macro through its expansion), run on the unknown dimensions: where the
+    rule rejects them, the one equality between them that satisfies it is
+    recorded (a square argument, a column vector); a result dimension that
+    is a product is a new dimension tied to nothing.  Dimensions the formula
+    passes to a call (a name, a literal) keep their names.
+    """
     dims = _Dims()
     shape: dict[str, tuple[int, int]] = {}
     order: list[str] = []
+    named: dict[str, int] = {}      # a dimension passed to a call (a name, a literal) -> its variable
 
     def of_symbol(name: str) -> tuple[int, int]:
         if name not in shape:
@@ -749,6 +760,90 @@ def infer_shapes(cost: Node, claim: Node, wrt: str) -> tuple[str, str]:
 
     def scalar(s) -> bool:
         return dims.find(s[0]) == 0 and dims.find(s[1]) == 0
+
+    def label(root: int) -> str | None:
+        return next((text for text, v in named.items() if dims.find(v) == root), None)
+
+    def dimension(node: Node) -> tuple[int, ...]:
+        """A dimension argument as the variables of its factors (two for ``m*n``)."""
+        if isinstance(node, Mul):
+            return dimension(node.left) + dimension(node.right)
+        if isinstance(node, Num) and node.value.denominator == 1 and 1 <= node.value <= MAX_DIM:
+            text = str(node.value.numerator)
+        elif isinstance(node, Sym):
+            text = node.name
+        else:
+            return (dims.new(),)            # not a dimension the rule can read: an unknown one
+        if text == "1":
+            return ()
+        if text not in named:
+            named[text] = dims.new()
+        return (named[text],)
+
+    def integer(node: Node) -> int:
+        k = node.arg if isinstance(node, Neg) else node
+        if isinstance(k, Num) and k.value.denominator == 1:
+            return -k.value.numerator if isinstance(node, Neg) else k.value.numerator
+        return 0
+
+    def apply_rule(op: registry.Operation, args: list[tuple[int, int]], params: list) -> tuple[int, int] | None:
+        """The result of ``op``'s shape rule on the roots ``args``, recording
+        the one equality it needs, if any; None if it cannot be satisfied."""
+        def as_dim(root: int, same: tuple[int, int]) -> Dim:
+            root = dims.find(root)
+            root = same[0] if root == same[1] else root
+            return ONE if root == 0 else Dim.of(f"d{root}")
+
+        def attempt(same: tuple[int, int]):
+            shapes = tuple((as_dim(r, same), as_dim(c, same)) for r, c in args)
+            values = tuple(p if isinstance(p, int) else prod((as_dim(v, same) for v in p), start=ONE)
+                           for p in params)
+            try:
+                return op.shape(shapes, values)
+            except registry.ShapeError:
+                return None
+
+        result, same = attempt((-1, -1)), None
+        if result is None:
+            # the equalities to try, most likely first: an argument square, a dimension 1, any other
+            roots = list(dict.fromkeys(dims.find(d) for d in [d for a in args for d in a]
+                                       + [v for p in params if not isinstance(p, int) for v in p]))
+            pairs = [tuple(dims.find(d) for d in a) for a in args] + [(0, r) for r in roots] + \
+                [(a, b) for i, a in enumerate(roots) for b in roots[i + 1:]]
+            for a, b in pairs:
+                if a == b or label(a) and label(b) and label(a) != label(b):
+                    continue
+                keep, drop = (a, b) if a == 0 or b != 0 else (b, a)
+                result = attempt((keep, drop))
+                if result is not None:
+                    same = (keep, drop)
+                    break
+            if result is None:
+                return None
+            dims.union(same[1], same[0])
+
+        def back(d: Dim) -> int:
+            if d == ONE:
+                return 0
+            if d.coef == 1 and len(d.names) == 1 and re.fullmatch(r"d\d+", d.names[0]):
+                return dims.find(int(d.names[0][1:]))
+            return dims.new()               # a product: a dimension of its own
+        return (back(result[0]), back(result[1]))
+
+    def call(node: Call) -> tuple[int, int]:
+        expansion = registry.macro(node.name)
+        if expansion is not None:
+            return walk(expansion.expand(node.args))
+        op = registry.operation(node.name)
+        if op is None or len(node.args) != op.argument_count:     # not one the rule can read
+            for a in node.args:
+                walk(a)
+            return (dims.new(), dims.new())
+        args = [walk(a) for a in node.args[:op.arity]]
+        params = [dimension(a) if kind == "dim" else integer(a)
+                  for kind, a in zip(op.params, node.args[op.arity:])]
+        result = apply_rule(op, args, params)
+        return result if result is not None else (dims.new(), dims.new())
 
     def walk(node: Node) -> tuple[int, int]:
         if isinstance(node, Num):
@@ -767,10 +862,7 @@ def infer_shapes(cost: Node, claim: Node, wrt: str) -> tuple[str, str]:
             dims.union(s[0], s[1])
             return s
         if isinstance(node, Call):
-            s = walk(node.args[0])
-            if node.name in ("tr", "det", "logdet", "inv"):       # of a square matrix
-                dims.union(s[0], s[1])
-            return (0, 0) if node.name in ("sum", "tr", "det", "logdet", "norm") else s
+            return call(node)
         left, right = walk(node.left), walk(node.right)
         if isinstance(node, MatMul):
             if scalar(left):
@@ -798,8 +890,10 @@ def infer_shapes(cost: Node, claim: Node, wrt: str) -> tuple[str, str]:
         if not scalar(k):
             dims.union(k[0], w[0])
             dims.union(k[1], w[1])
-    letters = [d for d in "mnkpqrstlhuvw" if d not in shape]
-    names: dict[int, str] = {}
+    letters = [d for d in "mnkpqrstlhuvw" if d not in shape and d not in named]
+    fixed = {dims.find(v): text for text, v in reversed(named.items()) if dims.find(v)}
+    names: dict[int, str] = dict(fixed)
+    count = 0
     parts = []
     for name in sorted(order):
         r, c = (dims.find(d) for d in shape[name])
@@ -808,15 +902,18 @@ def infer_shapes(cost: Node, claim: Node, wrt: str) -> tuple[str, str]:
             continue
         for root in (r, c):
             if root and root not in names:
-                names[root] = letters[len(names)] if len(names) < len(letters) else f"d{len(names)}"
+                names[root] = letters[count] if count < len(letters) else f"d{count}"
+                count += 1
         rn = names.get(r, "1")
         parts.append(f"{name}:{rn}" if c == 0 else f"{name}:{rn},{names.get(c, '1')}")
     owners: dict[int, set] = {}
     for name in order:
         for d in shape[name]:
             owners.setdefault(dims.find(d), set()).add(name)
+    # assumed: a shape whose every dimension is its own, neither shared nor named by the formula
     unknown = sorted(n for n in order if any(dims.find(d) for d in shape[n])
-                     and all(owners[dims.find(d)] == {n} for d in shape[n] if dims.find(d)))
+                     and all(owners[dims.find(d)] == {n} and dims.find(d) not in fixed
+                             for d in shape[n] if dims.find(d)))
     # the document's own function names (sigma, g) are opaque: declared as such
     functions = sorted({n.name for tree in (cost, claim) for n in tree.walk()
                         if isinstance(n, Apply) and n.name not in registry.reserved()})

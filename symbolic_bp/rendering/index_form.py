@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from itertools import count, permutations
 
+from ..core import registry
 from ..core.dims import ONE, Dim, is_scalar
 from ..core.expression import (
     Add, Apply, Broadcast, Call, Div, Hadamard, MatMul, Neg, Node, Num, Pow, Scale, Sub, Sym, Transpose,
@@ -196,19 +197,27 @@ class IndexForm:
         return [Term(Fraction(1), (Func(node.name, node.order, node.arg, (r, c), template, holes),))]
 
     def form_Call(self, node: Call, r, c):
-        if node.name == "sum":                                               # sum(X) = sum_ij X_ij
-            arg = node.args[0]
-            i, j = self.fresh(arg.shape[0]), self.fresh(arg.shape[1])
-            return [replace(t, summed=t.summed + tuple(x for x in (i, j) if x)) for t in self(arg, i, j)]
-        if node.name == "tr":                                                # tr(X) = sum_i X_ii
-            arg = node.args[0]
-            i = self.fresh(arg.shape[0])
-            return [replace(t, summed=t.summed + ((i,) if i else ())) for t in self(arg, i, i)]
-        if node.name == "ones":                                              # ones(m, n)_rc = 1
-            return [Term(Fraction(1), ())]
-        if node.name == "eye":                                               # eye(n)_rc = delta_rc
-            return [Term(Fraction(1), (Delta(r, c),) if r is not None else ())]
-        raise Unsupported(f"{node.name}(...) is outside what the index prover handles")
+        # a registered operation's entry (r, c), from its registry entry's index rule
+        op = registry.operation(node.name)
+        if op.index is None:
+            raise Unsupported(f"{node.name}(...) is outside what the index prover handles")
+        return op.index(self, node, r, c)
+
+    # -- what an operation's index rule may use -------------------------------------
+    def summed(self, terms: list[Term], *indices) -> list[Term]:
+        """``sum_{indices} terms`` (an index of None, a dimension 1, is no sum)."""
+        extra = tuple(i for i in indices if i)
+        return [replace(t, summed=t.summed + extra) for t in terms]
+
+    def constant(self) -> list[Term]:
+        """The entry 1."""
+        return [Term(Fraction(1), ())]
+
+    def with_delta(self, terms: list[Term], a, b) -> list[Term]:
+        """``terms * delta_ab`` (no factor where a dimension is 1)."""
+        if a is None or b is None:
+            return terms
+        return [replace(t, factors=t.factors + (Delta(a, b),)) for t in terms]
 
     def instantiate(self, func: Func) -> list[Term]:
         """The argument of ``func`` at its indices, with fresh summed indices."""

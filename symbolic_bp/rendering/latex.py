@@ -76,6 +76,13 @@ def _number(value: Fraction) -> str:
     return f"{sign}\\frac{{{value.numerator}}}{{{value.denominator}}}"
 
 
+def function_latex(name: str) -> str:
+    """An elementwise function's name: its registry entry's LaTeX, or a
+    declared opaque name written as a name (``sigma_2`` -> ``\\sigma_{2}``)."""
+    entry = registry.elementwise(name)
+    return entry.latex if entry is not None else latex_name(name)
+
+
 class LatexPrinter:
     """Print trees, index terms, proofs and results as LaTeX.
 
@@ -151,7 +158,7 @@ class LatexPrinter:
         return f"{self._wrap(node.arg, _ATOM)}^{{T}}"
 
     def _print_Apply(self, node: Apply) -> str:
-        return rf"{latex_name(node.name)}{chr(39) * node.order}\left({self.doprint(node.arg)}\right)"
+        return rf"{function_latex(node.name)}{chr(39) * node.order}\left({self.doprint(node.arg)}\right)"
 
     def _print_Call(self, node: Call) -> str:
         op = registry.operation(node.name)
@@ -193,7 +200,7 @@ class LatexPrinter:
             else rf"\delta_{{{self.index(f.a)},{self.index(f.b)}}}"
 
     def _print_Func(self, f: Func) -> str:
-        head = latex_name(f.name) + "'" * f.order
+        head = function_latex(f.name) + "'" * f.order
         sub = self._subscript(f.idx)
         if self.expand_functions:
             # f(M)_k written f(M_k) with M_k in index notation

@@ -1,0 +1,111 @@
+"""What a registry entry is: the kinds of entries and the tables they are
+registered in (the entries themselves are in :mod:`.operations`,
+:mod:`.elementwise` and :mod:`.macros`; look them up with :mod:`.registry`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+
+class ShapeError(Exception):
+    """A shape rule's complaint; the type pass adds the column and the snippet."""
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A primitive operation of whole matrices.
+
+    * ``arity`` value arguments, then ``params`` (``"dim"``: a dimension such
+      as the n of ``eye(n)``; ``"int"``: an integer literal such as the k of
+      ``matrix_power(X, k)``);
+    * ``shape(shapes, params)`` -> the result's shape, or raise
+      :class:`ShapeError` with the message for the user;
+    * ``vjp(b, node, g)`` -> one adjoint per value argument (``None`` where
+      it has none), built with the builder ``b``
+      (:class:`symbolic_bp.calculus.builder.Builder`) from the typed ``node``
+      and its adjoint ``g``;
+    * ``exact(*args, *params)`` on SymPy matrices, ``numeric(*args, *params)``
+      on float64 arrays (params as integers);
+    * ``latex(args, atoms, params)`` from the LaTeX of the arguments (``atoms``:
+      the same, parenthesised where a postfix such as ``^{-1}`` follows) and
+      of the parameters; ``numpy(args, params)`` from the NumPy code of the
+      arguments and parameters;
+    * ``index(form, node, r, c)``: the entry (r, c) in index notation, for the
+      index-notation proofs (:class:`symbolic_bp.rendering.index_form.IndexForm`
+      is ``form``: ``form(arg, i, j)`` is an argument's entry, ``form.fresh(dim)``
+      a new summed index), or None where the prover has no index form.
+    """
+
+    name: str
+    arity: int
+    shape: Callable
+    vjp: Callable
+    exact: Callable
+    numeric: Callable
+    latex: Callable
+    numpy: Callable
+    params: tuple[str, ...] = ()
+    index: Callable | None = None
+    summary: str = ""
+    positive: bool = False      # its argument must be positive where drawn at random (logdet)
+
+    @property
+    def argument_count(self) -> int:
+        return self.arity + len(self.params)
+
+
+@dataclass(frozen=True)
+class Elementwise:
+    """A function applied entry by entry, with all its derivatives.
+
+    ``exact(t)`` is the SymPy expression at ``t`` (derivatives by SymPy);
+    ``numeric(x, order)`` the order-th derivative on a float64 array;
+    ``derivative`` f'(u) written in the claim language (``None`` where it has
+    no closed form there), ``rule`` the same as a sentence; ``domain`` where
+    random draws must fall ("real" or "positive"); ``smooth`` False where the
+    function has a kink (relu and abs at 0).
+    """
+
+    name: str
+    exact: Callable
+    numeric: Callable
+    latex: str
+    derivative: str | None = None
+    rule: str = ""
+    domain: str = "real"
+    smooth: bool = True
+
+
+@dataclass(frozen=True)
+class Macro:
+    """A composite function, defined in primitives: ``expand(args)`` returns
+    the surface tree that replaces the call (its arguments substituted)."""
+
+    name: str
+    arity: int
+    expand: Callable
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """A name users write that the language deliberately does not read."""
+
+    name: str
+    reason: str
+
+
+OPERATIONS: dict[str, Operation] = {}
+ELEMENTWISE: dict[str, Elementwise] = {}
+MACROS: dict[str, Macro] = {}
+UNSUPPORTED: dict[str, Unsupported] = {}
+
+
+def register(entry: "Operation | Elementwise | Macro | Unsupported"):
+    """Add an entry to its table; a name is registered once, in one table."""
+    table = {Operation: OPERATIONS, Elementwise: ELEMENTWISE, Macro: MACROS, Unsupported: UNSUPPORTED}[type(entry)]
+    if any(entry.name in t for t in (OPERATIONS, ELEMENTWISE, MACROS, UNSUPPORTED)):
+        raise ValueError(f"{entry.name!r} is registered twice")
+    table[entry.name] = entry
+    return entry
