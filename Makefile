@@ -5,13 +5,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test bench clean
+.PHONY: report test bench wheel-check clean
 
+# PYTHONWARNINGS: setuptools prints a notice on every editable install of a flat
+# layout ("Editable installation. Please be careful with folders ... same name")
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "symbolic_bp needs Python >= 3.11"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	PYTHONWARNINGS='ignore:Editable installation' $(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
 report: $(STAMP)
@@ -22,6 +24,12 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_report.py
+	$(BIN)/python bench/bench_report_parallel.py
+
+# the package as pip installs it: build sdist and wheel (no warning), install the
+# wheel into a fresh venv, run report and check from an empty folder (.ci/run calls it)
+wheel-check: $(STAMP)
+	bash .ci/wheel-check $(BIN)/python
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info

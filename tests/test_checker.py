@@ -169,9 +169,16 @@ def test_invalid_input_gives_one_line_reason(shapes, cost, wrt, claim, message, 
 
 # -- undecided, determinism, robustness ----------------------------------------------------
 
-# the (true) derived gradient of det(X kron X): its exact check at n=3 takes
-# minutes of SymPy (a symbolic 9x9 determinant and inverse)
-HEAVY = ("X:n,n", "det(kron(X, X))", "X", "blocksum(det(kron(X, X)) * inv(kron(X, X)).T * kron(ones(n, n), X), n, n) + tilesum(det(kron(X, X)) * inv(kron(X, X)).T * kron(X, ones(n, n)), n, n)")
+# the (true) derived gradient of det(X kron X kron X kron X): its exact check at
+# n=3 takes tens of seconds (an exact 81x81 determinant, adjugate and products
+# per point)
+_K = "kron(kron(X, X), kron(X, X))"
+_B = f"det({_K}) * inv({_K}).T"
+HEAVY = ("X:n,n", f"det({_K})", "X",
+         f"blocksum(blocksum({_B} * kron(ones(n*n, n*n), kron(X, X)), n*n, n*n) * kron(ones(n, n), X), n, n) + "
+         f"tilesum(blocksum({_B} * kron(ones(n*n, n*n), kron(X, X)), n*n, n*n) * kron(X, ones(n, n)), n, n) + "
+         f"blocksum(tilesum({_B} * kron(kron(X, X), ones(n*n, n*n)), n*n, n*n) * kron(ones(n, n), X), n, n) + "
+         f"tilesum(tilesum({_B} * kron(kron(X, X), ones(n*n, n*n)), n*n, n*n) * kron(X, ones(n, n)), n, n)")
 
 
 def test_budget_running_out_is_undecided_with_the_phase():
@@ -197,3 +204,37 @@ def test_overflowing_draws_are_never_a_refutation():
 def test_near_singular_draws_are_redrawn_not_refuted():
     r = run("X:n,n", "tr(inv(X @ X.T))", "X", "-2 * inv(X @ X.T) @ inv(X @ X.T) @ X")
     assert r.verdict == "verified", r.error
+
+
+# -- draws per domain, saturation, claims too close for float64 (issue 12) ----------------------
+
+_TANH = "tanh(3 * (W @ x + b))"
+_TANH_LOG = ("W:m,n x:n b:m dh:m y:k", f"sum(dh * {_TANH}) + log(sum(exp(y)))", "W")
+
+
+@pytest.mark.parametrize("claim, verdict, diagnosis", [
+    # the log of y made every symbol positive, so tanh saturated and the factor 2 hid below the
+    # tolerance: "the checks disagree ... a bug"; y alone is drawn positive now, and W, x, b shrunk
+    (f"6 * ((dh * (1 - {_TANH} * {_TANH})) @ x.T)", "refuted", "an extra factor 2"),
+    (f"3 * ((dh * (1 - {_TANH} * {_TANH})) @ x.T)", "verified", None),
+    # a difference of 1e-9 relative: within 1e3 of the tolerance, decided at 50 digits
+    (f"3 * ((dh * (1 - {_TANH} * {_TANH})) @ x.T) + 1e-9 * W", "refuted", "an extra term"),
+])
+def test_a_log_elsewhere_does_not_hide_a_slip_in_a_tanh(claim, verdict, diagnosis):
+    r = run(*_TANH_LOG, claim)
+    assert r.verdict == verdict and r.error is None, r
+    if diagnosis:
+        assert diagnosis in r.diagnosis
+
+
+def test_issue_12_example_is_refuted_with_its_factor():
+    r = run("W:m,n x:n b:m dh:m y:k", "sum(dh * tanh(W @ x + b)) + log(sum(exp(y)))", "W",
+            "2 * ((dh * (1 - tanh(W @ x + b) * tanh(W @ x + b))) @ x.T)")
+    assert r.verdict == "refuted" and r.diagnosis.endswith("an extra factor 2")
+
+
+def test_a_difference_below_the_tolerance_is_not_a_bug():
+    # 2.000000000001 x: float64 sees 5e-13, far above its rounding; 50 digits settle it
+    r = run("x:n", "x.T @ x", "x", "2.000000000001 * x")
+    numeric = next(e for e in r.evidence if e.method == "numeric")
+    assert r.verdict == "refuted" and "decided at 50 digits" in numeric.detail, r

@@ -1,5 +1,8 @@
 """The ``symbolic-bp`` command line, as a user runs it."""
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -109,3 +112,78 @@ def test_commands_load_on_first_use_and_the_layers_below_never_import_the_edge()
             names = [node.module or ""] if isinstance(node, ast.ImportFrom) else \
                 [a.name for a in node.names] if isinstance(node, ast.Import) else []
             assert not any("integrations" in n for n in names), f"{path.relative_to(package)} imports {names}"
+
+
+# -- values as users type them: a claim-language option's value may start with '-' (issue 12) ------------
+
+MINUS = ["check", "--shapes", "x:n a:n X:n,n", "--wrt", "x"]
+
+
+def test_a_claim_that_starts_with_a_minus_sign_in_a_subprocess(cli):
+    p = cli(*MINUS, "--cost", "x.T @ a", "--claim", "-a")
+    assert p.returncode == 1 and "expected one argument" not in p.stderr, p.stderr
+    assert p.stdout.startswith("refuted: dC/dx = -a")
+    assert "the wrong sign" in p.stdout
+
+
+@pytest.mark.parametrize("args, status", [
+    (["--cost", "-x.T @ a", "--claim", "-a"], 0),                              # cost and claim
+    (["--cost", "-(x.T @ a)", "--claim", "-(a)"], 0),
+    (["--cost", "-x.T @ X @ a", "--claim", "-X @ a"], 0),
+    (["--cost", "x.T @ X @ a", "--cla", "-X @ a"], 1),                          # an abbreviated option
+    (["--cost=-x.T @ a", "--claim=-a"], 0),                                    # the = form still works
+], ids=["minus-cost-and-claim", "minus-brackets", "minus-matrix", "abbreviated", "equals-form"])
+def test_expression_values_may_start_with_a_minus_sign(capsys, args, status):
+    assert main(MINUS + args) == status
+    assert capsys.readouterr().out.startswith(("verified", "refuted"))
+
+
+def test_inverse_transpose_claim_with_a_leading_minus(capsys):
+    args = ["check", "--shapes", "X:n,n a:n b:n", "--cost", "a.T @ inv(X) @ b", "--wrt", "X",
+            "--claim", "-inv(X).T @ a @ b.T @ inv(X).T"]
+    assert main(args) == 0, capsys.readouterr()
+
+
+def test_the_help_texts_are_unchanged(cli):
+    p = cli("check", "--help")
+    assert p.returncode == 0
+    assert "--claim CLAIM" in p.stdout and "the claimed gradient, e.g. \"y @ x.T\"" in p.stdout
+    assert "--cost COST" in p.stdout and "--shapes SHAPES" in p.stdout
+
+
+def _modules_imported(*args) -> tuple[set[str], subprocess.CompletedProcess]:
+    p = subprocess.run([sys.executable, "-X", "importtime", "-m", "symbolic_bp", *args], capture_output=True,
+                       text=True, cwd=Path(__file__).resolve().parent.parent, timeout=120)
+    names = {line.rsplit("|", 1)[-1].strip() for line in p.stderr.splitlines() if line.startswith("import time:")}
+    return names, p
+
+
+@pytest.mark.parametrize("command", ["check", "step", "network", "report", "extract", "fuzz"])
+def test_help_does_not_load_sympy_or_numpy(command):
+    names, p = _modules_imported(command, "--help")
+    assert p.returncode == 0 and "usage:" in p.stdout
+    assert not names & {"sympy", "numpy"}
+
+
+@pytest.mark.parametrize("cost, claim, message", [
+    ("x +* y", "a", "cost: column 4: expected an operand, found '*'"),
+    ("x.T @ a", "-a @", "claim: column 5: expected an operand"),
+    ("x.T @ X", "a", "cost: the cost must be a scalar"),
+])
+def test_input_the_parser_rejects_is_reported_before_sympy_loads(cost, claim, message):
+    names, p = _modules_imported(*MINUS, "--cost", cost, "--claim", claim)
+    assert p.returncode == 2
+    assert f"symbolic-bp: invalid input: {message}" in p.stderr
+    assert not names & {"sympy", "numpy"}
+
+
+def test_rejected_input_gives_the_json_of_the_checker(capsys):
+    from symbolic_bp import Claim, check
+    assert main(MINUS + ["--cost", "x +* y", "--claim", "-a", "--json"]) == 2
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == check(Claim("x:n a:n X:n,n", "x +* y", "x", "-a")).to_dict()
+
+
+def test_report_jobs_must_be_a_positive_integer(cli, good_file):
+    p = cli("report", str(good_file), "-j", "0")
+    assert p.returncode == 2 and "must be at least 1" in p.stderr and p.stderr.count("\n") == 1

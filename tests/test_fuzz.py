@@ -9,7 +9,7 @@ from symbolic_bp.integrations import fuzz
 from symbolic_bp.integrations.fuzz import EntryPoint, Monitor, Observation, Tally, classify_cli, classify_result
 from symbolic_bp.checks.result import Result
 
-CORPUS = Path(__file__).parent / "hostile"
+CORPUS = Path(__file__).resolve().parent.parent / "symbolic_bp" / "data" / "hostile"
 
 
 def _evil(values, ctx):

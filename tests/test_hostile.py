@@ -1,5 +1,5 @@
 """Hostile and broken input against every entry point: the adversarial corpus
-(tests/hostile/), seeded hypothesis fuzzing, budgets, determinism and numeric
+(symbolic_bp/data/hostile/), seeded hypothesis fuzzing, budgets, determinism and numeric
 robustness.
 
 The hypothesis tests run a bounded, derandomized number of examples; set
@@ -23,7 +23,7 @@ from symbolic_bp.errors import InputError
 from symbolic_bp.checks.numeric import numeric_check
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = Path(__file__).parent / "hostile"
+CORPUS = ROOT / "symbolic_bp" / "data" / "hostile"
 PAYLOADS = fuzz.read_corpus(CORPUS / "payloads.txt")
 EXPRESSIONS = fuzz.read_corpus(CORPUS / "expressions.txt")
 SHAPES = fuzz.read_corpus(CORPUS / "shapes.txt")

@@ -73,3 +73,41 @@ def test_gradient_written_through_the_next_layer():
     lc = local("grad(theta[l]) = (theta[l+1].T @ delta[l+1] * a[l] * (1 - a[l])) @ a[l-1].T", "answer", sig)
     assert lc.role == "lemma2" and "delta_next" in lc.claim.cost
     assert check(lc.claim).verdict == "verified"
+
+
+# -- the lemma is about the network's batch ------------------------------------------------
+
+ONE = NetworkSpec.build((3, 4, 4, 2), "sigma", "mse")          # batch 1
+
+
+def test_a_batch_of_one_states_the_lemma_at_batch_one():
+    lc = local("grad(b[l]) = delta[l]", spec=ONE)
+    assert lc.batch == "1" and "delta:n,1" in lc.claim.shapes and "ones(1, 1)" in lc.claim.cost
+    assert "nb" not in lc.claim.shapes and "nbatch" not in lc.claim.shapes
+    assert check(lc.claim).verdict == "verified"
+    assert check(local("grad(b[l]) = delta[l] @ ones(N, 1)", spec=ONE).claim).verdict == "verified"
+
+
+def test_a_batch_of_several_states_the_lemma_at_a_generic_batch():
+    lc = local("grad(b[l]) = delta[l]")
+    assert lc.batch == "nb" and "delta:n,nb" in lc.claim.shapes
+    assert check(lc.claim).verdict == "refuted"
+    assert check(local("grad(b[l]) = delta[l] @ ones(N, 1)").claim).verdict == "verified"
+
+
+def test_every_role_at_batch_one():
+    cases = [("delta[L] = (a[L] - y) * sigma'(z[L])", "base"),
+             ("delta[l] = W[l+1].T @ delta[l+1] * sigma'(z[l])", "step"),
+             ("grad(W[l]) = delta[l] @ a[l-1].T", "lemma"),
+             ("grad(W[l]) = (W[l+1].T @ delta[l+1] * sigma'(z[l])) @ a[l-1].T", "lemma2")]
+    for text, role in cases:
+        lc = local(text, spec=ONE)
+        assert lc.role == role and ",nb" not in lc.claim.shapes and "nb)" not in lc.claim.cost, text
+        assert check(lc.claim).verdict == "verified", text
+
+
+def test_an_average_over_one_example_divides_by_one():
+    spec = NetworkSpec.build((3, 4, 2), "sigma", "mse", average=True)
+    lc = local("delta[L] = (a[L] - y) * sigma'(z[L])", spec=spec)
+    assert lc.claim.cost.endswith("/ 1") and check(lc.claim).verdict == "verified"
+    assert check(local("delta[L] = (a[L] - y) * sigma'(z[L]) / N", spec=spec).claim).verdict == "verified"

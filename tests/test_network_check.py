@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from symbolic_bp.networks.network import NetworkSpec
@@ -73,3 +75,41 @@ def test_unindexed_activation_is_diagnosed():
     own = NetworkSpec.build((1, 1, 1, 1), "sigma_l", "mse", bias=False, input_activation="sigma_l")
     r = check_network_claim(own, "post", "delta[1] = delta[0] * W[2,3] * sigma'(p[2])", own_network=True)
     assert r.verdict == "refuted" and "without its index" in r.diagnosis
+
+
+# -- the induction lemma at the network's batch ------------------------------------------
+
+ONE = NetworkSpec.build((4, 5, 3), "sigmoid", "mse")              # batch 1
+BATCH3 = NetworkSpec.build((4, 5, 3), "sigmoid", "mse", batch=3)
+
+
+def test_bias_gradient_of_one_example_is_delta():
+    for claim in ("grad(b[l]) = delta[l]", "grad(b[l]) = delta[l] @ ones(N, 1)"):
+        r = check_network_claim(ONE, "nielsen", claim)
+        assert r.verdict == "verified" and r.methods == ["induction", "unrolled", "numeric"], r
+        assert "batch 1 (the network's)" in r.evidence[0].detail
+
+
+def test_bias_gradient_of_a_batch_without_the_sum_is_diagnosed():
+    r = check_network_claim(BATCH3, "nielsen", "grad(b[l]) = delta[l]")
+    assert r.verdict == "refuted" and r.counterexample is not None
+    assert r.diagnosis.startswith("a missing sum over the batch") and "@ ones(N, 1)" in r.diagnosis
+    assert "a generic batch nb" in r.evidence[0].detail
+    assert check_network_claim(BATCH3, "nielsen", "grad(b[l]) = delta[l] @ ones(N, 1)").verdict == "verified"
+
+
+def test_average_cost_of_one_example_agrees_in_every_check():
+    spec = NetworkSpec.build((3, 4, 2), "sigma", "mse", average=True)
+    r = check_network_claim(spec, "nielsen", "delta[L] = (a[L] - y) * sigma'(z[L])")
+    assert r.verdict == "verified", r.error
+
+
+@pytest.mark.parametrize("batch, verdicts", [("1", ["verified", "verified"]), ("3", ["refuted", "verified"])])
+def test_network_command_bias_gradient_at_each_batch(cli, batch, verdicts):
+    r = cli("network", "--sizes", "4,5,3", "--activation", "sigmoid", "--cost", "mse", "--convention", "nielsen",
+            "--batch", batch, "--json", "--claim", "grad(b[l]) = delta[l]", "--claim", "grad(b[l]) = delta[l] @ ones(N, 1)")
+    out = json.loads(r.stdout)
+    assert [c["verdict"] for c in out["claims"]] == verdicts, r.stdout
+    assert all("bug" not in (c.get("error") or "") for c in out["claims"])
+    if batch == "3":
+        assert out["claims"][0]["diagnosis"].startswith("a missing sum over the batch")

@@ -54,3 +54,13 @@ def test_params_with_wrong_shapes(cli, tmp_path):
 def test_invalid_claim_exits_2(cli):
     r = cli("network", "--sizes", "3,2", "--claim", "delta[l] = W[l+1.T")
     assert r.returncode == 2 and "invalid" in r.stdout
+
+
+def test_a_claim_that_starts_with_a_minus_sign_is_a_claim_not_an_option(cli):
+    """``--claim -...`` reaches the claim reader (here: an invalid claim, exit 2,
+    said on standard output), never argparse's 'expected one argument'."""
+    r = cli("network", "--sizes", "3,2", "--claim", "-delta[l] = W[l+1].T @ delta[l+1]", "--json")
+    assert r.returncode == 2 and "expected one argument" not in r.stderr, r.stderr
+    claims = json.loads(r.stdout)["claims"]
+    assert [c["verdict"] for c in claims] == ["invalid"]
+    assert claims[0]["claim"].startswith("-delta[l]")

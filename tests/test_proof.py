@@ -14,8 +14,9 @@ from symbolic_bp.language.printer import to_text
 from symbolic_bp.rendering.proof import CheckedProof, Element, NoProof, Term, build, index_proof
 
 ROOT = Path(__file__).resolve().parent.parent
-IDENTITIES = load(ROOT / "derivations" / "post_III_matrix_identities.toml").entries
-ACTIVATIONS = load(ROOT / "derivations" / "post_IV_activations.toml").entries
+DERIVATIONS = ROOT / "derivations"
+IDENTITIES = load(DERIVATIONS / "post_III_matrix_identities.toml").entries
+ACTIVATIONS = load(DERIVATIONS / "post_IV_activations.toml").entries
 
 
 def _verified(entries):
@@ -135,7 +136,7 @@ def test_index_proof_checks_its_input():
 
 @pytest.mark.slow
 def test_the_linear_network_gradients_are_proved_with_rational_points():
-    entries = load(ROOT / "derivations" / "post_III_linear_network.toml").entries
+    entries = load(DERIVATIONS / "post_III_linear_network.toml").entries
     entry = next(e for e in entries if e.name == "dW01-boxed")
     p = index_proof(entry.claim)
     assert isinstance(p, CheckedProof), p

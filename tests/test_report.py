@@ -60,3 +60,101 @@ def test_markdown_renders_table_and_counterexample(good_file):
     assert lines[1] == "|---|---|---|---|---|"
     assert "| `good::transposed` | notes.md 1 | **refuted** | ok | exact, numeric |" in md
     assert "### `transposed` (refuted)" in md and "- counterexample: at m=1,n=2" in md
+
+
+# -- a fast report: workers, progress, the table on a terminal (issue 12) -----------------------------
+
+def test_parallel_report_is_the_sequential_one(tmp_path, good_file):
+    from .test_chain import CHAIN
+    (tmp_path / "c.toml").write_text(CHAIN)          # a chain: its lines and summary share results
+    (tmp_path / "broken.toml").write_text('title = "x"\n[[claim]\nname=1')
+    one, two = report.run([tmp_path], jobs=1), report.run([tmp_path], jobs=2)
+    assert [(r.file, r.entry.name) for r in two.rows] == [(r.file, r.entry.name) for r in one.rows]
+    assert report.to_json(two) == report.to_json(one)
+    assert report.to_markdown(two) == report.to_markdown(one)
+    assert report.to_text(two, timings=False) == report.to_text(one, timings=False)
+    assert two.errors == one.errors and len(two.errors) == 1
+
+
+def test_progress_and_planned_are_called_for_every_row(good_file):
+    seen, planned = [], []
+    rep = report.run([good_file, good_file], jobs=2, progress=seen.append, planned=planned.append)
+    assert planned == [4] and len(rep.rows) == 4
+    assert sorted(r.entry.name for r in seen) == sorted(r.entry.name for r in rep.rows)
+
+
+def test_forked_map_keeps_the_order_and_survives_a_dead_worker():
+    import os
+
+    from symbolic_bp.checks.budget import forked_map, run_with_budget
+
+    def work(n):
+        if n == 2:
+            os._exit(9)
+        if n == 3:
+            raise ValueError("boom")
+        return run_with_budget(lambda progress: n * 10, seconds=30).value   # a budgeted worker inside
+
+    done = []
+    out = forked_map(work, list(range(6)), jobs=2, done=lambda item, outcome: done.append(item))
+    assert [(o.status, o.value) for o in out[:2] + out[4:]] == [("done", 0), ("done", 10), ("done", 40),
+                                                               ("done", 50)]
+    assert (out[2].status, out[2].value) == ("died", 9)
+    assert out[3].status == "error" and "ValueError: boom" in out[3].value
+    assert sorted(done) == list(range(6))
+
+
+class _Terminal:
+    """A stream that says it is a terminal, keeping what is written."""
+
+    def __init__(self):
+        self.text = ""
+
+    def write(self, s):
+        self.text += s
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return True
+
+
+def test_progress_line_only_on_a_terminal(good_file, capsys, monkeypatch):
+    assert main(["report", str(good_file), "-j", "2"]) == 0
+    assert capsys.readouterr().err == ""                 # not a terminal: no progress
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    assert main(["report", str(good_file), "-j", "2", "--json"]) == 0
+    assert "\rchecked 0/2 (2 workers" in terminal.text and "\rchecked 2/2 (2 workers" in terminal.text
+    assert terminal.text.endswith("\r") and "\n" not in terminal.text     # erased: the output follows cleanly
+    json.loads(capsys.readouterr().out)
+
+
+LONG = GOOD.replace('section = "1"', 'section = "' + "a rather long section title, " * 4 + '"')
+
+
+def test_the_text_table_fits_the_width_and_wraps_long_sources(tmp_path):
+    path = tmp_path / "long.toml"
+    path.write_text(LONG)
+    rep = report.run([path])
+    whole = report.to_text(rep).splitlines()
+    assert len(whole[0]) > 150                              # as wide as its widest source
+    fitted = report.to_text(rep, width=100).splitlines()
+    table = fitted[:fitted.index("")]
+    assert all(len(line) <= 100 for line in table)
+    assert len(table) > 2 + len(rep.rows)                   # the sources wrapped onto more lines
+    source = " ".join(line[line.index("notes.md"):].split("  ")[0] for line in table if "notes.md" in line)
+    assert "a rather long section" in source
+    assert fitted[fitted.index(""):] == whole[whole.index(""):]      # the rest is as it was
+
+
+def test_wide_and_piped_output_keep_the_table_whole(tmp_path, capsys, monkeypatch):
+    from symbolic_bp.integrations.report_command import table_width
+    import argparse
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True, raising=False)
+    monkeypatch.setattr("shutil.get_terminal_size", lambda *a, **k: __import__("os").terminal_size((90, 24)))
+    assert table_width(argparse.Namespace(wide=False)) == 90
+    assert table_width(argparse.Namespace(wide=True)) is None
+    monkeypatch.setattr("sys.stdout.isatty", lambda: False, raising=False)
+    assert table_width(argparse.Namespace(wide=False)) is None

@@ -42,3 +42,12 @@ def test_run_step_in_process():
     args = p.parse_args(["--shapes", "s:scalar", "--lhs", "s * s", "--rhs", "s**2", "--budget", "30"])
     assert run_step(args).verdict == "verified"
     assert COMMAND == (add_step, cmd_step)
+
+
+def test_lines_that_start_with_a_minus_sign(cli):
+    """``--lhs -...`` is the line, not an unknown option (as for check's --claim)."""
+    r = cli("step", "--shapes", "A:m,n B:n,k", "--lhs", "-(A @ B).T", "--rhs", "-B.T @ A.T")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("verified: -(A @ B).T  =  -B.T @ A.T")
+    wrong = cli("step", "--shapes", "A:m,n B:n,k", "--lhs", "(A @ B).T", "--rhs", "-B.T @ A.T", "--json")
+    assert wrong.returncode == 1 and json.loads(wrong.stdout)["claim"] == "-B.T @ A.T"

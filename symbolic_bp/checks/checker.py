@@ -1,8 +1,9 @@
 """The verdict on a gradient claim, from two independent checks.
 
-1. exact -- explicit symbolic matrices at two size assignments with all
-   dimensions distinct and >= 2, entrywise scalar differentiation of the cost
-   (:mod:`symbolic_bp.checks.exact`);
+1. exact -- exact rational dual numbers (interval enclosures for
+   transcendental functions) at random points, at two size assignments with
+   all dimensions distinct and >= 2: the entrywise derivative of the cost by
+   forward mode, independent of the derivation (:mod:`symbolic_bp.checks.exact`);
 2. numeric -- float64 random draws at a third size assignment against the
    project's own reverse-mode derivation, itself checked against central
    finite differences (:mod:`symbolic_bp.checks.numeric`).

@@ -2,9 +2,15 @@
 
 Each candidate slip is a way to turn the claim into the truth; it explains
 the difference when the repaired claim matches the derived gradient at every
-numeric draw (tolerance 1e-6 relative).  Whole-claim slips are tried first
-(transposed, constant factor, gradient of another variable), then single
-edits of the claim's tree, in the order of the table below.
+numeric draw, judged against the claim's own error there: the repaired claim
+must be within the numeric tolerance of the truth (``max|K' - G| <= 1e-8 *
+max(1, max|G|)``) *and* have removed the claim's error, ``max|K' - G|``
+at most a millionth of ``max|K - G|`` (:data:`REDUCTION`).  A claim whose
+error is itself tiny (all values small, as where a tanh saturates) is thus
+not "explained" by an edit that merely leaves another tiny value.
+Whole-claim slips are tried first (transposed, constant factor, gradient of
+another variable), then single edits of the claim's tree, in the order of
+the table below.
 """
 from __future__ import annotations
 
@@ -19,11 +25,12 @@ from ..errors import InputError
 from ..core.expression import (
     Add, Apply, Broadcast, Div, Hadamard, MatMul, Mul, Neg, Node, Sub, Sym, Transpose, num, substitute,
 )
-from .numeric import NumericModel, rel_diff
+from .numeric import REL_TOL, NumericModel, rel_diff
 from ..language.printer import to_text
 from ..language.shapes import Typer, is_scalar, surface
 
-MATCH = 1e-6
+MATCH = REL_TOL         # a repaired claim is within the numeric check's tolerance of the truth
+REDUCTION = 1e6         # ... and its error at most this fraction of the claim's own error
 NO_SLIP = "no simple slip found"
 _FACTORS = {Fraction(2): "an extra factor 2", Fraction(1, 2): "a missing factor 2",
             Fraction(-1): "the wrong sign", Fraction(-2): "the wrong sign and an extra factor 2",
@@ -38,11 +45,20 @@ class _Diagnoser:
         self.claimed = [model.value(prep.claim, env) if prep.shapes_agree else model.evaluate(prep.claim, env)
                         for env in self.envs]
         self.typer = Typer(prep.decls)
+        # the claim's own error at each draw (inf where the shapes differ: nothing to compare)
+        self.errors = [rel_diff(k, g) if k.shape == g.shape else float("inf")
+                       for k, g in zip(self.claimed, self.truth)]
 
     def matches(self, values: list[np.ndarray], truth: list[np.ndarray] | None = None) -> bool:
+        """``values`` (a repaired claim) equal ``truth`` (the derived gradient by
+        default) at every draw: within the tolerance, and REDUCTION times closer
+        than the claim itself was."""
         truth = truth or self.truth
-        return all(v.shape == t.shape and np.all(np.isfinite(v)) and rel_diff(v, t) <= MATCH
-                   for v, t in zip(values, truth))
+        if not any(self.errors):
+            return False        # the claim equals the truth at these draws: no error to explain
+        return all(v.shape == t.shape and np.all(np.isfinite(v))
+                   and rel_diff(v, t) <= min(MATCH, error / REDUCTION)
+                   for v, t, error in zip(values, truth, self.errors))
 
     # -- whole-claim slips --------------------------------------------------------
     def transposed(self) -> str | None:

@@ -23,77 +23,39 @@ from __future__ import annotations
 
 import hashlib
 import math
+from fractions import Fraction
 from functools import lru_cache
 
-import numpy as np
-import sympy as sp
-
 from .entries import ELEMENTWISE, Elementwise, register
+from .lazy import LazyModule
+
+# imported on first use: the parser and the type pass read the entries without them
+np = LazyModule("numpy", globals(), "np")
+sp = LazyModule("sympy", globals(), "sp")
 
 MAX_ORDER = 16      # above the parser's 8 primes: derivation and diagnosis add orders
 
 
-class _Known(sp.Function):
-    """Base of the SymPy forms written here: one argument, a derivative in
-    terms of known functions, a value at numbers where it has one, and the
-    claim-language name when printed."""
-
-    nargs = 1
-    label = ""
-    derivative = staticmethod(lambda t: sp.Integer(0))
-    at_number = staticmethod(lambda t: None)
-
-    @classmethod
-    def eval(cls, t):
-        if t.is_Number:
-            return cls.at_number(t)
-
-    def fdiff(self, argindex=1):
-        return self.derivative(self.args[0])
-
-    def _sympystr(self, printer):
-        return f"{self.label}({printer.doprint(self.args[0])})"
+# The SymPy classes (Sigmoid, Relu ..., Opaque and opaque_class for the opaque
+# functions) live in .elementwise_sympy, imported on first use; they are still
+# importable from here.
+_SYMPY_NAMES = ("Sigmoid", "Softplus", "Step", "Relu", "Sign", "Abs", "Opaque", "opaque_class")
 
 
-def _known(label: str, derivative=None, at_number=None, rewrite_exp=None, doc: str = "") -> type:
-    body = {"label": label, "__doc__": doc}
-    if derivative is not None:
-        body["derivative"] = staticmethod(derivative)
-    if at_number is not None:
-        body["at_number"] = staticmethod(at_number)
-    if rewrite_exp is not None:
-        body["_eval_rewrite_as_exp"] = lambda self, t, **kwargs: rewrite_exp(t)
-    return type(label.replace("'", "_prime").capitalize(), (_Known,), body)
+def __getattr__(name: str):
+    if name in _SYMPY_NAMES:
+        from . import elementwise_sympy
+        return getattr(elementwise_sympy, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-Sigmoid = _known("sigmoid", lambda t: Sigmoid(t) * (1 - Sigmoid(t)),          # s' = s(1-s)
-                 rewrite_exp=lambda t: 1 / (1 + sp.exp(-t)))
-Softplus = _known("softplus", lambda t: Sigmoid(t),                            # log(1+e^t)' = sigmoid
-                  rewrite_exp=lambda t: sp.log(1 + sp.exp(t)))
-Step = _known("relu'", at_number=lambda t: sp.Integer(1 if t > 0 else 0),
-              doc="Heaviside step with step(0) = 0: the derivative of relu.")
-Relu = _known("relu", lambda t: Step(t), at_number=lambda t: t if t > 0 else sp.Integer(0))
-Sign = _known("sign", at_number=lambda t: sp.Integer(1 if t > 0 else -1 if t < 0 else 0),
-              doc="sign(t), the derivative of |t| (0 at 0, where |t| has a kink).")
-Abs = _known("abs", lambda t: Sign(t), at_number=abs,
-             doc="|t| for real t; SymPy's Abs assumes complex symbols and differentiates through re and im, "
-                 "the claim language's symbols are real.")
-
-
-class Opaque(sp.Function):
-    """Base of the undefined elementwise functions; subclasses per (name, order)."""
-
-    nargs = 1
-    base_name = "sigma"
-    order = 0
-
-    def fdiff(self, argindex=1):
-        return opaque_class(self.base_name, self.order + 1)(self.args[0])
-
-
-@lru_cache(maxsize=None)
-def opaque_class(name: str, order: int) -> type:
-    return type(name + "'" * order, (Opaque,), {"base_name": name, "order": order})
+def _own(name: str):
+    """The exact form of an entry that is one of our SymPy classes, found on first call."""
+    def form(t):
+        from . import elementwise_sympy
+        return getattr(elementwise_sympy, name)(t)
+    form.__name__ = name
+    return form
 
 
 @lru_cache(maxsize=None)
@@ -101,6 +63,7 @@ def exact(name: str, order: int):
     """A callable t -> the exact order-th derivative of ``name`` at t."""
     entry = ELEMENTWISE.get(name)
     if entry is None:
+        from .elementwise_sympy import opaque_class
         return opaque_class(name, order)
     t = sp.Dummy("t")
     expr = entry.exact(t)
@@ -187,22 +150,164 @@ def _cos_derivs(x, order):
     return np.cos(x + order * np.pi / 2)
 
 
+# -- exact points and enclosures (the exact check: symbolic_bp.checks.dual) -----------------
+# rational(x, order): the order-th derivative at a Fraction x where it is rational, else None;
+# interval(iv, x, order): an enclosure of it at the mpmath interval x (context iv),
+# ValueError where x is not certainly inside the domain (or straddles a kink).
+
+@lru_cache(maxsize=None)
+def _chain_coefficients(order: int, du: tuple) -> tuple:
+    """Integer coefficients of the polynomial Q_k with f^(k) = Q_k(f) when f' = P(f)
+    (coefficients ``du``): Q_0 = u, Q_(k+1) = Q_k' P."""
+    q = [0, 1]
+    for _ in range(order):
+        dq = [i * c for i, c in enumerate(q)][1:] or [0]
+        out = [0] * (len(dq) + len(du) - 1)
+        for i, a in enumerate(dq):
+            for j, b in enumerate(du):
+                out[i + j] += a * b
+        q = out
+    return tuple(q)
+
+
+def _horner(coefficients, u, zero):
+    out = zero
+    for c in reversed(coefficients):
+        out = out * u + c
+    return out
+
+
+def _sigmoid_interval(iv, x, order):
+    s = 1 / (1 + iv.exp(-x))
+    return _horner(_chain_coefficients(order, (0, 1, -1)), s, iv.mpf(0))      # s' = s - s^2
+
+
+def _tanh_interval(iv, x, order):
+    t = 1 - 2 / (iv.exp(2 * x) + 1)
+    return _horner(_chain_coefficients(order, (1, 0, -1)), t, iv.mpf(0))      # t' = 1 - t^2
+
+
+def _softplus_interval(iv, x, order):
+    return iv.log(1 + iv.exp(x)) if order == 0 else _sigmoid_interval(iv, x, order - 1)
+
+
+def _positive(x, name: str, strict: bool = True):
+    if not (x.a > 0 if strict else x.a >= 0):
+        raise ValueError(f"{name} of a number that is not certainly positive")
+
+
+def _log_interval(iv, x, order):
+    _positive(x, "log")
+    if order == 0:
+        return iv.log(x)
+    return (-1) ** (order - 1) * math.factorial(order - 1) / x ** order
+
+
+def _log_rational(x, order):
+    if x <= 0:
+        return None
+    if order == 0:
+        return Fraction(0) if x == 1 else None
+    return Fraction((-1) ** (order - 1) * math.factorial(order - 1)) / x ** order
+
+
+def _sqrt_interval(iv, x, order):
+    _positive(x, "sqrt", strict=order > 0)
+    coef = math.prod((Fraction(1, 2) - i for i in range(order)), start=Fraction(1))
+    return iv.sqrt(x) * coef.numerator / coef.denominator / x ** order
+
+
+def _sqrt_rational(x, order):
+    if order == 0 and x >= 0:
+        p, q = math.isqrt(x.numerator), math.isqrt(x.denominator)
+        if p * p == x.numerator and q * q == x.denominator:
+            return Fraction(p, q)
+    return None
+
+
+def _cyclic(*functions):
+    """f^(k) = functions[k % 4](x), each a name of the interval context (with a sign)."""
+    def interval(iv, x, order):
+        sign, name = functions[order % 4]
+        return sign * getattr(iv, name)(x)
+    return interval
+
+
+def _at_zero(values: tuple, cyclic: bool = False):
+    """Exact only at 0: f^(k)(0) = values[k] (values[k % len] when ``cyclic``), None past them."""
+    def rational(x, order):
+        if x != 0 or (order >= len(values) and not cyclic):
+            return None
+        value = values[order % len(values)]
+        return None if value is None else Fraction(value)
+    return rational
+
+
+def _relu_rational(x, order):
+    if order == 0:
+        return max(x, Fraction(0))
+    return Fraction(1 if x > 0 else 0) if order == 1 else Fraction(0)
+
+
+def _abs_rational(x, order):
+    if order == 0:
+        return abs(x)
+    return Fraction((x > 0) - (x < 0)) if order == 1 else Fraction(0)
+
+
+def _sign_rational(x, order):
+    return Fraction((x > 0) - (x < 0)) if order == 0 else Fraction(0)
+
+
+def _piecewise_interval(rational, linear: bool):
+    """A function that is constant (``linear``: linear through 0) on each side of
+    0, its derivatives constant there: its enclosure where the sign of x is
+    certain (or x is exactly 0), else ValueError."""
+    def interval(iv, x, order):
+        if x.a == 0 and x.b == 0:
+            value = rational(Fraction(0), order)
+            return iv.mpf(value.numerator) / value.denominator
+        if not (x.a > 0 or x.b < 0):
+            raise ValueError("the sign of an enclosure that contains 0 is unknown")
+        side = Fraction(1 if x.a > 0 else -1)
+        value = rational(side, order)
+        if order == 0 and linear:                   # f(x) = f(side) / side * x on that side
+            return x * (value.numerator * side.numerator)
+        return iv.mpf(value.numerator) / value.denominator
+    return interval
+
+
 # -- the entries: one per function ---------------------------------------------------
 
 for _entry in (
-    Elementwise("sigmoid", Sigmoid, _sigmoid_derivs, r"\mathrm{sigmoid}", "sigmoid(u) * (1 - sigmoid(u))",
-                "sigmoid' = sigmoid (1 - sigmoid)"),
-    Elementwise("tanh", sp.tanh, _tanh_derivs, r"\mathrm{tanh}", "1 - tanh(u) * tanh(u)", "tanh' = 1 - tanh^2"),
-    Elementwise("relu", Relu, _relu_derivs, r"\mathrm{relu}", None, "relu' = step (0 at 0)", smooth=False),
-    Elementwise("exp", sp.exp, _exp_derivs, r"\mathrm{exp}", "exp(u)", "exp' = exp"),
-    Elementwise("log", sp.log, _log_derivs, r"\mathrm{log}", None, "log' = 1/u", domain="positive"),
-    Elementwise("softplus", Softplus, _softplus_derivs, r"\mathrm{softplus}", "sigmoid(u)",
-                "softplus' = sigmoid"),
-    Elementwise("abs", Abs, _abs_derivs, r"\mathrm{abs}", "sign(u)", "abs' = sign (0 at 0)", smooth=False),
-    Elementwise("sign", Sign, _sign_derivs, r"\mathrm{sign}", None, "sign' = 0 (away from 0)", smooth=False),
-    Elementwise("sqrt", sp.sqrt, _sqrt_derivs, r"\mathrm{sqrt}", None, "sqrt' = 1/(2 sqrt)", domain="positive"),
-    Elementwise("sin", sp.sin, _sin_derivs, r"\sin", "cos(u)", "sin' = cos"),
-    Elementwise("cos", sp.cos, _cos_derivs, r"\cos", "-sin(u)", "cos' = -sin"),
+    Elementwise("sigmoid", _own("Sigmoid"), _sigmoid_derivs, r"\mathrm{sigmoid}", "sigmoid(u) * (1 - sigmoid(u))",
+                "sigmoid' = sigmoid (1 - sigmoid)",
+                rational=_at_zero((Fraction(1, 2),)), interval=_sigmoid_interval),
+    Elementwise("tanh", lambda t: sp.tanh(t), _tanh_derivs, r"\mathrm{tanh}", "1 - tanh(u) * tanh(u)",
+                "tanh' = 1 - tanh^2",
+                rational=_at_zero((0,)), interval=_tanh_interval),
+    Elementwise("relu", _own("Relu"), _relu_derivs, r"\mathrm{relu}", None, "relu' = step (0 at 0)", smooth=False,
+                rational=_relu_rational, interval=_piecewise_interval(_relu_rational, linear=True)),
+    Elementwise("exp", lambda t: sp.exp(t), _exp_derivs, r"\mathrm{exp}", "exp(u)", "exp' = exp",
+                rational=_at_zero((1,), cyclic=True), interval=lambda iv, x, order: iv.exp(x)),
+    Elementwise("log", lambda t: sp.log(t), _log_derivs, r"\mathrm{log}", None, "log' = 1/u", domain="positive",
+                rational=_log_rational, interval=_log_interval),
+    Elementwise("softplus", _own("Softplus"), _softplus_derivs, r"\mathrm{softplus}", "sigmoid(u)",
+                "softplus' = sigmoid",
+                rational=None, interval=_softplus_interval),
+    Elementwise("abs", _own("Abs"), _abs_derivs, r"\mathrm{abs}", "sign(u)", "abs' = sign (0 at 0)", smooth=False,
+                rational=_abs_rational, interval=_piecewise_interval(_abs_rational, linear=True)),
+    Elementwise("sign", _own("Sign"), _sign_derivs, r"\mathrm{sign}", None, "sign' = 0 (away from 0)", smooth=False,
+                rational=_sign_rational, interval=_piecewise_interval(_sign_rational, linear=False)),
+    Elementwise("sqrt", lambda t: sp.sqrt(t), _sqrt_derivs, r"\mathrm{sqrt}", None, "sqrt' = 1/(2 sqrt)",
+                domain="positive",
+                rational=_sqrt_rational, interval=_sqrt_interval),
+    Elementwise("sin", lambda t: sp.sin(t), _sin_derivs, r"\sin", "cos(u)", "sin' = cos",
+                rational=_at_zero((0, 1, 0, -1), cyclic=True),
+                interval=_cyclic((1, 'sin'), (1, 'cos'), (-1, 'sin'), (-1, 'cos'))),
+    Elementwise("cos", lambda t: sp.cos(t), _cos_derivs, r"\cos", "-sin(u)", "cos' = -sin",
+                rational=_at_zero((1, 0, -1, 0), cyclic=True),
+                interval=_cyclic((1, 'cos'), (-1, 'sin'), (-1, 'cos'), (1, 'sin'))),
 ):
     register(_entry)
 

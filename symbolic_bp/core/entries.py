@@ -34,7 +34,21 @@ class Operation:
     * ``index(form, node, r, c)``: the entry (r, c) in index notation, for the
       index-notation proofs (:class:`symbolic_bp.rendering.index_form.IndexForm`
       is ``form``: ``form(arg, i, j)`` is an argument's entry, ``form.fresh(dim)``
-      a new summed index), or None where the prover has no index form.
+      a new summed index), or None where the prover has no index form;
+    * ``dual(kit, *args, *params)``: the operation on dual numbers, for the
+      exact check (:mod:`symbolic_bp.checks.dual`): each argument is a
+      ``Dual`` (``.value``, a matrix, and ``.tangents``, one matrix per
+      direction or None for a constant), the result a ``Dual`` whose tangents
+      are the directional derivatives (built with ``x.push(value, tangent)``,
+      ``x.linear(f)``, ``a.bilinear(b, f)`` and the matrices' arithmetic:
+      ``+ - @ .T``, ``*``, ``/`` by 1x1, ``inv() det() adjugate() trace()
+      total() apply(name, order) build(rows, cols, f)``); ``kit.constant(rows)``
+      and ``kit.identity(n)`` make constants;
+    * ``degree(degrees, shapes, params)``: from the (numerator, denominator)
+      degree bounds of the arguments' entries as rational functions of the
+      drawn values (and their concrete shapes), the same bounds for the
+      result, for the Schwartz-Zippel bound of the exact check; None where
+      the result is not a rational function (log det, norm).
     """
 
     name: str
@@ -49,6 +63,8 @@ class Operation:
     index: Callable | None = None
     summary: str = ""
     positive: bool = False      # its argument must be positive where drawn at random (logdet)
+    dual: Callable | None = None
+    degree: Callable | None = None
 
     @property
     def argument_count(self) -> int:
@@ -65,6 +81,13 @@ class Elementwise:
     no closed form there), ``rule`` the same as a sentence; ``domain`` where
     random draws must fall ("real" or "positive"); ``smooth`` False where the
     function has a kink (relu and abs at 0).
+
+    For the exact check (:mod:`symbolic_bp.checks.dual`): ``rational(x,
+    order)`` is the order-th derivative at an exact rational ``x``
+    (:class:`fractions.Fraction`) when it is rational there (relu, abs, sign;
+    log' = 1/x), else None; ``interval(iv, x, order)`` an enclosure of it at
+    the interval ``x`` in the mpmath interval context ``iv``, raising
+    ValueError where ``x`` is not certainly inside the domain.
     """
 
     name: str
@@ -75,6 +98,8 @@ class Elementwise:
     rule: str = ""
     domain: str = "real"
     smooth: bool = True
+    rational: Callable | None = None
+    interval: Callable | None = None
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import random
 
-import numpy as np
-import sympy as sp
-
 from .dims import ONE, SCALAR, show
 from .entries import OPERATIONS, Operation, ShapeError, register
+from .lazy import LazyModule
+
+# imported on first use: the parser and the type pass read the entries without them
+np = LazyModule("numpy", globals(), "np")
+sp = LazyModule("sympy", globals(), "sp")
 
 
 # -- shape rules ------------------------------------------------------------------------
@@ -185,6 +187,91 @@ def _constant(b, node, g):      # pragma: no cover - eye and ones never depend o
     return ()
 
 
+# -- dual forms (forward mode, for the exact check) and degree bounds ----------------------
+# On dual numbers (symbolic_bp.checks.dual): x.value is the matrix, x.tangents its
+# directional derivatives; the degree rules bound the (numerator, denominator) degrees
+# of the entries as rational functions of the drawn values (X = P/Q entrywise).
+
+def _linear(f):
+    """The dual form of an operation linear in its one argument: f on the value and on each tangent."""
+    return lambda kit, x, *params: x.linear(lambda m: f(m, *params))
+
+
+def _dual_inv(kit, x):
+    y = x.value.inv()                       # d inv(X) = -inv(X) dX inv(X)
+    return x.push(y, lambda t: -(y @ t @ y))
+
+
+def _dual_det(kit, x):
+    a = x.value                             # d det(X) = tr(adj(X) dX), also where X is singular
+    adj = a.adjugate() if x.tangents is not None else None
+    return x.push(a.det(), lambda t: (adj @ t).trace())
+
+
+def _dual_logdet(kit, x):
+    a = x.value                             # d log det X = tr(inv(X) dX)
+    y = a.inv() if x.tangents is not None else None
+    return x.push(a.det().apply("log"), lambda t: (y @ t).trace())
+
+
+def _dual_norm(kit, x):
+    m = x.value                             # d |X| = <X, dX> / |X|
+    n = (m * m).total().apply("sqrt")
+    return x.push(n, lambda t: (m * t).total() / n)
+
+
+def _kron(a, c):
+    a, c = a.pair(c)
+    return a.build(a.rows * c.rows, a.cols * c.cols,
+                   lambda r, s: a[r // c.rows, s // c.cols] * c[r % c.rows, s % c.cols])
+
+
+def _dual_power(kit, x, k):
+    base = _dual_inv(kit, x) if k < 0 else x
+    out = kit.identity(x.value.rows)
+    for _ in range(abs(k)):
+        out = out @ base
+    return out
+
+
+def _blocksum(g, p, q):
+    return g.build(g.rows // p, g.cols // q,
+                   lambda i, j: g.add_all(g[i * p + a, j * q + b] for a in range(p) for b in range(q)))
+
+
+def _tilesum(g, m, n):
+    r, c = g.rows // m, g.cols // n
+    return g.build(r, c, lambda k, l: g.add_all(g[i * r + k, j * c + l] for i in range(m) for j in range(n)))
+
+
+def _degree_same(d, shapes, params):
+    return d[0]
+
+
+def _degree_constant(d, shapes, params):
+    return (0, 0)
+
+
+def _degree_det(d, shapes, params):
+    (p, q), n = d[0], shapes[0][0]          # det(P/Q) = det(P) / Q^n
+    return (n * p, n * q)
+
+
+def _degree_inv(d, shapes, params):
+    (p, q), n = d[0], shapes[0][0]          # inv(P/Q) = Q adj(P) / det(P)
+    return (q + (n - 1) * p, n * p)
+
+
+def _degree_power(d, shapes, params):
+    k = params[0]
+    p, q = _degree_inv(d, shapes, params) if k < 0 else d[0]
+    return (abs(k) * p, abs(k) * q)
+
+
+def _degree_product(d, shapes, params):
+    return (d[0][0] + d[1][0], d[0][1] + d[1][1])
+
+
 # -- the entries --------------------------------------------------------------------------
 
 for _entry in (
@@ -194,14 +281,16 @@ for _entry in (
         exact=lambda m: _1x1(sp.Add(*m)), numeric=lambda m: _np1x1(m.sum()),
         latex=lambda a, atoms, p: rf"\operatorname{{sum}}\left({a[0]}\right)",
         numpy=lambda a, p: f"np.sum({a[0]}).reshape(1, 1)", index=_index_sum,
-        summary="the sum of all entries"),
+        summary="the sum of all entries",
+        dual=_linear(lambda m: m.total()), degree=_degree_same),
     Operation(
         "tr", 1, _square_to_scalar("tr"),
         vjp=lambda b, node, g: (b.mul(g, b.eye(node.args[0].shape[0])),),         # d tr(X)/dX = I
         exact=lambda m: _1x1(m.trace()), numeric=lambda m: _np1x1(np.trace(m)),
         latex=lambda a, atoms, p: rf"\operatorname{{tr}}\left({a[0]}\right)",
         numpy=lambda a, p: f"np.trace({a[0]}).reshape(1, 1)", index=_index_trace,
-        summary="the trace"),
+        summary="the trace",
+        dual=_linear(lambda m: m.trace()), degree=_degree_same),
     Operation(
         "inv", 1, _square("inv"),
         # d inv(X) = -inv(X) dX inv(X)  =>  dX: -inv(X)^T G inv(X)^T
@@ -209,7 +298,8 @@ for _entry in (
         exact=_exact_inv, numeric=_numeric_inv,
         latex=lambda a, atoms, p: f"{atoms[0]}^{{-1}}",
         numpy=lambda a, p: f"np.linalg.inv({a[0]})",
-        summary="the inverse (of an invertible matrix)"),
+        summary="the inverse (of an invertible matrix)",
+        dual=_dual_inv, degree=_degree_inv),
     Operation(
         "det", 1, _square_to_scalar("det"),
         # d det(X)/dX = det(X) inv(X)^T
@@ -217,14 +307,16 @@ for _entry in (
         exact=lambda m: _1x1(_exact_det(m)), numeric=lambda m: _np1x1(np.linalg.det(m)),
         latex=lambda a, atoms, p: rf"\det\left({a[0]}\right)",
         numpy=lambda a, p: f"np.linalg.det({a[0]}).reshape(1, 1)",
-        summary="the determinant"),
+        summary="the determinant",
+        dual=_dual_det, degree=_degree_det),
     Operation(
         "logdet", 1, _square_to_scalar("logdet"),
         vjp=lambda b, node, g: (b.mul(g, b.t(b.call("inv", node.args[0]))),),    # d log det X/dX = inv(X)^T
         exact=lambda m: _1x1(sp.log(_exact_det(m))), numeric=_numeric_logdet,
         latex=lambda a, atoms, p: rf"\log\det\left({a[0]}\right)",
         numpy=lambda a, p: f"np.linalg.slogdet({a[0]})[1].reshape(1, 1)",
-        summary="log det X, for det X > 0", positive=True),
+        summary="log det X, for det X > 0", positive=True,
+        dual=_dual_logdet),
     Operation(
         "norm", 1, _to_scalar,
         vjp=lambda b, node, g: (b.mul(g, b.div(node.args[0], node)),),             # d ||X||/dX = X / ||X||
@@ -232,34 +324,39 @@ for _entry in (
         numeric=lambda m: _np1x1(np.linalg.norm(m)),
         latex=lambda a, atoms, p: rf"\left\lVert {a[0]} \right\rVert",
         numpy=lambda a, p: f"np.linalg.norm({a[0]}).reshape(1, 1)",
-        summary="the Frobenius norm"),
+        summary="the Frobenius norm",
+        dual=_dual_norm),
     Operation(
         "kron", 2, lambda shapes, params: (shapes[0][0] * shapes[1][0], shapes[0][1] * shapes[1][1]),
         vjp=_vjp_kron,
         exact=lambda a, c: sp.Matrix(a.rows * c.rows, a.cols * c.cols,
                                      lambda r, s: a[r // c.rows, s // c.cols] * c[r % c.rows, s % c.cols]),
-        numeric=np.kron,
+        numeric=lambda a, c: np.kron(a, c),
         latex=lambda a, atoms, p: rf"\left({a[0]} \otimes {a[1]}\right)",
         numpy=lambda a, p: f"np.kron({a[0]}, {a[1]})",
-        summary="the Kronecker product"),
+        summary="the Kronecker product",
+        dual=lambda kit, a, c: a.bilinear(c, _kron), degree=_degree_product),
     Operation(
         "matrix_power", 1, _square("matrix_power"), params=("int",),
         vjp=_vjp_power, exact=_exact_power, numeric=_numeric_power,
         latex=lambda a, atoms, p: f"{atoms[0]}^{{{p[0]}}}",
         numpy=lambda a, p: f"np.linalg.matrix_power({a[0]}, {p[0]})",
-        summary="X**k for an integer literal k (negative: of the inverse)"),
+        summary="X**k for an integer literal k (negative: of the inverse)",
+        dual=_dual_power, degree=_degree_power),
     Operation(
         "eye", 0, lambda shapes, params: (params[0], params[0]), params=("dim",),
-        vjp=_constant, exact=sp.eye, numeric=np.eye,
+        vjp=_constant, exact=lambda n: sp.eye(n), numeric=lambda n: np.eye(n),
         latex=lambda a, atoms, p: rf"I_{{{p[0]}}}",
         numpy=lambda a, p: f"np.eye({p[0]})", index=_index_eye,
-        summary="the identity matrix"),
+        summary="the identity matrix",
+        dual=lambda kit, n: kit.identity(n), degree=_degree_constant),
     Operation(
         "ones", 0, lambda shapes, params: (params[0], params[1]), params=("dim", "dim"),
-        vjp=_constant, exact=sp.ones, numeric=lambda r, c: np.ones((r, c)),
+        vjp=_constant, exact=lambda r, c: sp.ones(r, c), numeric=lambda r, c: np.ones((r, c)),
         latex=lambda a, atoms, p: rf"\mathbf{{1}}_{{{p[0]} \times {p[1]}}}",
         numpy=lambda a, p: f"np.ones(({p[0]}, {p[1]}))", index=lambda form, node, r, c: form.constant(),
-        summary="the matrix of ones"),
+        summary="the matrix of ones",
+        dual=lambda kit, r, c: kit.constant([[1] * c for _ in range(r)]), degree=_degree_constant),
     Operation(
         "blocksum", 1, _blocks, params=("dim", "dim"),
         # the adjoint of summing p x q blocks is repeating G over them: kron(G, ones(p, q))
@@ -270,7 +367,8 @@ for _entry in (
         latex=lambda a, atoms, p: rf"\operatorname{{blocksum}}\left({a[0]}, {p[0]}, {p[1]}\right)",
         numpy=lambda a, p: f"{a[0]}.reshape({a[0]}.shape[0] // {p[0]}, {p[0]}, {a[0]}.shape[1] // {p[1]}, {p[1]})"
                            ".sum(axis=(1, 3))",
-        summary="the sum of each p x q block (the adjoint of kron in its left factor)"),
+        summary="the sum of each p x q block (the adjoint of kron in its left factor)",
+        dual=_linear(_blocksum), degree=_degree_same),
     Operation(
         "tilesum", 1, _blocks, params=("dim", "dim"),
         vjp=lambda b, node, g: (b.call("kron", b.ones(node.params), g),),
@@ -280,14 +378,17 @@ for _entry in (
         latex=lambda a, atoms, p: rf"\operatorname{{tilesum}}\left({a[0]}, {p[0]}, {p[1]}\right)",
         numpy=lambda a, p: f"{a[0]}.reshape({p[0]}, {a[0]}.shape[0] // {p[0]}, {p[1]}, {a[0]}.shape[1] // {p[1]})"
                            ".sum(axis=(0, 2))",
-        summary="the sum of the m x n grid of blocks (the adjoint of kron in its right factor)"),
+        summary="the sum of the m x n grid of blocks (the adjoint of kron in its right factor)",
+        dual=_linear(_tilesum), degree=_degree_same),
     Operation(
         "diag", 1, _column_to_square,
         vjp=lambda b, node, g: (b.call("diagonal", g),),                       # <G, diag(x)> = <diagonal(G), x>
-        exact=lambda x: sp.diag(*x), numeric=np.diagflat,
+        exact=lambda x: sp.diag(*x), numeric=lambda x: np.diagflat(x),
         latex=lambda a, atoms, p: rf"\operatorname{{diag}}\left({a[0]}\right)",
         numpy=lambda a, p: f"np.diagflat({a[0]})", index=_index_diag,
-        summary="the diagonal matrix with the entries of a column vector"),
+        summary="the diagonal matrix with the entries of a column vector",
+        dual=_linear(lambda x: x.build(x.rows, x.rows, lambda i, j: x[i, 0] if i == j else x.zero)),
+        degree=_degree_same),
     Operation(
         "diagonal", 1, _square_to_column,
         vjp=lambda b, node, g: (b.call("diag", g),),                            # <G, diagonal(X)> = <diag(G), X>
@@ -295,6 +396,7 @@ for _entry in (
         latex=lambda a, atoms, p: rf"\operatorname{{diagonal}}\left({a[0]}\right)",
         numpy=lambda a, p: f"np.diag({a[0]}).reshape(-1, 1)",
         index=lambda form, node, r, c: form(node.args[0], r, r),                # diagonal(X)_r = X_rr
-        summary="the diagonal of a square matrix, as a column vector"),
+        summary="the diagonal of a square matrix, as a column vector",
+        dual=_linear(lambda m: m.build(m.rows, 1, lambda i, j: m[i, i])), degree=_degree_same),
 ):
     register(_entry)

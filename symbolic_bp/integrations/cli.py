@@ -10,6 +10,12 @@ otherwise, 2 when a file is unreadable.
 
 >>> build_parser(["extract", "notes.md"]).parse_args(["extract", "notes.md"]).file
 'notes.md'
+
+A value of a claim-language option may start with a minus sign, as users
+type it (``--claim -a``; see :func:`.options.glue_expressions`):
+
+>>> command_words(["check", "--cost", "x.T @ a", "--claim", "-a"])
+['check', '--cost', 'x.T @ a', '--claim=-a']
 """
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ import argparse
 import sys
 
 from .commands import COMMANDS
+from .options import glue_expressions
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,9 +45,23 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def command_words(words: list[str], parser: argparse.ArgumentParser | None = None) -> list[str]:
+    """``words`` as argparse must see them: after the command's name, each
+    expression option joined to its value (``--claim -a`` -> ``--claim=-a``),
+    so that a value starting with ``-`` is not taken for an option."""
+    parser = parser or build_parser(words)
+    sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+    at = next((i for i, w in enumerate(words) if not w.startswith("-")), None)
+    if sub is None or at is None or words[at] not in sub.choices:
+        return list(words)
+    return words[:at + 1] + glue_expressions(sub.choices[words[at]], words[at + 1:])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``symbolic-bp ARGV``; the exit status."""
-    args = build_parser(argv).parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(words)
+    args = parser.parse_args(command_words(words, parser))
     try:
         return COMMANDS[args.command].load()[1](args)
     except KeyboardInterrupt:

@@ -6,7 +6,7 @@ repositories, so every input is untrusted.  This module feeds each entry point
 that exists (:data:`ENTRY_POINTS`: the ``check`` API, every CLI command and its
 options, derivation files, ``report``, ``extract``...) with
 
-* the corpus under ``tests/hostile/`` (code-execution payloads, broken
+* the corpus under ``symbolic_bp/data/hostile/`` (code-execution payloads, broken
   expressions and declarations, broken derivation files), one JSON string a line;
 * generated giants: 10,000 nested parentheses, a 1 MB expression, ``x**9**9**9``,
   a number with a billion-digit exponent, TOML nested 10,000 deep;
@@ -39,14 +39,16 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 from typing import Callable, Iterator
 
 from .commands import COMMANDS
+from .options import bundled_derivations
 
-ROOT = Path(__file__).resolve().parents[2]
-CORPUS = ROOT / "tests" / "hostile"
-BUNDLED = ROOT / "derivations"
+DATA = Path(files("symbolic_bp").joinpath("data"))   # package data, shipped in the wheel
+CORPUS = DATA / "hostile"
+BUNDLED = bundled_derivations()
 MARKER = "PWNED"            # every payload would create a file of this name
 _QUOTED_MARKER = re.compile(rf"""['"][^'"\n]*{MARKER}""")
 GRACE = 5.0                 # seconds beyond the budget for forking, imports, printing

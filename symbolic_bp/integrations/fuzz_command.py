@@ -29,7 +29,7 @@ def add_fuzz(p: argparse.ArgumentParser) -> None:
                    help="random inputs of each generator (default 50; the corpus always runs)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
     p.add_argument("--budget", type=float, default=5.0, help="time budget per claim, seconds (default 5)")
-    p.add_argument("--corpus", default=str(CORPUS), help="folder of the adversarial corpus (default tests/hostile)")
+    p.add_argument("--corpus", default=str(CORPUS), help="folder of the adversarial corpus (default: the bundled corpus)")
     p.add_argument("--entry", action="append", help="only this entry point (repeatable)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
 

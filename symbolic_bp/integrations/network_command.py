@@ -17,11 +17,12 @@ import sys
 import zipfile
 from dataclasses import replace
 
-import numpy as np
-
+from ..core.lazy import LazyModule
 from ..errors import InputError
 from ..rendering.text import cli_lines
-from .options import common_options, json_option
+from .options import common_options, expression_option, json_option
+
+np = LazyModule("numpy", globals(), "np")       # imported on first use: not for --help
 
 SYMBOLIC_TOL = 1e-12
 FD_TOL = 1e-6
@@ -49,7 +50,7 @@ def add_network(p: argparse.ArgumentParser) -> None:
     p.add_argument("--average", action="store_true", help="average the cost over the batch (default: sum)")
     p.add_argument("--params", metavar="P.npz", help="parameters and data in the convention's names and shapes")
     p.add_argument("--out", metavar="G.npz", help="write the lambdified network's gradients here")
-    p.add_argument("--claim", action="append", default=[], help="a delta/gradient claim (repeatable)")
+    expression_option(p, "--claim", action="append", default=[], help="a delta/gradient claim (repeatable)")
     json_option(p)
     common_options(p)
 

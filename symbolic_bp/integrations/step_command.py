@@ -22,14 +22,14 @@ import sys
 from ..checks.result import Result
 from ..derivations.step import check_step
 from ..rendering.text import result_lines
-from .options import common_options, json_option
+from .options import common_options, expression_option, json_option
 
 
 def add_step(p: argparse.ArgumentParser) -> None:
     """The arguments of ``step``."""
-    p.add_argument("--shapes", required=True, help='declarations, e.g. "A:m,n B:n,m"')
-    p.add_argument("--lhs", required=True, help="the earlier line, e.g. \"(A @ B).T\"")
-    p.add_argument("--rhs", required=True, help="the next line, e.g. \"B.T @ A.T\"")
+    expression_option(p, "--shapes", required=True, help='declarations, e.g. "A:m,n B:n,m"')
+    expression_option(p, "--lhs", required=True, help="the earlier line, e.g. \"(A @ B).T\"")
+    expression_option(p, "--rhs", required=True, help="the next line, e.g. \"B.T @ A.T\"")
     p.add_argument("--up-to-constant-in", dest="constant_in", metavar="X,Y",
                    help="the lines may differ by a term that does not depend on these variables")
     json_option(p)

@@ -14,21 +14,29 @@ its depth), three facts cover every claim of the usual form:
 * **weight lemma** (``grad(W[l]) = ...``, ``grad(b[l])``): C depends on W_l, b_l only
   through z_l = W_l a_{l-1} + b_l, so dC/dW_l is the gradient of ⟨delta_l, z_l⟩.
 
-Each local claim is stated at generic sizes (dimension names n, n_next,
-n_prev, nb) with the activation opaque unless the spec names it, and handed to
+Each local claim is stated at generic layer sizes (dimension names n, n_next,
+n_prev) and at the network's batch: a generic batch nb (with N, as a number,
+the scalar nbatch) when the network has a batch of several examples, batch 1
+when it has one -- a claim such as grad(b[l]) = delta[l] holds for one example
+and not for a batch, so the lemma must be about the network's batch.  The
+activation is opaque unless the spec names it.  The claim is handed to
 :func:`symbolic_bp.checks.checker.check` (exact entrywise differentiation plus the
 numeric check).  Base case and step together are the induction that makes
 the recursion compute dC/dz_l at every layer of every depth.
 
 >>> from symbolic_bp.networks.network import NetworkSpec
 >>> from symbolic_bp.networks.network_claim import parse_network_claim
->>> spec = NetworkSpec.build((3, 4, 4, 2), "sigma", "mse")
+>>> spec = NetworkSpec.build((3, 4, 4, 2), "sigma", "mse", batch=2)
 >>> nc = parse_network_claim("delta[l] = W[l+1].T @ delta[l+1] * sigma'(z[l])", "nielsen")
 >>> local = local_claim(nc, spec)
 >>> local.role, local.claim.cost
 ('step', 'sum(delta_next * (W_next @ sigma(z) + b_next @ ones(1, nb)))')
 >>> local.claim.claim
 "W_next.T @ delta_next * sigma'(z)"
+>>> one = local_claim(parse_network_claim("grad(b[l]) = delta[l] @ ones(N, 1)", "nielsen"),
+...                   NetworkSpec.build((3, 4, 4, 2), "sigma", "mse"))
+>>> one.batch, one.claim.shapes, one.claim.claim
+('1', 'sigma:function W:n,n_prev a_prev:n_prev,1 delta:n,1 b:n', 'delta @ ones(1, 1)')
 """
 from __future__ import annotations
 
@@ -50,6 +58,10 @@ class LocalClaim:
     role: str            # base | step | lemma | lemma2
     claim: Claim
     activation: str
+    batch: str = "nb"    # the batch the claim is stated at: the generic nb, or the network's 1
+
+    def describe_batch(self) -> str:
+        return "batch 1 (the network's)" if self.batch == "1" else "a generic batch nb"
 
     def describe(self) -> str:
         return ROLES[self.role]
@@ -95,7 +107,10 @@ def local_claim(nc: NetworkClaim, spec: NetworkSpec) -> LocalClaim:
     lhs = nc.lhs
     act = _generic_activation(spec, output=(role == "base"))
     bias = spec.bias
-    ones = "ones(1, nb)"
+    # the network's batch: one example (then N is 1), or a generic batch of nb examples (N the scalar nbatch)
+    nb, nbatch = ("1", "1") if spec.batch == 1 else ("nb", BATCH_SCALAR)
+    scalar = f" {BATCH_SCALAR}:scalar" if nbatch == BATCH_SCALAR else ""
+    ones = f"ones(1, {nb})"
 
     def activation(ref):
         if ref is not None and _offset(ref, lhs) != 0:
@@ -105,13 +120,13 @@ def local_claim(nc: NetworkClaim, spec: NetworkSpec) -> LocalClaim:
     if role == "base":
         named = replace(spec, named=True)
         n = named.size(spec.depth)
-        decls = f"z:{n},nb y:{n},nb nbatch:scalar"
-        cost = named.output_cost_text("z", divisor=BATCH_SCALAR)
+        decls = f"z:{n},{nb} y:{n},{nb}{scalar}"
+        cost = named.output_cost_text("z", divisor=nbatch)
         a = apply_text("softmax" if spec.cost == "softmax-nll" else act, "z", n)
         table = {("z", 0): "z", ("a", 0): a, ("a_aug", 0): a}
         wrt = "z"
     elif role == "step":
-        decls = "z:n,nb W_next:n_next,n delta_next:n_next,nb nbatch:scalar" + (" b_next:n_next" if bias else "")
+        decls = f"z:n,{nb} W_next:n_next,n delta_next:n_next,{nb}{scalar}" + (" b_next:n_next" if bias else "")
         a = apply_text(act, "z")
         z_next = f"W_next @ {a}" + (f" + b_next @ {ones}" if bias else "")
         cost = f"sum(delta_next * ({z_next}))"
@@ -122,14 +137,14 @@ def local_claim(nc: NetworkClaim, spec: NetworkSpec) -> LocalClaim:
         wrt = "z"
     else:
         if lhs.kind == "Theta":
-            decls = "Theta:n,n_prev1 a_prev:n_prev1,nb delta:n,nb nbatch:scalar"
+            decls = f"Theta:n,n_prev1 a_prev:n_prev1,{nb} delta:n,{nb}{scalar}"
             z = "Theta @ a_prev"
             table = {("Theta", 0): "Theta", ("a_aug", -1): "a_prev", ("delta", 0): "delta", ("z", 0): z}
             wrt = "Theta"
         else:
             if lhs.kind == "b" and not bias:
                 raise NotExpressible("the network has no biases")
-            decls = "W:n,n_prev a_prev:n_prev,nb delta:n,nb nbatch:scalar" + (" b:n" if bias else "")
+            decls = f"W:n,n_prev a_prev:n_prev,{nb} delta:n,{nb}{scalar}" + (" b:n" if bias else "")
             z = "W @ a_prev" + (f" + b @ {ones}" if bias else "")
             table = {("W", 0): "W", ("a", -1): "a_prev", ("delta", 0): "delta", ("z", 0): z}
             if bias:
@@ -143,7 +158,7 @@ def local_claim(nc: NetworkClaim, spec: NetworkSpec) -> LocalClaim:
             role = "lemma2"
             a = apply_text(act, z)
             z_next = f"W_next @ {a}" + (f" + b_next @ {ones}" if bias else "")
-            decls = decls.replace("delta:n,nb", "W_next:n_next,n delta_next:n_next,nb") + (" b_next:n_next" if bias else "")
+            decls = decls.replace(f"delta:n,{nb}", f"W_next:n_next,n delta_next:n_next,{nb}") + (" b_next:n_next" if bias else "")
             del table[("delta", 0)]
             table.update({("W", 1): "W_next", ("delta", 1): "delta_next", ("z", 1): z_next, ("Theta", 1): "W_next"})
             if bias:
@@ -156,10 +171,10 @@ def local_claim(nc: NetworkClaim, spec: NetworkSpec) -> LocalClaim:
             raise NotExpressible(f"{ref.kind} at layer {ref.layer} does not enter the {ROLES[role]}")
         return table[key]
 
-    rhs = instantiate(nc, quantity, activation, BATCH_SCALAR, "nb")
+    rhs = instantiate(nc, quantity, activation, nbatch, nb)
     opaque = [act] if act not in ACTIVATIONS and act != "softmax" else []
     decls = " ".join([f"{f}:function" for f in opaque] + generic_functions(nc, opaque) + [decls])
-    return LocalClaim(role, Claim(shapes=decls, cost=cost, wrt=wrt, claim=rhs), act)
+    return LocalClaim(role, Claim(shapes=decls, cost=cost, wrt=wrt, claim=rhs), act, nb)
 
 
 __all__ = ["LocalClaim", "local_claim", "classify", "BATCH", "ROLES"]

@@ -49,7 +49,7 @@ from ..calculus.evaluate import Evaluator, NumericBackend
 from .induction import ROLES, classify, local_claim
 from .network import NetworkSpec
 from .network_claim import (
-    NetworkClaim, NotExpressible, generic_functions, instantiate, parse_network_claim, substitute,
+    BATCH, NetworkClaim, NotExpressible, generic_functions, instantiate, parse_network_claim, substitute,
 )
 from ..language.parser import parse
 from ..language.printer import to_text
@@ -332,7 +332,7 @@ def _induction(nc: NetworkClaim, spec: NetworkSpec, seconds: float, seed: int) -
             }[local.role]
     detail = (f"{role}, activation {local.activation}{' (opaque: true for every activation)' if local.activation.startswith('sigma') else ''}: "
               f"{what}; local claim d({local.claim.cost})/d{local.claim.wrt} = {local.claim.claim} "
-              f"at generic sizes: {result.verdict}")
+              f"at generic layer sizes and {local.describe_batch()}: {result.verdict}")
     if local.role in ("base", "step"):
         detail += ("; base case and step together prove, by induction on l from L down, that the recursion "
                    "gives dC/dz_l at every layer of every depth -- a proof, not a test")
@@ -423,6 +423,21 @@ def _index_slip(nc: NetworkClaim, spec: NetworkSpec) -> str | None:
     return None
 
 
+def _batch_slip(nc: NetworkClaim, networks: list) -> str | None:
+    """A gradient of a batch written for one example (grad(b[l]) = delta[l] with N
+    columns): the claim holds once its columns, one per example, are added up."""
+    if nc.is_delta or not networks or any(net.batch == 1 for net in networks):
+        return None
+    try:
+        trial = parse_network_claim(f"{nc.lhs_text} = ({nc.rhs_text}) @ ones({BATCH}, 1)", nc.convention)
+    except InputError:
+        return None
+    if all(_numeric(trial, net, 0).status == "agree" for net in networks):
+        return (f"a missing sum over the batch: the claim has one column per example, and holds as "
+                f"{trial.text!r} (the gradient adds up the contributions of the N examples)")
+    return None
+
+
 def _activation_slip(nc: NetworkClaim, networks: list) -> str | None:
     """An activation written without its layer (the post's sigma' for sigma_2'): the
     first function of the claim that, made the activation of its argument's layer,
@@ -472,7 +487,8 @@ def _verdict(nc: NetworkClaim, outcomes: list[Outcome], seconds: float, spec: Ne
                    if r.verdict == "refuted"] + [r for r in results if r.verdict == "refuted"]
         first = refuted[0]
         result.counterexample, result.diagnosis, result.derived = first.counterexample, first.diagnosis, first.derived
-        shifted = _index_slip(nc, spec) or (_activation_slip(nc, networks) if networks else None)
+        shifted = (_batch_slip(nc, networks) or _index_slip(nc, spec)
+                   or (_activation_slip(nc, networks) if networks else None))
         if shifted:
             result.diagnosis = shifted
         elif typing:
