@@ -29,6 +29,7 @@ from typing import Any, Callable
 
 DEFAULT_SECONDS = 60.0
 DEFAULT_MEMORY_MB = 4096
+PROOF_SECONDS = 30.0        # an index-notation proof, every line checked (rendering/proof.py)
 
 
 @dataclass

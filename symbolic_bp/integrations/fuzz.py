@@ -530,6 +530,10 @@ def _warm_up() -> None:
     an input did."""
     for command in COMMANDS.values():
         command.load()
+    # the checks load SymPy, NumPy, mpmath and flint on first use (core/lazy.py): use them once
+    from ..checks.checker import decide
+    from ..checks.claim import Claim, prepare
+    decide(prepare(Claim("A:m,n x:n y:m", "y.T @ tanh(A @ x)", "A", "y @ x.T")))
 
 
 def run(examples: int = 50, seed: int = 0, budget: float = 5.0, corpus: Path | None = CORPUS,

@@ -21,8 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..rendering.document import PDF_FAILED, build, compile_pdf, render, tex_tools
-from ..rendering.proof import PROOF_SECONDS, CheckedProof
+from ..checks.budget import PROOF_SECONDS
 from .options import budget_seconds, common_options, derivation_paths, missing_path
 
 
@@ -51,6 +50,9 @@ def write_document(out: Path, text: str) -> None:
 
 def cmd_latex(args: argparse.Namespace) -> int:
     """Check and prove, write the document, compile it with ``--pdf``."""
+    # the prover (SymPy, NumPy) loads for a run, not for --help
+    from ..rendering.document import PDF_FAILED, build, compile_pdf, render, tex_tools
+    from ..rendering.proof import CheckedProof
     paths = derivation_paths(args.paths)
     missing = missing_path(paths)
     if missing:

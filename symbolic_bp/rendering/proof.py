@@ -42,7 +42,7 @@ import numpy as np
 import sympy as sp
 
 from ..calculus.evaluate import Evaluator, ExactBackend
-from ..checks.budget import run_with_budget
+from ..checks.budget import PROOF_SECONDS, run_with_budget
 from ..checks.claim import Claim, Prepared, prepare
 from ..checks.exact import SYMBOLIC_LIMIT, exact_truth, unknowns, zero_test
 from ..checks.sizes import exact_sizes, show_sizes
@@ -63,7 +63,6 @@ __all__ = ["index_proof", "build", "CheckedProof", "NoProof", "Unsupported", "Li
            "Element", "Partial", "Delta", "Func", "Term", "IndexForm", "differentiate", "kronecker", "contract",
            "collect", "reassemble", "rearrangement_rule", "known_derivatives"]
 
-PROOF_SECONDS = 30.0
 
 
 # -- lines and their check -------------------------------------------------------------------
