@@ -27,17 +27,7 @@ from symbolic_bp.checks.dual import ground_types  # noqa: E402
 from symbolic_bp.checks.exact import exact_check  # noqa: E402
 from symbolic_bp.checks.sizes import exact_candidates  # noqa: E402
 
-# (cost, the true gradient, a wrong one)
-IDENTITIES = [
-    ("det(inv(X))", "-det(inv(X)) * inv(X).T", "-det(inv(X)) * inv(X)"),
-    ("tr(inv(X) @ A)", "-inv(X).T @ A.T @ inv(X).T", "-inv(X) @ A @ inv(X)"),
-    ("det(X.T @ A @ X)", "det(X.T @ A @ X) * (A @ X @ inv(X.T @ A @ X) + A.T @ X @ inv(X.T @ A.T @ X))",
-     "det(X.T @ A @ X) * (A @ X @ inv(X.T @ A @ X) + A.T @ X @ inv(X.T @ A @ X))"),
-    ("tr(inv(X.T @ C @ X) @ A)",
-     "-(C @ X @ inv(X.T @ C @ X) @ A @ inv(X.T @ C @ X) + C.T @ X @ inv(X.T @ C.T @ X) @ A.T @ inv(X.T @ C.T @ X))",
-     "-(C @ X @ inv(X.T @ C @ X) @ A @ inv(X.T @ C @ X))"),
-    ("logdet(X @ X.T)", "2 * inv(X @ X.T) @ X", "inv(X @ X.T) @ X"),
-]
+from tests.test_exact import IDENTITIES  # noqa: E402  (cost, the true gradient, a wrong one): the tests' own
 
 
 def timed(cost: str, claim: str, n: int, repeat: int) -> tuple[float, str]:
