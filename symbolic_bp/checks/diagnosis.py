@@ -14,9 +14,8 @@ the table below.
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from fractions import Fraction
-from typing import Callable, Iterator
+from typing import Iterator
 
 import numpy as np
 

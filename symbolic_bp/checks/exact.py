@@ -50,7 +50,7 @@ from ..core.dims import Dim
 from ..core.elementwise import Opaque
 from ..core.expression import (Add, Apply, Broadcast, Call, Div, Hadamard, MatMul, Neg, Node, Num, Pow, Scale, Sub, Sym,
                                Transpose)
-from ..language.shapes import concrete, is_scalar
+from ..language.shapes import concrete
 from .dual import (POSITIVE_SAMPLE_SIZE, SAMPLE_SIZE, Context, Dual, Undefined, basis, draw_matrix, dyadic,
                    evaluate as evaluate_dual, ground_types)
 from .sampling import rational_matrix
