@@ -238,3 +238,12 @@ def test_a_difference_below_the_tolerance_is_not_a_bug():
     r = run("x:n", "x.T @ x", "x", "2.000000000001 * x")
     numeric = next(e for e in r.evidence if e.method == "numeric")
     assert r.verdict == "refuted" and "decided at 50 digits" in numeric.detail, r
+
+
+def test_a_difference_below_float64_is_undecided_not_a_bug():
+    # the exact check is certain (exact rationals); float64 cannot see a relative 5e-15
+    r = check(Claim(shapes="x:n", cost="x.T @ x", wrt="x", claim="2.00000000000001 * x"))
+    assert r.verdict == "undecided"
+    assert "below what float64 resolves" in r.error and "bug" not in r.error
+    # a difference float64 resolves is refuted as before
+    assert check(Claim(shapes="x:n", cost="x.T @ x", wrt="x", claim="2.001 * x")).verdict == "refuted"

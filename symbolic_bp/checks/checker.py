@@ -23,6 +23,7 @@ counterexample found and a diagnosis.
 from __future__ import annotations
 
 import time
+from fractions import Fraction
 
 from .budget import DEFAULT_MEMORY_MB, DEFAULT_SECONDS, run_with_budget
 from .claim import Claim, Prepared, prepare
@@ -32,7 +33,7 @@ from ..errors import InputError
 from .exact import exact_check
 import numpy as np
 
-from .numeric import NumericModel, draw_env, numeric_check_where_defined
+from .numeric import REL_TOL, NumericModel, draw_env, numeric_check_where_defined
 from .result import Evidence, Result
 from ..language.shapes import show
 from .sizes import exact_candidates, numeric_candidates, numeric_sizes, show_sizes
@@ -73,6 +74,11 @@ def decide(prep: Prepared, seed: int = 0, progress=lambda phase, **extra: None) 
     elif "inconclusive" in (exact.status, numeric.status):
         result.error = ("only one check could decide (exact: "
                         f"{exact.status}, numeric: {numeric.status}); a verdict needs both")
+    elif exact.status == "differ" and _below_float64(exact.difference):
+        d = exact.difference
+        result.error = (f"the exact check finds entry ({d.entry[0] + 1},{d.entry[1] + 1}) off by a relative "
+                        f"{_relative_gap(d):.1e}, below what float64 resolves, so the numeric check cannot "
+                        "see it; a verdict needs both checks")
     else:
         result.error = (f"the exact check says {exact.status!r} but the numeric check says "
                         f"{numeric.status!r}: {BUG}")
@@ -83,6 +89,22 @@ def decide(prep: Prepared, seed: int = 0, progress=lambda phase, **extra: None) 
         progress("the diagnosis")
         result.diagnosis = diagnose(prep, NumericModel(prep, numeric.sizes, seed), numeric.envs)
     return result
+
+
+def _relative_gap(d) -> float | None:
+    """|claimed - true| / max(1, |true|) of an exact difference written as
+    rationals (None for interval or symbolic values)."""
+    try:
+        claimed, true = Fraction(str(d.claimed)), Fraction(str(d.true))
+    except (ValueError, ZeroDivisionError):
+        return None
+    return float(abs(claimed - true) / max(1, abs(true)))
+
+
+def _below_float64(d) -> bool:
+    """A difference the numeric check's tolerance cannot resolve."""
+    gap = _relative_gap(d) if d is not None else None
+    return gap is not None and gap <= 100 * REL_TOL
 
 
 def _shape_refutation(prep, derived, evidence, seed, progress) -> Result:
