@@ -6,8 +6,8 @@ import pytest
 from symbolic_bp.checks.claim import Claim, prepare
 from symbolic_bp.checks.numeric import (
     PRECISE_AGREE, PRECISE_DIFFER, REL_TOL, SATURATION, NumericModel, _opaque_precise, draw_env, numeric_check,
-    positive_symbols,
 )
+from symbolic_bp.checks.sampling import positive_symbols
 from symbolic_bp.core import elementwise
 
 RNN_SHAPES = "W:m,n x:n b:m dh:m y:k"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from symbolic_bp.errors import InputError
-from symbolic_bp.core.expression import Add, Broadcast, Call, Div, Hadamard, MatMul, Scale, Sub
+from symbolic_bp.core.expression import Add, Broadcast, Div, Hadamard, MatMul, Scale, Sub
 from symbolic_bp.core.registry import reserved
 
 RESERVED = sorted(reserved())

@@ -17,11 +17,11 @@ import sympy as sp
 
 from .claim import Prepared
 from .dual import Undefined
-from .exact import values_at, zero_test
+from .exact import values_at
+from .symbolic import zero_test
 from ..core.elementwise import Opaque
-from .numeric import needs_positive
 from .result import Counterexample
-from .sampling import integer_matrix
+from .sampling import integer_matrix, needs_positive
 from ..language.shapes import concrete, is_scalar
 from .sizes import smallest_sizes
 

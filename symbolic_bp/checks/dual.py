@@ -56,6 +56,7 @@ from sympy.polys.matrices.exceptions import DMNonInvertibleMatrixError
 
 from ..calculus.evaluate import Evaluator
 from ..core import elementwise, registry
+from .sampling import impose
 
 EXACT, SYMBOLIC, INTERVAL = 0, 1, 2
 KIND_NAMES = {EXACT: "exact", SYMBOLIC: "symbolic", INTERVAL: "interval"}
@@ -293,7 +294,9 @@ class Mat:
             return Mat(a.ctx, SYMBOLIC, a.data * v, a.shape)
         return a._map(lambda x: x * v)
 
-    def __truediv__(self, s: "Mat") -> "Mat":
+    def __truediv__(self, s: "Mat | int | Fraction") -> "Mat":
+        if not isinstance(s, Mat):                 # by a number: (M + M^T) / 2
+            s = self.ctx.exact([[s]])
         return self.scale(s.reciprocal())
 
     @property
@@ -664,14 +667,10 @@ def dyadic(rng, positive: bool = False) -> Fraction:
 
 def draw_matrix(ctx: Context, rng, shape: tuple[int, int], prop: str | None, positive: bool) -> Mat:
     """Random dyadic rationals with the declared property, by the rules of
-    :mod:`symbolic_bp.checks.sampling`: symmetric (M + Mᵀ)/2, spd M Mᵀ + I,
-    invertible M drawn again while det M = 0."""
+    :func:`symbolic_bp.checks.sampling.impose` (symmetric (M + Mᵀ)/2, spd
+    M Mᵀ + I); invertible: M drawn again while det M = 0."""
     rows, cols = shape
     while True:
-        m = ctx.exact([[dyadic(rng, positive) for _ in range(cols)] for _ in range(rows)])
-        if prop == "symmetric":
-            m = (m + m.T).scale(ctx.exact([[Fraction(1, 2)]]))
-        elif prop == "spd":
-            m = m @ m.T + ctx.eye(rows)
+        m = impose(ctx.exact([[dyadic(rng, positive) for _ in range(cols)] for _ in range(rows)]), prop, ctx.eye)
         if prop != "invertible" or not m.det().is_zero():
             return m

@@ -42,11 +42,11 @@ import sympy as sp
 
 from .claim import Prepared
 from ..calculus.evaluate import Evaluator, ExactBackend, NumericBackend
-from ..core import elementwise, registry
-from ..core.expression import Apply, Call, Node, Sym
+from ..core import elementwise
+from ..core.expression import Apply, Node
 from ..language.shapes import concrete
 from .finite_differences import FD_STEP, central_differences, relative_difference as rel_diff
-from .sampling import float_matrix
+from .sampling import float_matrix, positive_symbols, symbols_in
 from .sizes import show_sizes
 
 REL_TOL = 1e-8
@@ -69,41 +69,6 @@ NOISE_MARGIN = 10           # ... and so is one whose difference is 10x above it
 PRECISE_DIGITS = 50
 PRECISE_AGREE = 1e-30       # at 50 digits: equal (rounding is ~1e-48 of the intermediates)
 PRECISE_DIFFER = 1e-20      # at 50 digits: a real difference, far above any rounding
-
-
-def _wants_positive(n: Node) -> bool:
-    if isinstance(n, Apply):
-        entry = registry.elementwise(n.name)
-        return entry is not None and entry.domain == "positive"
-    return isinstance(n, Call) and registry.operation(n.name).positive
-
-
-def needs_positive(*nodes: Node) -> bool:
-    """A function whose registry entry wants positive arguments (log, sqrt,
-    logdet) appears (the counterexample search draws positive integers then)."""
-    return any(_wants_positive(n) for node in nodes for n in node.walk())
-
-
-def _symbols(node: Node) -> set[str]:
-    return {n.name for n in node.walk() if isinstance(n, Sym)}
-
-
-def positive_symbols(*nodes: Node) -> set[str]:
-    """The symbols that reach the argument of a function needing a positive
-    one (an elementwise function of domain "positive", an operation marked
-    ``positive``): only these are drawn positive.
-
-    >>> from symbolic_bp.language.shapes import parse_declarations, parse_typed
-    >>> d = parse_declarations("W:m,n x:n y:k")
-    >>> sorted(positive_symbols(parse_typed("sum(tanh(W @ x)) + log(sum(exp(y)))", d)))
-    ['y']
-    """
-    out: set[str] = set()
-    for node in nodes:
-        for n in node.walk():
-            if _wants_positive(n):
-                out |= _symbols(n)
-    return out
 
 
 def draw_env(prep: Prepared, sizes: dict, rng: np.random.Generator, positive: bool | set) -> dict:
@@ -224,7 +189,7 @@ class NumericModel:
     def feeding(self) -> set[str]:
         """The symbols in the argument of a saturating function."""
         return {name for tree in (self.prep.cost, self.prep.claim, self.prep.derived) for n in tree.walk()
-                if isinstance(n, Apply) and n.name in SATURATING for name in _symbols(n.arg)}
+                if isinstance(n, Apply) and n.name in SATURATING for name in symbols_in(n.arg)}
 
     def desaturated(self, env: dict) -> dict:
         """``env`` with the symbols feeding a saturating argument scaled down

@@ -24,6 +24,49 @@ from typing import Callable
 import numpy as np
 import sympy as sp
 
+from ..core import registry
+from ..core.expression import Apply, Call, Node, Sym
+
+# -- which symbols are drawn positive ------------------------------------------------------
+
+
+def _wants_positive(n: Node) -> bool:
+    if isinstance(n, Apply):
+        entry = registry.elementwise(n.name)
+        return entry is not None and entry.domain == "positive"
+    return isinstance(n, Call) and registry.operation(n.name).positive
+
+
+def needs_positive(*nodes: Node) -> bool:
+    """A function whose registry entry wants positive arguments (log, sqrt,
+    logdet) appears (the counterexample search draws positive integers then)."""
+    return any(_wants_positive(n) for node in nodes for n in node.walk())
+
+
+def symbols_in(node: Node) -> set[str]:
+    """The names of the symbols in a tree."""
+    return {n.name for n in node.walk() if isinstance(n, Sym)}
+
+
+def positive_symbols(*nodes: Node) -> set[str]:
+    """The symbols that reach the argument of a function needing a positive
+    one (an elementwise function of domain "positive", an operation marked
+    ``positive``): only these are drawn positive.
+
+    >>> from symbolic_bp.language.shapes import parse_declarations, parse_typed
+    >>> d = parse_declarations("W:m,n x:n y:k")
+    >>> sorted(positive_symbols(parse_typed("sum(tanh(W @ x)) + log(sum(exp(y)))", d)))
+    ['y']
+    """
+    out: set[str] = set()
+    for node in nodes:
+        for n in node.walk():
+            if _wants_positive(n):
+                out |= symbols_in(n)
+    return out
+
+
+
 # -- the property rules --------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ The proof is the one the post does by hand, for all dimensions at once:
    ``(XY)^T = Y^T X^T``).
 
 Every line is then *checked*: both of its sides are evaluated on explicit
-symbolic matrices (:func:`symbolic_bp.checks.exact.exact_truth`, whose gradient comes
+symbolic matrices (:func:`symbolic_bp.checks.symbolic.exact_truth`, whose gradient comes
 from scalar calculus on the expanded cost -- a route that shares nothing with
 this module) at two size assignments with all dimensions distinct, and
 compared exactly.  Only a :class:`CheckedProof` can be printed; a line the
@@ -44,7 +44,7 @@ import sympy as sp
 from ..calculus.evaluate import Evaluator, ExactBackend
 from ..checks.budget import PROOF_SECONDS, run_with_budget
 from ..checks.claim import Claim, Prepared, prepare
-from ..checks.exact import SYMBOLIC_LIMIT, exact_truth, unknowns, zero_test
+from ..checks.symbolic import SYMBOLIC_LIMIT, exact_truth, unknowns, zero_test
 from ..checks.sizes import exact_sizes, show_sizes
 from ..core import elementwise
 from ..core.dims import ONE
