@@ -150,11 +150,11 @@ def test_distinct_opaque_functions_are_distinct():
 INVALID = [
     ("parse", YAX, "y.T @ A @ x", "A", "y @* x.T", "claim: column 4: expected an operand, found '*'"),
     ("unknown-name", YAX, "y.T @ A @ x", "A", "z @ x.T", "claim: column 1: unknown name 'z'"),
-    ("shape", YAX, "y.T @ A @ x", "A", "y * x.T", "did you mean the matrix product '@'?"),
+    ("shape", YAX, "y.T @ A @ x", "A", "A * x", "did you mean the matrix product '@'?"),
     ("cost-not-scalar", YAX, "A @ x", "A", "y @ x.T", "cost: the cost must be a scalar"),
     ("unknown-wrt", YAX, "y.T @ A @ x", "B", "y @ x.T", "wrt: 'B' is not a declared symbol"),
     ("bad-shapes", "A:m,n x:0", "y.T @ A @ x", "A", "y @ x.T", "shapes: column 7"),
-    ("code", YAX, "y.T @ A @ x", "A", "__import__('os').system('touch PWNED')", "claim: column 17: unexpected character"),
+    ("code", YAX, "y.T @ A @ x", "A", "__import__('os').system('touch PWNED')", "claim: column 12: expected an operand"),
 ]
 
 

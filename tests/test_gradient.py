@@ -218,6 +218,15 @@ COSTS = [
     ("opaque-chain", "sum(sigma(g(A) @ x + 1))", "A x"),
     ("mlp", "sum(sigmoid(W @ tanh(A @ x + y) + z) * z)", "W A x y z"),
     ("mixture", "(y.T @ A @ x) ** 2 / (1 + s ** 2) - t * sum(inv(X) @ x)", "A x y s t X"),
+    # the NumPy dialect
+    ("broadcast-row-column", "sum(B * (A + A.sum(axis=0) * 2)) + sum((A - y) * B) + sum(x.T * y * B)", "A y x"),
+    ("divide-power", "sum(B / (A * A + 1)) + sum((A * A + 1) ** -0.5 * B) + sum(A ** 3 * B)", "A B"),
+    ("comparisons-maximum", "sum(B * np.maximum(0, A)) + sum(np.minimum(A, B) * (A > 0.1))", "A B"),
+    ("comparisons", "sum(A * ((A >= B) + (A < 0) - (B <= A) + (A == B) + (A != 0)))", "A B"),
+    ("axis-reductions", "sum(A.sum(axis=1) * A.max(axis=1)) + sum(B.min(axis=0, keepdims=True) * A)", "A B"),
+    ("mean-var-std", "sum(B * (A - A.mean(axis=0)) / np.sqrt(A.var(axis=0) + 0.01)) + A.std(ddof=1)", "A B"),
+    ("softmax-family", "sum(B * softmax(A, axis=1)) + sum(log_softmax(A, axis=0) * B) + logsumexp(A)", "A B"),
+    ("sizes-and-likes", "sum(A) / (m * n) + sum(ones_like(A) * B * A) + sum(np.outer(x, z) * X)", "A x z"),
 ]
 
 CASES = [(cid, cost, wrt) for cid, cost, names in COSTS for wrt in names.split()]
@@ -244,7 +253,7 @@ def test_the_table_covers_every_local_rule():
                 exponents.add("neg" if n.exponent < 0 else min(n.exponent, 2))
     registry.operation("tr")    # the tables are filled on first use
     assert set(registry.OPERATIONS) <= seen
-    assert set(registry.ELEMENTWISE) | {"sigma", "Num", "Sym", "Neg", "Div", "Pow", "Transpose"} <= seen
+    assert set(registry.ELEMENTWISE) | {"sigma", "Num", "Sym", "Neg", "Div", "Pow", "Transpose", "Broadcast"} <= seen
     assert {(op, side) for op in ("Add", "Sub") for side in ("same", "bcast_l", "bcast_r")} \
         | {("Scale", w, side) for w in "*@" for side in ("scalar_left", "scalar_right")} \
         | {("Hadamard",), ("MatMul",)} <= variants

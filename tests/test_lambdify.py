@@ -20,6 +20,17 @@ def test_lambdified_matches_handwritten_to_1e12(cost, act, bias, average):
         assert np.max(np.abs(g[f"d{name}"] - h[f"d{name}"])) <= 1e-12 * np.max(np.abs(h[f"d{name}"]))
 
 
+@pytest.mark.parametrize("penalty", ["ng", "nielsen", "goodfellow", "l2"])
+def test_lambdified_with_a_penalty_matches_handwritten(penalty):
+    spec = NetworkSpec.build((3, 5, 4, 2), "tanh", "mse", batch=4, average=True, penalty=penalty)
+    p = random_parameters(spec, seed=5)
+    net = lambdify_network(spec)
+    assert "lambda_" in net.source            # lambda is a Python keyword: the generated code renames it
+    g, h = net(p), backprop(spec, p).grads
+    for name in spec.parameters():
+        assert np.max(np.abs(g[f"d{name}"] - h[f"d{name}"])) <= 1e-12 * np.max(np.abs(h[f"d{name}"]))
+
+
 def test_each_forward_quantity_is_computed_once():
     spec = NetworkSpec.build((3, 4, 4, 2), "sigmoid", "mse", batch=2)
     net = lambdify_network(spec)

@@ -44,6 +44,7 @@ from symbolic_bp.calculus.gradient import gradient
 from symbolic_bp.checks.finite_differences import central_differences, relative_difference
 from symbolic_bp.core import elementwise, registry
 from symbolic_bp.core.dims import Dim, concrete, is_scalar
+from symbolic_bp.core.expression import Call
 from symbolic_bp.errors import InputError
 from symbolic_bp.language.parser import parse
 from symbolic_bp.language.shapes import parse_declarations, parse_typed
@@ -65,7 +66,8 @@ WITHOUT_NUMPY: frozenset[str] = frozenset()
 # argument so that a binary operation sees two different shapes
 SQUARE_SHAPES = [(3, 3), (2, 2), (6, 6)]
 RECTANGULAR_SHAPES = [(2, 3), (3, 2), (4, 6), (6, 4), (6, 9), (9, 6), (3, 1), (1, 3)]
-PARAM_VALUES = {"dim": [Dim(2), Dim(3)], "int": [-2, -1, 0, 1, 2, 3]}
+PARAM_VALUES = {"dim": [Dim(2), Dim(3)], "int": [-2, -1, 0, 1, 2, 3], "real": [2, -1, Fraction(1, 2), Fraction(-3, 2)],
+                "axis": [None, 0, 1], "bool": [False, True]}
 
 
 def rng_for(*key) -> np.random.Generator:
@@ -102,7 +104,8 @@ def accepted_calls(name: str) -> list[tuple[tuple, tuple]]:
     op = registry.operation(name)
     rotated = [RECTANGULAR_SHAPES[i:] + RECTANGULAR_SHAPES[:i] for i in range(op.arity)]
     calls = []
-    for params in itertools.product(*(PARAM_VALUES[kind] for kind in op.params)):
+    kinds = list(op.params) + [k.kind for k in op.keywords]
+    for params in itertools.product(*(PARAM_VALUES[kind] for kind in kinds)):
         for candidates in (itertools.product(SQUARE_SHAPES, repeat=op.arity), itertools.product(*rotated)):
             shapes = first_accepted(op, list(candidates), params)
             if shapes is not None and (params, shapes) not in calls:
@@ -115,8 +118,13 @@ def argument_names(arity: int) -> list[str]:
 
 
 def call_text(name: str, arity: int, params) -> str:
-    """``kron(A1, A2)``, ``blocksum(A1, 2, 3)``, ``matrix_power(A1, -2)``."""
-    return f"{name}({', '.join(argument_names(arity) + [str(p) for p in params])})"
+    """``kron(A1, A2)``, ``blocksum(A1, 2, 3)``, ``matrix_power(A1, -2)``,
+    ``sum(A1, axis=0, keepdims=True)`` (keyword parameters by name)."""
+    entry = registry.operation(name) or registry.macro(name)
+    positional = len(entry.params) if isinstance(entry, registry.Operation) else 0
+    written = [f"({p})" if isinstance(p, Fraction) else str(p) for p in params[:positional]]
+    written += [f"{k.name}={v}" for k, v in zip(entry.keywords, params[positional:])]
+    return f"{name}({', '.join(argument_names(arity) + written)})"
 
 
 def declarations(shapes, extra: str = "R:1"):
@@ -133,11 +141,19 @@ def weighted_cost(call: str, shapes):
     return parse_typed(f"sum(R * {call})", decls), decls, (rows, cols)
 
 
-def well_conditioned(rng, shape) -> np.ndarray:
-    """Uniform(-1, 1) entries; a square matrix gets + n I, so it is strictly
-    diagonally dominant with a positive diagonal: invertible, det > 0."""
-    m = rng.uniform(-1.0, 1.0, shape)
+def well_conditioned(rng, shape, positive: bool = False) -> np.ndarray:
+    """Uniform(-1, 1) entries (uniform(0.5, 1.5) when ``positive``); a square
+    matrix gets + n I, so it is strictly diagonally dominant with a positive
+    diagonal: invertible, det > 0."""
+    m = rng.uniform(0.5, 1.5, shape) if positive else rng.uniform(-1.0, 1.0, shape)
     return m + shape[0] * np.eye(shape[0]) if shape[0] == shape[1] else m
+
+
+def wants_positive(op: registry.Operation, params) -> bool:
+    """The operation needs positive arguments at these parameters (a real power)."""
+    if callable(op.positive):
+        return op.positive(Call(name=op.name, args=(), params=tuple(params)))
+    return False
 
 
 def numeric_value(node, env) -> np.ndarray:
@@ -166,7 +182,7 @@ def vjp_errors(name: str, params, shapes, seed_key) -> dict[str, float]:
     op = registry.operation(name)
     cost, decls, r_shape = weighted_cost(call_text(name, op.arity, params), shapes)
     rng = rng_for(*seed_key)
-    env = {a: well_conditioned(rng, s) for a, s in zip(argument_names(op.arity), shapes)}
+    env = {a: well_conditioned(rng, s, wants_positive(op, params)) for a, s in zip(argument_names(op.arity), shapes)}
     env["R"] = rng.uniform(-1.0, 1.0, r_shape)
     return gradient_errors(cost, decls, env, argument_names(op.arity) + ["R"])
 
@@ -190,6 +206,7 @@ def test_operation_has_every_rule(name):
     assert op.numpy is None or callable(op.numpy)         # None: see the next test
     assert op.summary.strip(), f"{name} has no summary"
     assert all(kind in PARAM_VALUES for kind in op.params), f"{name}: unknown parameter kinds {op.params}"
+    assert all(k.kind in PARAM_VALUES for k in op.keywords), f"{name}: unknown keyword kinds {op.keywords}"
     assert op.argument_count == op.arity + len(op.params)
 
 
@@ -203,7 +220,7 @@ def test_latex_shows_every_argument_and_parameter(name):
     args = [rf"\mathbf{{A{i}}}" for i in range(op.arity)]
     atoms = [rf"\left(\mathbf{{A{i}}}\right)" for i in range(op.arity)]
     params = [f"p{i}" for i in range(len(op.params))]
-    text = op.latex(args, atoms, params)
+    text = op.latex(args, atoms, params + [str(k.default) for k in op.keywords])
     assert isinstance(text, str) and text.strip()
     for i in range(op.arity):
         assert rf"\mathbf{{A{i}}}" in text, f"{name}: argument {i} missing from {text!r}"
@@ -213,18 +230,31 @@ def test_latex_shows_every_argument_and_parameter(name):
 
 @pytest.mark.parametrize("name", OPERATIONS + MACROS)
 def test_parser_accepts_exactly_the_declared_number_of_arguments(name):
-    wanted = registry.arguments(name)
-    assert wanted == (registry.operation(name).argument_count if name in registry.OPERATIONS
-                      else registry.macro(name).arity)
+    required, most = registry.arguments(name)
+    entry = registry.operation(name) or registry.macro(name)
+    assert required == (entry.argument_count if name in registry.OPERATIONS else entry.arity)
+    assert most == required + sum(k.positional for k in entry.keywords)
 
     def written(count):
         return f"{name}({', '.join(f'a{i}' for i in range(count))})"
-    parse(written(wanted))
-    with pytest.raises(InputError, match=f"{name} takes {wanted} argument"):
-        parse(written(wanted + 1))
-    if wanted > 0:
-        with pytest.raises(InputError, match=f"{name} takes {wanted} argument"):
-            parse(written(wanted - 1))
+    parse(written(required))
+    parse(written(most))
+    with pytest.raises(InputError, match=f"{name} takes .*argument"):
+        parse(written(most + 1))
+    if required > 0:
+        with pytest.raises(InputError, match=f"{name} takes .*argument"):
+            parse(written(required - 1))
+
+
+@pytest.mark.parametrize("name", [n for n in OPERATIONS + MACROS if registry.keywords(n)])
+def test_keyword_parameters_are_read_by_name_and_unknown_ones_refused(name):
+    entry = registry.operation(name) or registry.macro(name)
+    keyword = entry.keywords[0]
+    args = ", ".join(f"a{i}" for i in range(registry.arguments(name)[0]))
+    call = parse(f"{name}({args}, {keyword.name}={keyword.default})")
+    assert dict(call.keywords)[keyword.name] is not None
+    with pytest.raises(InputError, match="takes no keyword argument 'bogus'"):
+        parse(f"{name}({args}, bogus=1)")
 
 
 # -- 2. adjoint rules against finite differences ---------------------------------------------
@@ -279,9 +309,13 @@ def small_rational(rng) -> Fraction:
     return Fraction(int(rng.integers(-3, 4)), int(rng.integers(1, 4)))
 
 
-def rational_point(rng, shape) -> sp.Matrix:
-    """Small rationals; a square matrix gets + n I (invertible, det > 0)."""
-    m = sp.Matrix(shape[0], shape[1], lambda i, j: sp.Rational(*small_rational(rng).as_integer_ratio()))
+def rational_point(rng, shape, positive: bool = False) -> sp.Matrix:
+    """Small rationals (positive ones when ``positive``); a square matrix gets
+    + n I (invertible, det > 0)."""
+    def entry():
+        value = small_rational(rng)
+        return abs(value) + 1 if positive else value
+    m = sp.Matrix(shape[0], shape[1], lambda i, j: sp.Rational(*entry().as_integer_ratio()))
     return m + shape[0] * sp.eye(shape[0]) if shape[0] == shape[1] else m
 
 
@@ -297,7 +331,9 @@ def test_exact_and_numeric_evaluation_agree(name):
         rng = rng_for("exact", name, params, shapes)
         decls = declarations(shapes)
         node = parse_typed(call_text(name, op.arity, params), decls)
-        exact_env = {a: rational_point(rng, s) for a, s in zip(argument_names(op.arity), shapes)}
+        # a divisor and the base of a real power are drawn positive (nonzero)
+        positive = wants_positive(op, params) or op.infix in ("/", "**")
+        exact_env = {a: rational_point(rng, s, positive) for a, s in zip(argument_names(op.arity), shapes)}
         exact = Evaluator(ExactBackend(), {})(node, exact_env)
         numeric = numeric_value(node, {a: as_float(m) for a, m in exact_env.items()})
         expected_shape = concrete(node.shape, {})
@@ -317,7 +353,7 @@ def test_printed_numpy_code_computes_the_numeric_value(name):
 
     def check(params, shapes):
         rng = rng_for("numpy", name, params, shapes)
-        args = {f"a{i}": well_conditioned(rng, s) for i, s in enumerate(shapes)}
+        args = {f"a{i}": well_conditioned(rng, s, wants_positive(op, params)) for i, s in enumerate(shapes)}
         code = op.numpy(list(args), [str(p) for p in params])
         printed = eval(code, {"np": np}, dict(args))        # our own registry's code, no user input
         numeric = op.numeric(*args.values(), *(p.value({}) if isinstance(p, Dim) else p for p in params))
@@ -391,7 +427,7 @@ def test_elementwise_entry_is_documented(name):
 
 # -- 5. macros and unsupported names ---------------------------------------------------------------
 
-MACRO_SHAPES = [(3, 3), (3, 2)]       # square, and tall (full column rank at a random point)
+MACRO_SHAPES = [(3, 3), (3, 2), (3, 1)]       # square, tall (full column rank at a random point), a column
 
 
 @pytest.mark.parametrize("name", MACROS)

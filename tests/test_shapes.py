@@ -130,8 +130,8 @@ DECLARATION_ERRORS = [
     ("P:2,3:spd", "column 1: declaration 'P:2,3:spd': a spd matrix must be square"),
     ("x:n M:n:invertible", "column 5: declaration 'M:n:invertible': a invertible matrix must be square"),
     ("S:n,n:diagonal", "column 1: declaration 'S:n,n:diagonal': unknown property 'diagonal' "
-                       "(known: symmetric, spd, invertible)"),
-    ("s:scalar:spd", "column 1: declaration 's:scalar:spd': a scalar takes no property"),
+                       "(known: symmetric, spd, invertible, positive, onehot, binary)"),
+    ("s:scalar:spd", "column 1: declaration 's:scalar:spd': a scalar takes no property but positive or binary"),
     ("A:0,2", "column 1: declaration 'A:0,2': dimension 0 must be between 1 and 32"),
     ("A:2,0", "column 1: declaration 'A:2,0': dimension 0 must be between 1 and 32"),
     (f"x:{MAX_DIM + 1}", f"column 1: declaration 'x:{MAX_DIM + 1}': dimension {MAX_DIM + 1} must be between 1 and {MAX_DIM}"),
@@ -343,21 +343,35 @@ TYPE_ERRORS = [
     ("x @ y", "column 3: shape mismatch in 'x @ y': (n,1) @ (m,1): inner dimensions 1 and m differ"),
     ("s * (A @ C @ C)", "column 12: shape mismatch in 'A @ C @ C': (m,p) @ (n,p): inner dimensions p and n differ"),
     # * mismatches, with and without the matrix-product hint
-    ("A * C", "column 3: shape mismatch in 'A * C': (m,n) * (n,p): the Hadamard product needs equal shapes; "
-              "did you mean the matrix product '@'?"),
-    ("A * x", "column 3: shape mismatch in 'A * x': (m,n) * (n,1): the Hadamard product needs equal shapes; "
-              "did you mean the matrix product '@'?"),
-    ("A * y", "column 3: shape mismatch in 'A * y': (m,n) * (m,1): the Hadamard product needs equal shapes"),
+    ("A * C", "column 3: shape mismatch in 'A * C': (m,n) * (n,p): the Hadamard product needs shapes that "
+              "broadcast (NumPy: each dimension equal, or 1); did you mean the matrix product '@'?"),
+    ("A * x", "column 3: shape mismatch in 'A * x': (m,n) * (n,1): the Hadamard product needs shapes that "
+              "broadcast (NumPy: each dimension equal, or 1); did you mean the matrix product '@'?"),
+    ("A * D", "column 3: shape mismatch in 'A * D': (m,n) * (p,q): the Hadamard product needs shapes that "
+              "broadcast"),
     # + and -
     ("x + y", "column 3: shape mismatch in 'x + y': (n,1) + (m,1)"),
     ("A - A.T", "column 3: shape mismatch in 'A - A.T': (m,n) - (n,m)"),
     ("1 + (A + x)", "column 8: shape mismatch in 'A + x': (m,n) + (n,1)"),
     # / and **
-    ("A / x", "column 3: shape mismatch in 'A / x': (m,n) / (n,1): only division by a scalar is defined"),
-    ("s / A", "column 3: shape mismatch in 's / A': (1,1) / (m,n): only division by a scalar is defined"),
-    ("x ** 2", "column 3: shape mismatch in 'x**2': (n,1) ** 2: '**' needs a scalar base "
-               "(use matrix_power(X, k), or '*' for elementwise products)"),
-    ("M**-1", "column 2: shape mismatch in 'M**(-1)': (n,n) ** -1: '**' needs a scalar base"),
+    ("A / x", "column 3: shape mismatch in 'A / x': (m,n) / (n,1): the shapes do not broadcast (NumPy: each "
+              "dimension equal, or 1)"),
+    ("x / y", "column 3: shape mismatch in 'x / y': (n,1) / (m,1): the shapes do not broadcast"),
+    ("A > x", "column 3: shape mismatch in 'A > x': (m,n) > (n,1): the shapes do not broadcast"),
+    ("maximum(A, x)", "column 1: shape mismatch in 'maximum(A, x)': (m,n) , (n,1): the shapes do not broadcast"),
+    # NumPy's 1-D results: a transpose does nothing, and on the right of @ it is a column
+    ("A.sum(axis=1).T", "column 14: 'sum(A, axis=1)' is 1-D in NumPy, so .T leaves it as it is: write it "
+                        "with keepdims=True for a column"),
+    ("C @ np.sum(A, axis=0)", "column 3: 'sum(A, axis=0)' is 1-D in NumPy, and a 1-D array on the right "
+                              "of @ is read as a column: write it with keepdims=True"),
+    # keyword parameters
+    ("sum(A, axis=2)", "column 13: axis must be 0, 1, -1, -2 or None"),
+    ("sum(A, keepdims=1)", "column 17: sum needs True or False here"),
+    ("var(A, ddof=s)", "column 13: var needs an integer literal between -64 and 64 here"),
+    ("var(K, axis=1, ddof=3)", "column 1: shape mismatch in 'var(K, axis=1, ddof=3)': ddof=3 leaves no degrees "
+                               "of freedom along 3 entries"),
+    ("outer(A, x)", "column 1: shape mismatch in 'outer(A, x)': outer flattens a matrix (m,n)"),
+    ("A ** s", "column 6: expected a number literal as an exponent"),
     # square-only functions
     ("tr(A)", "column 1: shape mismatch in 'tr(A)': tr needs a square matrix, got (m,n)"),
     ("inv(A)", "column 1: shape mismatch in 'inv(A)': inv needs a square matrix, got (m,n)"),
@@ -366,7 +380,7 @@ TYPE_ERRORS = [
     ("matrix_power(A, 2)", "column 1: shape mismatch in 'matrix_power(A, 2)': matrix_power needs a square matrix, "
                            "got (m,n)"),
     # matrix_power exponent
-    ("matrix_power(M, s)", "column 17: matrix_power needs an integer literal between -64 and 64 as its exponent"),
+    ("matrix_power(M, s)", "column 17: matrix_power needs an integer literal between -64 and 64 here"),
     ("matrix_power(M, 65)", "column 17: matrix_power needs an integer literal between -64 and 64"),
     ("matrix_power(M, -65)", "column 17: matrix_power needs an integer literal between -64 and 64"),
     ("matrix_power(M, 1/2)", "column 17: matrix_power needs an integer literal between -64 and 64"),
@@ -384,8 +398,7 @@ TYPE_ERRORS = [
     ("blocksum(K, 2, 2)", "column 1: shape mismatch in 'blocksum(K, 2, 2)': (2,3) is not divisible into (2,2) blocks"),
     # names
     ("A @ X", "column 5: unknown name 'X' (declared: A, B, C, D, x, y, z, s, t, M, S, u, w, r, K, L)"),
-    ("n", "column 1: 'n' is a dimension, not a symbol"),
-    ("2 * m", "column 5: 'm' is a dimension, not a symbol"),
+    ("True + A", "column 1: True is only a value of a keyword argument (axis=None, keepdims=True)"),
     ("A(x)", "column 1: 'A' is a declared symbol, not a function"),
     ("x + n'(x)", "column 5: 'n' is a dimension, not a function"),
 ]

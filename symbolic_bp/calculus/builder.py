@@ -25,7 +25,7 @@ class Builder:
     """Typed nodes from typed children (``mul`` is ``*``: Hadamard or scaling)."""
 
     def __init__(self, decls: Declarations):
-        self.type = Typer(decls)
+        self.type = Typer(decls, numpy_rules=False)
 
     def matmul(self, a: Node, b: Node) -> Node:
         return self.type(MatMul(left=a, right=b))

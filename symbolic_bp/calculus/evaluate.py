@@ -52,6 +52,9 @@ class ExactBackend(_Backend):
     def fill(self, s, shape):
         return sp.Matrix(shape[0], shape[1], lambda i, j: s)
 
+    def broadcast(self, m, shape):
+        return sp.Matrix(shape[0], shape[1], lambda i, j: m[i % m.rows, j % m.cols])
+
     def matmul(self, a, b):
         # written out: SymPy's own product first searches a polynomial domain
         # for the entries, which costs far more than the product itself here
@@ -84,6 +87,9 @@ class NumericBackend(_Backend):
 
     def fill(self, s, shape):
         return np.full(shape, s)
+
+    def broadcast(self, m, shape):
+        return np.broadcast_to(m, shape).copy()
 
     def matmul(self, a, b):
         return a @ b
@@ -130,7 +136,11 @@ class Evaluator:
         return self.b.neg(self.eval(node.arg))
 
     def eval_Broadcast(self, node):
-        return self.b.fill(self.b.scalar(self.eval(node.arg)), concrete(node.shape, self.sizes))
+        shape = concrete(node.shape, self.sizes)
+        value = self.eval(node.arg)
+        if node.arg.shape[0] == node.arg.shape[1] == Dim(1):
+            return self.b.fill(self.b.scalar(value), shape)
+        return self.b.broadcast(value, shape)         # a row or a column, repeated (NumPy's rule)
 
     def eval_Add(self, node):
         return self.b.add(self.eval(node.left), self.eval(node.right))

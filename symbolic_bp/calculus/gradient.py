@@ -57,7 +57,14 @@ class Backprop:
         self.push(node.arg, self.b.neg(g))
 
     def rule_Broadcast(self, node: Broadcast, g):
-        self.push(node.arg, self.b.call("sum", g))          # a broadcast scalar receives the sum of G
+        # a broadcast value receives the sum of G over the axes it was repeated along
+        rows, cols = node.arg.shape
+        if is_scalar(node.arg.shape):
+            self.push(node.arg, self.b.call("sum", g))
+        elif rows == node.shape[0]:                         # a column, repeated along the rows
+            self.push(node.arg, self.b.call("sum", g, params=(1, True)))
+        elif cols == node.shape[1]:                         # a row, repeated down the columns
+            self.push(node.arg, self.b.call("sum", g, params=(0, True)))
 
     def rule_Add(self, node: Add, g):
         self.push(node.left, g)

@@ -28,7 +28,7 @@ from .builder import Builder
 class _Simplifier:
     def __init__(self, decls: Declarations):
         self.decls = decls
-        self.type = Typer(decls)
+        self.type = Typer(decls, numpy_rules=False)
         self.b = Builder(decls)
 
     def __call__(self, node: Node) -> Node:
@@ -59,8 +59,8 @@ class _Simplifier:
         t = lambda x: self(self.b.t(x))
         if isinstance(a, MatMul):           # (AB)^T = B^T A^T
             return self(self.b.matmul(t(a.right), t(a.left)))
-        if isinstance(a, Broadcast):
-            return self.type(Broadcast(arg=a.arg, shape=node.shape))
+        if isinstance(a, Broadcast):         # a repeated row transposed is a repeated column
+            return self.type(Broadcast(arg=t(a.arg), shape=node.shape))
         if isinstance(a, (Add, Sub, Hadamard, Scale, Div)):
             # entrywise and scaling operations commute with the transpose; a 1x1 operand stays
             left = a.left if is_scalar(a.left.shape) else t(a.left)
@@ -174,7 +174,7 @@ class _Simplifier:
 
     def rule_Hadamard(self, node: Hadamard) -> Node:
         for ones, other in ((node.left, node.right), (node.right, node.left)):
-            if _is_call(ones, "ones"):          # ones * X = X
+            if _is_call(ones, "ones") and not isinstance(other, Broadcast):    # ones * X = X
                 return other
         return self.rule_Scale(node)
 

@@ -12,7 +12,10 @@ Both must say "agree" for *verified* and "differ" for *refuted*; if they
 disagree, or the derived gradient disagrees with entrywise differentiation or
 with finite differences, the verdict is *undecided* and the error says loudly
 that this is a bug in symbolic_bp.  A refuted claim gets the smallest
-counterexample found and a diagnosis.
+counterexample found and a diagnosis.  Both checks draw their points away
+from kinks and ties (:mod:`symbolic_bp.checks.kinks`), so a verified claim
+whose cost or claim has one (relu, abs, a comparison, max) holds almost
+everywhere, and its evidence says so (a ``scope`` line).
 
 >>> r = check(Claim(shapes="A:m,n x:n y:m", cost="y.T @ A @ x", wrt="A", claim="x @ y.T"))
 >>> r.verdict, r.derived, r.diagnosis
@@ -31,6 +34,7 @@ from .counterexample import find_counterexample
 from .diagnosis import NO_SLIP, diagnose
 from ..errors import InputError
 from .exact import exact_check
+from .kinks import almost_everywhere
 import numpy as np
 
 from .numeric import REL_TOL, NumericModel, draw_env, numeric_check_where_defined
@@ -69,6 +73,9 @@ def decide(prep: Prepared, seed: int = 0, progress=lambda phase, **extra: None) 
                         f"(relative difference {numeric.fd_rel:.1e}): {BUG}")
     elif exact.status == numeric.status == "agree":
         result.verdict = "verified"
+        scope = almost_everywhere(prep.cost, prep.claim)
+        if scope:
+            evidence.append(Evidence("scope", "note", scope))
     elif exact.status == numeric.status == "differ":
         result.verdict = "refuted"
     elif "inconclusive" in (exact.status, numeric.status):

@@ -106,6 +106,11 @@ def _prepare(claim: Claim) -> Prepared:
     wrt = _field(claim.wrt, "wrt").strip()
     if wrt not in decls.symbols:
         raise InputError(f"wrt: {wrt[:40]!r} is not a declared symbol (declared: {', '.join(decls.symbols)})")
+    prop = decls.symbols[wrt].prop
+    if prop in ("onehot", "binary"):
+        # 0/1 data take finitely many values: there is no derivative with respect to them
+        raise InputError(f"wrt: {wrt} is declared {prop} (discrete data); a gradient with respect to it is "
+                         "not defined")
     try:
         typed_claim = parse_typed(_field(claim.claim, "claim"), decls)
     except InputError as e:

@@ -3,7 +3,10 @@ claim is wrong, with the differing entry, its claimed and its true value.
 
 Sizes are tried smallest first (every dimension in 1..3); at each, a few
 draws of small nonzero integers (respecting symmetric / spd / invertible,
-and positive where log is used).  The true value comes from exact forward-mode
+in 1..3 where declared positive or where log is used, 0/1 for one-hot and
+binary data: :mod:`symbolic_bp.checks.sampling`).  A draw on a kink or a tie
+of the cost or the claim (relu at 0, a tie of a comparison: frequent with
+small integers) is drawn again: the derivative there is a convention.  The true value comes from exact forward-mode
 differentiation at that point (:func:`symbolic_bp.checks.exact.values_at`:
 dual numbers over exact rationals, known and opaque functions kept symbolic),
 never from the derived gradient, and equality is decided exactly.
@@ -17,15 +20,17 @@ import sympy as sp
 
 from .claim import Prepared
 from .dual import Undefined
-from .exact import values_at
+from .exact import on_kink, values_at
+from .kinks import kink_names
 from .symbolic import zero_test
 from ..core.elementwise import Opaque
 from .result import Counterexample
-from .sampling import integer_matrix, needs_positive
+from .sampling import drawn_property, integer_matrix, is_discrete, needs_positive
 from ..language.shapes import concrete, is_scalar
 from .sizes import smallest_sizes
 
 DRAWS_PER_SIZE = 4
+ATTEMPTS_PER_SIZE = 16      # draws tried at a size, counting those on a kink
 
 
 def _values(env: dict, used: set[str]) -> dict:
@@ -37,7 +42,7 @@ def _draw(prep: Prepared, sizes, rng, positive):
     where an invertible matrix is declared (see :func:`integer_matrix`)."""
     env = {}
     for name, sym in prep.decls.symbols.items():
-        m = integer_matrix(rng, concrete(sym.shape, sizes), sym.prop, positive)
+        m = integer_matrix(rng, concrete(sym.shape, sizes), drawn_property(sym), positive)
         if m is None:
             return None
         env[name] = m
@@ -50,6 +55,8 @@ def find_counterexample(prep: Prepared, seed: int, seconds: float = 5.0) -> Coun
     rng = random.Random(seed)
     positive = needs_positive(prep.cost, prep.claim)
     used = prep.used_symbols
+    functions, operations = kink_names(prep.cost, prep.claim)
+    data = frozenset(name for name, sym in prep.decls.symbols.items() if is_discrete(sym.prop))
     for sizes in smallest_sizes(prep.decls.dims):
         if time.monotonic() > deadline:
             return None
@@ -61,10 +68,17 @@ def find_counterexample(prep: Prepared, seed: int, seconds: float = 5.0) -> Coun
                 env = _draw(prep, sizes, rng, positive)
             return Counterexample(dict(sizes), _values(env, used), None,
                                   f"a {got[0]}x{got[1]} matrix", f"a {want[0]}x{want[1]} matrix (the shape of {prep.wrt})")
-        for _ in range(DRAWS_PER_SIZE):
+        drawn = 0
+        for _ in range(ATTEMPTS_PER_SIZE):
+            if drawn == DRAWS_PER_SIZE:
+                break
             env = _draw(prep, sizes, rng, positive)
             if env is None:
+                drawn += 1
                 continue
+            if (functions or operations) and on_kink(prep, sizes, {k: m.tolist() for k, m in env.items()}, data):
+                continue          # on a kink or a tie: drawn again, not counted
+            drawn += 1
             try:
                 true, claimed = values_at(prep, sizes, env)
             except (ZeroDivisionError, Undefined):

@@ -56,7 +56,7 @@ from sympy.polys.matrices.exceptions import DMNonInvertibleMatrixError
 
 from ..calculus.evaluate import Evaluator
 from ..core import elementwise, registry
-from .sampling import impose
+from .sampling import draws_positive, impose, is_discrete, zero_one
 
 EXACT, SYMBOLIC, INTERVAL = 0, 1, 2
 KIND_NAMES = {EXACT: "exact", SYMBOLIC: "symbolic", INTERVAL: "interval"}
@@ -150,7 +150,9 @@ class Mat:
     matrix of the same kind from entries ``f(i, j)``), ``m.add_all(entries)``,
     ``m.zero``, ``m.pair(other)``, ``m.total()``, ``m.trace()``, ``m.det()``
     (1x1 matrices), ``m.inv()``, ``m.adjugate()``, ``m.apply(name, order)``
-    (an elementwise function of the registry), ``m.identity()``."""
+    (an elementwise function of the registry), ``m.identity()``,
+    ``m.reciprocals()`` (entrywise 1/v), ``m.signs()`` (the sign of every entry,
+    for comparisons and maxima)."""
 
     __slots__ = ("ctx", "kind", "data", "shape", "_rows")
 
@@ -327,6 +329,37 @@ class Mat:
         if v.a <= 0 <= v.b:
             raise Undefined("a divisor whose enclosure contains 0")
         return self.build(1, 1, lambda i, j: 1 / v)
+
+    def reciprocals(self) -> "Mat":
+        """1/v for every entry v; :class:`ZeroDivisionError` at an exact 0,
+        :class:`Undefined` at an enclosure of 0."""
+        if self.kind == INTERVAL:
+            if any(v.a <= 0 <= v.b for row in self.data for v in row):
+                raise Undefined("a divisor whose enclosure contains 0")
+            return self._map(lambda v: 1 / v)
+        if any((sp.expand(v) if self.kind == SYMBOLIC else v) == 0 for row in self.entries() for v in row):
+            raise ZeroDivisionError("division by zero")
+        one = QQ(1) if self.kind == EXACT else sp.Integer(1)
+        return self.build(self.rows, self.cols, lambda i, j: one / self[i, j])
+
+    def signs(self) -> list[list[int]]:
+        """The sign (-1, 0 or 1) of every entry, decided exactly; an enclosure
+        that contains 0 but is not 0 cannot be decided (:class:`Undefined`:
+        the point is redrawn)."""
+        def sign(v) -> int:
+            if self.kind == INTERVAL:
+                if v.a > 0:
+                    return 1
+                if v.b < 0:
+                    return -1
+                if v.a == 0 and v.b == 0:
+                    return 0
+                raise Undefined("a comparison whose enclosure contains a tie")
+            if self.kind == SYMBOLIC:
+                v = sp.nsimplify(v) if v.is_Float else v
+                return 0 if sp.expand(v) == 0 else (1 if bool(v > 0) else -1)
+            return (v > 0) - (v < 0)
+        return [[sign(v) for v in row] for row in self.entries()]
 
     def power(self, k: int) -> "Mat":
         """The 1x1 matrix to the integer power k (k < 0: its entry is nonzero)."""
@@ -609,6 +642,9 @@ class DualBackend:
     def fill(self, s: Dual, shape) -> Dual:
         return s.linear(lambda m: m.build(shape[0], shape[1], lambda i, j: m[0, 0]))
 
+    def broadcast(self, a: Dual, shape) -> Dual:
+        return a.linear(lambda m: m.build(shape[0], shape[1], lambda i, j: m[i % m.rows, j % m.cols]))
+
     def add(self, a: Dual, b: Dual) -> Dual:
         return a + b
 
@@ -667,9 +703,21 @@ def dyadic(rng, positive: bool = False) -> Fraction:
 
 def draw_matrix(ctx: Context, rng, shape: tuple[int, int], prop: str | None, positive: bool) -> Mat:
     """Random dyadic rationals with the declared property, by the rules of
-    :func:`symbolic_bp.checks.sampling.impose` (symmetric (M + Mᵀ)/2, spd
-    M Mᵀ + I); invertible: M drawn again while det M = 0."""
+    :mod:`symbolic_bp.checks.sampling`: symmetric (M + Mᵀ)/2, spd M Mᵀ + I
+    (:func:`~symbolic_bp.checks.sampling.impose`); invertible: M drawn again
+    while det M = 0; positive (declared, or ``positive`` for a log): elements
+    of S with k > 0; onehot / binary: exact 0/1 entries
+    (:func:`~symbolic_bp.checks.sampling.zero_one`).
+
+    >>> import random
+    >>> m = draw_matrix(Context(), random.Random(0), (2, 3), "onehot", False).to_fractions()
+    >>> [sum(row) for row in m], sorted({v for row in m for v in row})
+    ([Fraction(1, 1), Fraction(1, 1)], [Fraction(0, 1), Fraction(1, 1)])
+    """
     rows, cols = shape
+    if is_discrete(prop):
+        return ctx.exact(zero_one(prop, shape, rng.randrange))
+    positive = draws_positive(prop, positive)
     while True:
         m = impose(ctx.exact([[dyadic(rng, positive) for _ in range(cols)] for _ in range(rows)]), prop, ctx.eye)
         if prop != "invertible" or not m.det().is_zero():

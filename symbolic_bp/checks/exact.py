@@ -27,6 +27,23 @@ enclosure excludes 0 certainly differs; agreement is an enclosure of 0 of
 relative width ≤ 2^-(bits/2) at every point.  Opaque functions get
 independent random rational jets (see :mod:`symbolic_bp.checks.dual`).
 
+Declared data: a ``positive`` symbol is drawn from the positive half of S
+(as is every symbol when a log, sqrt or logdet needs positive values); a
+``onehot`` or ``binary`` symbol ranges over finitely many 0/1 matrices, not
+over a large set, so it is no variable of the bound: its entries are
+constants (degree 0), and the identity is checked at several configurations
+of the data -- every one when there are at most :data:`DATA_ENUMERATE` at the
+size assignment (k^n one-hot n x k matrices, 2^entries binary ones, the
+product over the symbols), else :data:`DATA_SAMPLES` distinct random ones
+(said so in the evidence) -- each configuration with its own random points.
+A difference at one configuration is a real counterexample.
+
+Kinks: a point at which the cost or the claim sits exactly on a kink or a tie
+(relu, abs, sign at 0; comparisons, maximum, max along an axis at a tie:
+:func:`~symbolic_bp.checks.kinks.kink_distance` of the point in float64 below
+:data:`~symbolic_bp.checks.kinks.ON_KINK`) is drawn again: there the
+derivative is a convention, not a derivative.
+
 Counterexamples take their true values from :func:`values_at` (the same
 dual numbers at small integers, known and opaque functions kept symbolic).
 The index-notation proofs check their lines on explicit symbolic matrices
@@ -34,11 +51,14 @@ instead (:mod:`symbolic_bp.checks.symbolic`).
 """
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 from fractions import Fraction
+from itertools import product
 
 import mpmath
+import numpy as np
 import sympy as sp
 
 from .claim import Prepared
@@ -50,7 +70,8 @@ from ..core.expression import (Add, Apply, Broadcast, Call, Div, Hadamard, MatMu
 from ..language.shapes import concrete
 from .dual import (POSITIVE_SAMPLE_SIZE, SAMPLE_SIZE, Context, Dual, Undefined, basis, draw_matrix, dyadic,
                    evaluate as evaluate_dual, ground_types)
-from .sampling import needs_positive
+from .kinks import ON_KINK, kink_distance, kink_names
+from .sampling import drawn_property, is_discrete, needs_positive, zero_one, zero_one_all, zero_one_count
 from .sizes import show_sizes
 
 # -- the check: dual numbers at random rational points ------------------------------------
@@ -58,19 +79,26 @@ from .sizes import show_sizes
 POINTS = 3                  # random points per size assignment: every entry at the first, a projection at the others
 DRAWS = 12                  # draws per size assignment before it is given up (undefined points)
 PRECISIONS = (256, 1024)    # bits of the interval enclosures; the second where the first is too wide
+DATA_ENUMERATE = 32         # at most this many configurations of the 0/1 data at a size assignment: all of them
+DATA_SAMPLES = 8            # ... else this many distinct random ones
 
 
 def degree(node: Node, prep: Prepared, sizes: dict) -> tuple[int, int] | None:
     """(numerator, denominator) degree bounds of the entries of ``node`` as
     rational functions of the drawn values (an spd matrix M Mᵀ + I is of
-    degree 2 in the drawn M; an opaque function's value is a fresh variable;
-    relu, abs and sign are rational on each side of their kink); None where
-    ``node`` is not rational (log det, norm, transcendental functions)."""
+    degree 2 in the drawn M; one-hot and binary data are fixed at each
+    configuration, constants of degree 0; an opaque function's value is a
+    fresh variable; relu, abs and sign are rational on each side of their
+    kink); None where ``node`` is not rational (log det, norm, transcendental
+    functions)."""
     def walk(n):
         if isinstance(n, Num):
             return (0, 0)
         if isinstance(n, Sym):
-            return (2, 0) if prep.decls.symbols[n.name].prop == "spd" else (1, 0)
+            prop = prep.decls.symbols[n.name].prop
+            if is_discrete(prop):
+                return (0, 0)
+            return (2, 0) if prop == "spd" else (1, 0)
         if isinstance(n, (Neg, Transpose, Broadcast)):
             return walk(n.arg)
         if isinstance(n, Apply):
@@ -125,6 +153,73 @@ class Difference:
     entry: tuple[int, int]      # 0-based
     claimed: object
     true: object
+    data: dict | None = None    # the configuration of the 0/1 data (name -> rows) where it differs
+
+
+# -- 0/1 data: the configurations at which the identity is checked ------------------------
+
+@dataclass
+class DataConfigurations:
+    """The configurations of the one-hot / binary symbols that the cost or
+    the claim uses, at one size assignment: ``symbols`` (name, drawn
+    property), ``total`` the number of configurations there, ``values`` the
+    ones checked (name -> rows of 0/1), all of them when ``enumerated``."""
+
+    symbols: list
+    total: int
+    values: list
+    enumerated: bool
+
+    def text(self) -> str:
+        """``all 9 one-hot Y``, ``8 random one-hot Y of 625``, ``all 16 configurations of one-hot y and binary M``."""
+        what = " and ".join(f"{'binary' if prop == 'binary' else 'one-hot'} {name}" for name, prop in self.symbols)
+        if len(self.symbols) > 1:
+            what = f"configurations of {what}"
+        if self.enumerated:
+            return f"all {len(self.values)} {what}"
+        return f"{len(self.values)} random {what} of {self.total}"
+
+
+def data_configurations(prep: Prepared, sizes: dict, rng: random.Random) -> DataConfigurations | None:
+    """The configurations of the 0/1 data to check at ``sizes`` (None when
+    the cost and the claim use no one-hot or binary symbol): every one when
+    there are at most :data:`DATA_ENUMERATE` (the product over the symbols of
+    :func:`~symbolic_bp.checks.sampling.zero_one_count`), else
+    :data:`DATA_SAMPLES` distinct random ones (drawn from ``rng``).
+
+    >>> from symbolic_bp.checks.claim import Claim, prepare
+    >>> p = prepare(Claim("S:n,k Y:n,k:onehot", "sum(Y * S)", "S", "Y"))
+    >>> data_configurations(p, {"n": 2, "k": 3}, random.Random(0)).text()
+    'all 9 one-hot Y'
+    >>> data_configurations(p, {"n": 4, "k": 5}, random.Random(0)).text()
+    '8 random one-hot Y of 625'
+    """
+    symbols = [(name, drawn_property(sym)) for name, sym in prep.decls.symbols.items()
+               if name in prep.used_symbols and is_discrete(sym.prop)]
+    if not symbols:
+        return None
+    shapes = {name: concrete(prep.decls.symbols[name].shape, sizes) for name, _ in symbols}
+    total = math.prod(zero_one_count(prop, shapes[name]) for name, prop in symbols)
+    names = [name for name, _ in symbols]
+    if total <= DATA_ENUMERATE:
+        every = product(*(zero_one_all(prop, shapes[name]) for name, prop in symbols))
+        return DataConfigurations(symbols, total, [dict(zip(names, combo)) for combo in every], True)
+    values, seen = [], set()
+    for _ in range(16 * DATA_SAMPLES):
+        if len(values) == DATA_SAMPLES:
+            break
+        combo = {name: zero_one(prop, shapes[name], rng.randrange) for name, prop in symbols}
+        key = repr(combo)
+        if key not in seen:
+            seen.add(key)
+            values.append(combo)
+    return DataConfigurations(symbols, total, values, False)
+
+
+def _show_data(data: dict, props: dict) -> str:
+    """``one-hot Y = [[0, 1], [1, 0]]`` (``props``: name -> declared property)."""
+    return ", ".join(f"{'binary' if props.get(name) == 'binary' else 'one-hot'} {name} = "
+                     f"{[[int(v) for v in row] for row in rows]}" for name, rows in data.items())
 
 
 @dataclass
@@ -139,6 +234,13 @@ class ExactOutcome:
     bits: int = 0                          # the highest precision of the enclosures used
     degree: int | None = None              # the Schwartz-Zippel degree bound, when rational
     positive: bool = False                 # positive values drawn (log, sqrt, log det)
+    declared_positive: list = field(default_factory=list)  # symbols declared positive (drawn positive)
+    data: list = field(default_factory=list)       # the 0/1 data configurations checked, per size assignment
+    sampled: bool = False                  # some were a random sample of the configurations, not all
+    data_skipped: list = field(default_factory=list)   # configurations without a point (undefined, kinks)
+    kinked: int = 0                        # points on a kink or a tie, drawn again
+    kinks: str = ""                        # the kinks and ties of the cost and the claim, named
+    data_props: dict = field(default_factory=dict)     # the 0/1 symbols: name -> declared property
     skipped: list = field(default_factory=list)    # why a candidate size assignment was not used
     difference: Difference | None = None
     certain: str = ""                      # what makes the difference certain
@@ -154,22 +256,46 @@ class ExactOutcome:
         return text
 
     def bound_text(self) -> str:
-        size = POSITIVE_SAMPLE_SIZE if self.positive else SAMPLE_SIZE
-        where = ("S = {k/2^20 : 0 < k <= 2^22}" if self.positive else "S = {k/2^20 : |k| <= 2^22}")
+        size = POSITIVE_SAMPLE_SIZE if self.positive or self.declared_positive else SAMPLE_SIZE
+        if self.positive:
+            where = "S = {k/2^20 : 0 < k <= 2^22}"
+        elif self.declared_positive:
+            # values of different variables from different sets: the bound holds with the smaller one
+            where = (f"S = {{k/2^20 : |k| <= 2^22}}, and {{k/2^20 : 0 < k <= 2^22}} for "
+                     f"{', '.join(self.declared_positive)} (declared positive; the smaller set bounds)")
+        else:
+            where = "S = {k/2^20 : |k| <= 2^22}"
+        data = ""
+        if self.data:
+            data = ("; the one-hot/binary data are not drawn from S: they are constants (degree 0) at each "
+                    "configuration, and every configuration checked gets its own points")
+            if self.sampled:
+                data += (" (where the configurations were sampled, not enumerated, a claim wrong only at "
+                         "configurations not drawn is not excluded)")
         if "interval" in self.methods or self.degree is None:
             return (f"points drawn from {where}; the compared entries are not rational functions of the drawn "
-                    f"values, so agreement at every point is evidence without a Schwartz-Zippel bound")
+                    f"values, so agreement at every point is evidence without a Schwartz-Zippel bound{data}")
         d, first, other = self.degree, self.degree / size, (self.degree + 1) / size
+        per = "of a size assignment" if not self.data else "at each size assignment and configuration"
         return (f"Schwartz-Zippel: a nonzero rational function of degree <= d vanishes at a random point of S^n, "
                 f"{where} (|S| = {size}), with probability <= d/|S|; here d <= {d} for a wrong entry "
                 f"(<= {first:.1e}) "
                 f"and d <= {d + 1} for its inner product with a random direction (<= {other:.1e}), so a wrong claim "
-                f"passes the {POINTS} points of a size assignment with probability <= "
-                f"{first * other ** (POINTS - 1):.1e}")
+                f"passes the {POINTS} points {per} with probability <= "
+                f"{first * other ** (POINTS - 1):.1e}{data}")
 
     def detail(self, derived_text: str) -> str:
         where = " and ".join(f"({show_sizes(s)})" for s in self.sizes)
         skipped = (f" (skipped where undefined for every value: {'; '.join(self.skipped)})" if self.skipped else "")
+        # what else the points were: the configurations of the 0/1 data, the redraws off kinks
+        if self.data:
+            skipped += f", the 0/1 data at {' and '.join(self.data)}"
+            if self.data_skipped:
+                skipped += (f" (configurations without a point, undefined or on a kink at every draw: "
+                            f"{'; '.join(self.data_skipped)})")
+        if self.kinked:
+            skipped += (f" ({self.kinked} point{'s' * (self.kinked > 1)} on a kink or a tie of {self.kinks} "
+                        f"drawn again)")
         if self.status == "agree":
             enclosed = (f" (the differences that involve {', '.join(sorted(self.functions))} enclosed in intervals "
                         f"containing 0, of relative width <= 2^-{self.bits // 2})"
@@ -179,13 +305,15 @@ class ExactOutcome:
                            if self.projections else "")
             return (f"{self.method_text()} at {self.points} random rational points at {where}{skipped}: "
                     f"{self.entries} entries of the claim compared with the exact directional derivatives of the "
-                    f"cost along each entry of the variable (at the first point of each size assignment)"
+                    f"cost along each entry of the variable (at the first point of each size assignment"
+                    f"{' and configuration' if self.data else ''})"
                     f"{projections}, all equal{enclosed}; {self.bound_text()}; the derived gradient {derived_text} "
                     f"matches them too")
         if self.status == "differ":
             d = self.difference
             how = self.certain
-            return (f"{self.method_text()} at ({show_sizes(d.sizes)}), a random rational point: entry "
+            data = f" with {_show_data(d.data, self.data_props)}" if d.data else ""
+            return (f"{self.method_text()} at ({show_sizes(d.sizes)}), a random rational point{data}: entry "
                     f"({d.entry[0] + 1},{d.entry[1] + 1}) of the claim is {_short(d.claimed)} but the entrywise "
                     f"derivative of the cost is {_short(d.true)} ({how})")
         return f"{self.method_text()} at {where or 'no size assignment'}{skipped}: {self.note}"
@@ -308,10 +436,26 @@ def _direction(rng: random.Random, shape: tuple[int, int]) -> list[list[Fraction
 
 
 def _draw(prep: Prepared, sizes: dict, rng: random.Random, positive: bool) -> dict:
-    """Exact random dyadic rationals for every declared symbol (as Fractions)."""
+    """Exact random dyadic rationals for every declared symbol (as Fractions),
+    by its declared property (:func:`~symbolic_bp.checks.dual.draw_matrix`)."""
     ctx = Context()
-    return {name: draw_matrix(ctx, rng, concrete(sym.shape, sizes), sym.prop, positive).to_fractions()
+    return {name: draw_matrix(ctx, rng, concrete(sym.shape, sizes), drawn_property(sym), positive).to_fractions()
             for name, sym in prep.decls.symbols.items()}
+
+
+def on_kink(prep: Prepared, sizes: dict, values: dict, data: frozenset = frozenset(), seed: int = 0) -> bool:
+    """Whether the exact point ``values`` (rows of rationals) lies on a kink
+    or a tie of the cost or the claim: their
+    :func:`~symbolic_bp.checks.kinks.kink_distance`, in float64 at the
+    point, below :data:`~symbolic_bp.checks.kinks.ON_KINK` (``data``: the
+    0/1 symbols, constants).  False where float64 cannot evaluate it (the
+    exact evaluation then decides what is defined)."""
+    env = {name: np.array([[float(v) for v in row] for row in rows]) for name, rows in values.items()}
+    try:
+        distance = min(kink_distance(tree, env, sizes, data, seed) for tree in (prep.cost, prep.claim))
+    except (ValueError, ZeroDivisionError, ArithmeticError, np.linalg.LinAlgError):
+        return False
+    return distance < ON_KINK
 
 
 def _point(prep: Prepared, sizes: dict, values: dict, salt: str, direction=None) -> tuple[_Point, int]:
@@ -328,15 +472,56 @@ def _point(prep: Prepared, sizes: dict, values: dict, salt: str, direction=None)
     raise AssertionError("unreachable")                                        # pragma: no cover
 
 
+def _points(prep: Prepared, sizes: dict, rng: random.Random, positive: bool, data: dict | None, salt: str,
+            kinks: frozenset | None) -> tuple[list, list, int]:
+    """Up to :data:`POINTS` points at ``sizes`` (with the 0/1 data fixed at
+    ``data``, name -> rows, when given): (the (point, precision) pairs, the
+    failures at undefined draws, the draws on a kink), in at most
+    :data:`DRAWS` draws; ``kinks``: None for a smooth cost and claim, else the
+    0/1 symbols (constants for :func:`on_kink`)."""
+    points, failures, kinked = [], [], 0
+    for draw in range(DRAWS):
+        if len(points) == POINTS:
+            break
+        values = _draw(prep, sizes, rng, positive)
+        if data:
+            values.update(data)
+        if kinks is not None and on_kink(prep, sizes, values, kinks):
+            kinked += 1
+            continue      # on a kink or a tie: the derivative there is a convention
+        # every entry at the first point; a projection on a random direction at the others
+        direction = None if not points else _direction(rng, concrete(prep.wrt_shape, sizes))
+        try:
+            point, prec = _point(prep, sizes, values, f"{salt}:{draw}", direction)
+            if point.differs() and point.projected:        # find the entry that differs
+                point, prec = _point(prep, sizes, values, f"{salt}:{draw}")
+        except _Failed as e:
+            failures.append(e)
+            continue
+        points.append((point, prec))
+        if any(e[0] == "differ" for e in point.entries):
+            break
+    return points, failures, kinked
+
+
 def exact_check(prep: Prepared, candidates: list[dict], seed: int, progress=lambda phase: None,
                 wanted: int = 2) -> ExactOutcome:
     """Compare claim and derived gradient with the exact entrywise derivative
     of the cost at :data:`POINTS` random rational points at each of the first
     ``wanted`` size assignments of ``candidates`` where both are defined (a
     size at which the cost or the claim is undefined at every point, such as
-    a singular X.T @ X with fewer rows than columns, is skipped and named)."""
+    a singular X.T @ X with fewer rows than columns, is skipped and named);
+    with one-hot or binary data, at each of its configurations
+    (:func:`data_configurations`), :data:`POINTS` points each."""
     rng = random.Random(seed)
-    out = ExactOutcome(positive=needs_positive(prep.cost, prep.claim))
+    out = ExactOutcome(positive=needs_positive(prep.cost, prep.claim),
+                       declared_positive=[name for name, sym in prep.decls.symbols.items()
+                                          if sym.prop == "positive" and name in prep.used_symbols])
+    out.data_props = {name: sym.prop for name, sym in prep.decls.symbols.items() if is_discrete(sym.prop)}
+    data_symbols = frozenset(out.data_props)
+    functions, operations = kink_names(prep.cost, prep.claim)
+    kinks = data_symbols if functions or operations else None
+    out.kinks = "/".join(functions + operations)
     undefined: list[tuple] = []          # (part, error, sizes) of the skipped assignments
     domain: list[str] = []               # sizes with no point inside the domain
     bounds: list = []                    # the degree bound at each size assignment used
@@ -344,49 +529,49 @@ def exact_check(prep: Prepared, candidates: list[dict], seed: int, progress=lamb
         if len(out.sizes) == wanted or out.status == "differ":
             break
         progress(f"the exact check at ({show_sizes(sizes)})")
-        points, failures = [], []
-        for draw in range(DRAWS):
-            if len(points) == POINTS:
-                break
-            values = _draw(prep, sizes, rng, out.positive)
-            salt = f"{seed}:{show_sizes(sizes)}:{draw}"
-            # every entry at the first point; a projection on a random direction at the others
-            direction = None if not points else _direction(rng, concrete(prep.wrt_shape, sizes))
-            try:
-                point, prec = _point(prep, sizes, values, salt, direction)
-                if point.differs() and point.projected:        # find the entry that differs
-                    point, prec = _point(prep, sizes, values, salt)
-            except _Failed as e:
-                failures.append(e)
-                continue
-            points.append(point)
-            out.bits = max(out.bits, prec) if "interval" in point.kinds else out.bits
-            if any(e[0] == "differ" for e in point.entries):
-                break
-        if not points:
+        plan = data_configurations(prep, sizes, rng)
+        configurations = plan.values if plan else [None]
+        found, failures, kinked, empty = [], [], 0, 0      # found: (point, precision, data)
+        for index, data in enumerate(configurations):
+            salt = f"{seed}:{show_sizes(sizes)}" + (f":{index}" if plan else "")
+            points, missed, on = _points(prep, sizes, rng, out.positive, data, salt, kinks)
+            failures += missed
+            kinked += on
+            empty += not points
+            found += [(point, prec, data) for point, prec in points]
+            if any(e[0] == "differ" for point, _ in points for e in point.entries):
+                break                    # a counterexample at this configuration: enough
+        out.kinked += kinked
+        if not found:
             structural = [f for f in failures if isinstance(f.error, ZeroDivisionError)]
-            if len(structural) == len(failures):
+            if failures and len(structural) == len(failures) and not kinked:
                 undefined.append((structural[-1].part, structural[-1].error, sizes))
             else:
-                domain.append(f"({show_sizes(sizes)}): {failures[-1].part} {failures[-1].error} at all "
-                              f"{DRAWS} random points")
+                why = f"{failures[-1].part} {failures[-1].error}" if failures else "on a kink or a tie"
+                domain.append(f"({show_sizes(sizes)}): {why} at all {DRAWS * len(configurations)} random points")
             continue
         out.sizes.append(sizes)
+        if plan:
+            out.data.append(f"{plan.text()} at ({show_sizes(sizes)})")
+            out.sampled = out.sampled or not plan.enumerated
+            if empty:
+                out.data_skipped.append(f"{empty} of {len(configurations)} at ({show_sizes(sizes)})")
         bounds.append(difference_degree(prep, sizes))
         columns = concrete(prep.wrt_shape, sizes)[1]
-        for point in points:
+        for point, prec, data in found:
             out.points += 1
             out.projections += point.projected
             out.methods |= point.kinds
             if "interval" in point.kinds:
                 out.functions |= point.functions
+                out.bits = max(out.bits, prec)
             for index, (status, mine, claimed, true, derived, enclosure) in enumerate(point.entries):
                 entry = divmod(index, columns)
                 out.entries += not point.projected
                 if mine == "differ" and out.derived_bad is None:
-                    out.derived_bad = Difference(sizes, entry, derived, true)
+                    out.derived_bad = Difference(sizes, entry, derived, true, data)
                 if status == "differ" and out.status != "differ":
-                    out.status, out.difference = "differ", Difference(sizes, entry, claimed, true)
+                    out.status, out.difference = "differ", Difference(sizes, entry, claimed, true, data)
                     out.certain = (f"their difference is enclosed in {enclosure}, an interval that excludes 0"
                                    if enclosure else "exact rationals")
                 elif status == "wide" and out.status == "agree":

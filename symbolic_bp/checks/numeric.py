@@ -14,10 +14,17 @@ whose float64 rounding noise could reach the tolerance: intermediate values far
 larger than the result (``2*x + 1e10 - 1e10``) or a cost so large that finite
 differences drown in rounding (:meth:`NumericModel.rounding_noise`).
 
-The draws follow the domains of the registry: a symbol is drawn positive
-(uniform in [0.5, 1.5)) only when it reaches the argument of a function that
-needs a positive one (``log``, ``sqrt``, ``logdet``), every other symbol is
-standard normal (:func:`positive_symbols`).  A draw at which a saturating
+The draws follow the domains of the registry and the declarations: a symbol
+is drawn positive (uniform in [0.5, 1.5)) when it is declared ``positive`` or
+reaches the argument of a function that needs a positive one (``log``,
+``sqrt``, ``logdet``, :func:`positive_symbols`); a ``onehot`` or ``binary``
+symbol gets exact 0/1 values, fresh at every draw
+(:mod:`symbolic_bp.checks.sampling`); every other symbol is standard normal.
+A draw within :data:`KINK_MARGIN` of a kink or a tie (relu, abs, sign at 0; a
+comparison, ``maximum``, ``max`` along an axis at a tie;
+:func:`~symbolic_bp.checks.kinks.kink_distance` of the cost and the claim) is
+redrawn: there the derivative is a convention and finite differences
+straddle the jump.  A draw at which a saturating
 function (``sigmoid``, ``tanh``, ``softplus``) gets an argument beyond
 :data:`SATURATION` is shrunk, the symbols feeding those arguments scaled
 down, so that its derivatives are not ~1e-10 (which would hide a wrong factor
@@ -46,7 +53,8 @@ from ..core import elementwise
 from ..core.expression import Apply, Node
 from ..language.shapes import concrete
 from .finite_differences import FD_STEP, central_differences, relative_difference as rel_diff
-from .sampling import float_matrix, positive_symbols, symbols_in
+from .kinks import kink_distance
+from .sampling import drawn_property, float_matrix, is_discrete, positive_symbols, symbols_in
 from .sizes import show_sizes
 
 REL_TOL = 1e-8
@@ -69,14 +77,20 @@ NOISE_MARGIN = 10           # ... and so is one whose difference is 10x above it
 PRECISE_DIGITS = 50
 PRECISE_AGREE = 1e-30       # at 50 digits: equal (rounding is ~1e-48 of the intermediates)
 PRECISE_DIFFER = 1e-20      # at 50 digits: a real difference, far above any rounding
+# kinks and ties: a draw closer than this to one is redrawn.  A central difference moves an
+# argument u of relu (a comparison ...) by about h |du/dx| with h = FD_STEP ~ 1e-6 at unit-scale
+# draws; a margin of a thousand steps keeps both sides x ± h on the same smooth piece
+KINK_MARGIN = 1e3 * FD_STEP
 
 
 def draw_env(prep: Prepared, sizes: dict, rng: np.random.Generator, positive: bool | set) -> dict:
-    """One random value per declared symbol; ``positive``: True (all drawn
-    positive), False (none) or the set of names drawn positive."""
+    """One random value per declared symbol, by its declared property
+    (positive, 0/1 data ...: :func:`~symbolic_bp.checks.sampling.float_matrix`);
+    ``positive``: True (all drawn positive), False (none) or the set of names
+    drawn positive (those declared positive are drawn positive in any case)."""
     def wanted(name: str) -> bool:
         return name in positive if isinstance(positive, (set, frozenset)) else bool(positive)
-    return {name: float_matrix(rng, concrete(sym.shape, sizes), sym.prop, wanted(name))
+    return {name: float_matrix(rng, concrete(sym.shape, sizes), drawn_property(sym), wanted(name))
             for name, sym in prep.decls.symbols.items()}
 
 
@@ -187,9 +201,26 @@ class NumericModel:
 
     @cached_property
     def feeding(self) -> set[str]:
-        """The symbols in the argument of a saturating function."""
+        """The symbols in the argument of a saturating function (but 0/1 data,
+        which scaling would take out of its declared values)."""
         return {name for tree in (self.prep.cost, self.prep.claim, self.prep.derived) for n in tree.walk()
-                if isinstance(n, Apply) and n.name in SATURATING for name in symbols_in(n.arg)}
+                if isinstance(n, Apply) and n.name in SATURATING for name in symbols_in(n.arg)
+                if name not in self.data}
+
+    @cached_property
+    def data(self) -> set[str]:
+        """The symbols declared onehot or binary: constants at every draw."""
+        return {name for name, sym in self.prep.decls.symbols.items() if is_discrete(sym.prop)}
+
+    def kink_distance(self, env: dict) -> float:
+        """The distance of ``env`` from the nearest kink or tie of the cost
+        and the claim (:func:`~symbolic_bp.checks.kinks.kink_distance`; inf
+        when both are smooth, NaN where it cannot be evaluated)."""
+        try:
+            return min(kink_distance(tree, env, self.sizes, self.data, self.seed)
+                       for tree in (self.prep.cost, self.prep.claim))
+        except (ValueError, ZeroDivisionError, ArithmeticError, np.linalg.LinAlgError):
+            return float("nan")
 
     def desaturated(self, env: dict) -> dict:
         """``env`` with the symbols feeding a saturating argument scaled down
@@ -278,6 +309,7 @@ class NumericOutcome:
     note: str = ""
     finite: int = 0                  # draws with finite values (counted or not)
     precise: int = 0                 # counted draws decided at PRECISE_DIGITS digits
+    kinked: int = 0                  # draws within KINK_MARGIN of a kink or a tie, drawn again
     differs: bool = False            # some counted draw differs (at float64, or at high precision)
 
     def detail(self) -> str:
@@ -290,7 +322,9 @@ class NumericOutcome:
         skipped = f" ({self.note}, so undefined there)" if self.note else ""
         precise = (f"; {self.precise} draw{'s' * (self.precise > 1)} too close to call in float64 "
                    f"decided at {PRECISE_DIGITS} digits" if self.precise else "")
-        return f"{where}{skipped}: {verb} {self.max_rel:.1e} ({rule}{precise}); {fd}"
+        kinked = (f"; {self.kinked} draw{'s' * (self.kinked > 1)} within {KINK_MARGIN:g} of a kink or a tie "
+                  f"drawn again" if self.kinked else "")
+        return f"{where}{skipped}: {verb} {self.max_rel:.1e} ({rule}{precise}{kinked}); {fd}"
 
 
 def numeric_check(prep: Prepared, sizes: dict, seed: int, progress=lambda phase: None) -> NumericOutcome:
@@ -303,6 +337,9 @@ def numeric_check(prep: Prepared, sizes: dict, seed: int, progress=lambda phase:
     while out.draws < DRAWS and attempts < MAX_REDRAWS:
         attempts += 1
         env = model.draw(rng, positive)
+        if model.kink_distance(env) < KINK_MARGIN:
+            out.kinked += 1
+            continue      # too close to a kink or a tie: finite differences would straddle it
         true = model.value(prep.derived, env)
         claim = model.value(prep.claim, env)
         fd = model.finite_differences(env)
@@ -337,8 +374,10 @@ def numeric_check(prep: Prepared, sizes: dict, seed: int, progress=lambda phase:
         reasons = [f"{cancelled} lost to cancellation: intermediate values far larger than the result"] * bool(cancelled)
         reasons += [f"{unresolved} too close to call in float64 and not settled at "
                     f"{PRECISE_DIGITS} digits"] * bool(unresolved)
-        reasons += [f"{attempts - out.finite} non-finite or ill-conditioned"] * bool(out.finite and attempts > out.finite)
-        what = f"{attempts} draws: {'; '.join(reasons)}" if out.finite else \
+        reasons += [f"{out.kinked} within {KINK_MARGIN:g} of a kink or a tie"] * bool(out.kinked)
+        other = attempts - out.finite - out.kinked
+        reasons += [f"{other} non-finite or ill-conditioned"] * bool((out.finite or out.kinked) and other)
+        what = f"{attempts} draws: {'; '.join(reasons)}" if out.finite or out.kinked else \
             f"{attempts} draws all gave non-finite or ill-conditioned values"
         out.status, out.note = "inconclusive", f"numeric check not possible: {what}"
         return out
@@ -356,8 +395,8 @@ def numeric_check_where_defined(prep: Prepared, candidates: list[dict], seed: in
     skipped = []
     for sizes in candidates:
         out = numeric_check(prep, sizes, seed, progress)
-        if out.status != "inconclusive" or out.finite:
-            break     # decided, or finite there but not resolvable (cancellation): not undefined
+        if out.status != "inconclusive" or out.finite or out.kinked:
+            break     # decided, or defined there but not resolvable (cancellation, kinks): not undefined
         skipped.append(f"({show_sizes(sizes)})")
     if skipped and out.status != "inconclusive":
         out.note = f"no finite draw at {', '.join(skipped)}"

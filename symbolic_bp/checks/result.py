@@ -15,7 +15,9 @@ EXIT_CODES = {"verified": 0, "refuted": 1, "invalid": 2, "undecided": 3}
 @dataclass
 class Evidence:
     """One check that ran: ``method`` (exact | numeric | derivation), its
-    ``outcome`` (agree | differ | inconclusive | skipped) and a sentence."""
+    ``outcome`` (agree | differ | inconclusive | skipped) and a sentence; or
+    where a verified claim holds: ``method`` scope, ``outcome`` note (a claim
+    with kinks or ties holds almost everywhere)."""
 
     method: str
     outcome: str
@@ -59,6 +61,16 @@ class Result:
     @property
     def methods(self) -> list[str]:
         return [e.method for e in self.evidence if e.outcome in ("agree", "differ")]
+
+    @property
+    def scope(self) -> str | None:
+        """Where a verified claim holds, when not everywhere (``holds almost
+        everywhere (away from the kinks of relu) ...``), else None.
+
+        >>> Result("verified", evidence=[Evidence("scope", "note", "holds almost everywhere")]).scope
+        'holds almost everywhere'
+        """
+        return next((e.detail for e in self.evidence if e.method == "scope"), None)
 
     # Jupyter display.  The one arrow between results and their renderers is
     # this one, imported on use: the renderers name Result in type hints only,

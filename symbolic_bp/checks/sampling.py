@@ -1,8 +1,9 @@
 """Values drawn for the checks: random matrices that have a declared property.
 
-A declared property (``symmetric``, ``spd``, ``invertible``; ``scalar`` and
-none impose nothing) is imposed on a random draw by one of a few rules, the
-same math for every kind of value where the kind allows it:
+A declared property (``symmetric``, ``spd``, ``invertible`` for square
+matrices; ``positive``, ``onehot``, ``binary`` for data; ``scalar`` and none
+impose nothing) is imposed on a random draw by one of a few rules, the same
+math for every kind of value where the kind allows it:
 
 ================  ==============================  ==========================  =======================
 property          exact rationals (exact check)   small integers              float64 (numeric check)
@@ -11,7 +12,19 @@ property          exact rationals (exact check)   small integers              fl
 symmetric         (M + Mᵀ)/2                      upper triangle mirrored     (M + Mᵀ)/2
 spd               M Mᵀ + I                        L Lᵀ + I, L lower-triang.   M Mᵀ/n + I
 invertible        redraw M while det M = 0        redraw all while det = 0    M ± √n I
+positive          positive dyadics k/2^20 > 0     integers in 1..3            uniform in [0.5, 1.5)
+onehot            each row: one 1 at a uniformly random column, 0 elsewhere (:func:`zero_one`);
+                  a column vector (declared with one dimension) is one-hot as a whole
+binary            each entry 0 or 1, each with probability 1/2 (:func:`zero_one`)
 ================  ==============================  ==========================  =======================
+
+The square-matrix rules are :func:`impose` (and the invertible redraws), the
+positive one is each kind's positive range (also used for every symbol that
+reaches a log, a sqrt or a logdet, :func:`positive_symbols`), and the data
+rules are :func:`zero_one`, exact 0/1 values in every kind.  ``onehot`` and
+``binary`` data range over finitely many values (:func:`zero_one_count` of
+them, all listed by :func:`zero_one_all`): the exact check enumerates them or
+samples a few, rather than treating them as a large random set.
 
 The draws take their random numbers in a fixed order, so a seed gives the
 same values every time.
@@ -19,12 +32,14 @@ same values every time.
 from __future__ import annotations
 
 import random
-from typing import Callable
+from itertools import product
+from typing import Callable, Iterator
 
 import numpy as np
 import sympy as sp
 
 from ..core import registry
+from ..core.dims import ONE
 from ..core.expression import Apply, Call, Node, Sym
 
 # -- which symbols are drawn positive ------------------------------------------------------
@@ -65,6 +80,102 @@ def positive_symbols(*nodes: Node) -> set[str]:
                 out |= symbols_in(n)
     return out
 
+
+# -- data: positive, one-hot and binary symbols ---------------------------------------------
+
+DISCRETE = ("onehot", "binary")     # data whose entries take finitely many values (0 or 1)
+ONEHOT_COLUMN = "onehot column"     # the rule of a one-hot column vector: one 1 in all (see drawn_property)
+
+
+def drawn_property(symbol) -> str | None:
+    """The rule by which a declared symbol is drawn: its property, except
+    that a one-hot column vector (declared with one dimension, or n,1) is
+    one-hot as a whole (:data:`ONEHOT_COLUMN`), where a one-hot n x k matrix
+    is one-hot row by row (even at a size where k = 1).
+
+    >>> from symbolic_bp.language.shapes import parse_declarations
+    >>> d = parse_declarations("Y:n,k:onehot y:n:onehot r:1,k:onehot S:n,n:spd")
+    >>> [drawn_property(s) for s in d.symbols.values()]
+    ['onehot', 'onehot column', 'onehot', 'spd']
+    """
+    if symbol.prop == "onehot" and symbol.shape[1] == ONE and symbol.shape[0] != ONE:
+        return ONEHOT_COLUMN
+    return symbol.prop
+
+
+def is_discrete(prop: str | None) -> bool:
+    """A property whose values are 0/1 data (one-hot, binary): no gradient
+    with respect to it, and finitely many values (see :func:`zero_one_count`).
+
+    >>> is_discrete("onehot"), is_discrete(ONEHOT_COLUMN), is_discrete("positive")
+    (True, True, False)
+    """
+    return prop in DISCRETE or prop == ONEHOT_COLUMN
+
+
+def draws_positive(prop: str | None, positive: bool) -> bool:
+    """Whether a draw is positive: a domain wants it (``positive``, e.g. a
+    log) or the symbol is declared ``positive``.
+
+    >>> draws_positive("positive", False), draws_positive(None, False), draws_positive(None, True)
+    (True, False, True)
+    """
+    return positive or prop == "positive"
+
+
+def zero_one(prop: str, shape: tuple[int, int], pick: Callable[[int], int]) -> list[list[int]]:
+    """The 0/1 entries of a one-hot or binary draw of ``shape``; ``pick(n)``
+    is a uniformly random integer in ``range(n)`` (the caller's generator):
+
+    * ``onehot``: each row has its 1 at column pick(cols) (so every row sums to 1);
+    * :data:`ONEHOT_COLUMN`: one 1 in all, at position pick(rows * cols) in row-major order;
+    * ``binary``: every entry is pick(2).
+
+    >>> rng = random.Random(0)
+    >>> zero_one("onehot", (3, 4), rng.randrange)
+    [[0, 0, 0, 1], [0, 0, 0, 1], [1, 0, 0, 0]]
+    >>> zero_one(ONEHOT_COLUMN, (3, 1), rng.randrange), zero_one("binary", (1, 4), rng.randrange)
+    ([[0], [1], [0]], [[1, 1, 1, 1]])
+    """
+    rows, cols = shape
+    if prop == "binary":
+        return [[pick(2) for _ in range(cols)] for _ in range(rows)]
+    if prop == ONEHOT_COLUMN:
+        hot = pick(rows * cols)
+        return [[int(i * cols + j == hot) for j in range(cols)] for i in range(rows)]
+    if prop == "onehot":
+        out = []
+        for _ in range(rows):
+            hot = pick(cols)
+            out.append([int(j == hot) for j in range(cols)])
+        return out
+    raise ValueError(f"{prop!r} is not a 0/1 data property")
+
+
+def zero_one_count(prop: str, shape: tuple[int, int]) -> int:
+    """How many values a one-hot or binary matrix of ``shape`` can take: k^n
+    one-hot n x k matrices (row by row), n·k one-hot-as-a-whole ones, 2^(n·k)
+    binary ones.
+
+    >>> zero_one_count("onehot", (4, 5)), zero_one_count(ONEHOT_COLUMN, (4, 1)), zero_one_count("binary", (2, 3))
+    (625, 4, 64)
+    """
+    rows, cols = shape
+    return {"onehot": cols ** rows, ONEHOT_COLUMN: rows * cols, "binary": 2 ** (rows * cols)}[prop]
+
+
+def zero_one_all(prop: str, shape: tuple[int, int]) -> Iterator[list[list[int]]]:
+    """Every value of a one-hot or binary matrix of ``shape``, by the rule of
+    :func:`zero_one` fed every sequence of picks in turn (:func:`zero_one_count` of them).
+
+    >>> list(zero_one_all("onehot", (2, 2)))
+    [[[1, 0], [1, 0]], [[1, 0], [0, 1]], [[0, 1], [1, 0]], [[0, 1], [0, 1]]]
+    """
+    rows, cols = shape
+    ranges = {"onehot": [cols] * rows, ONEHOT_COLUMN: [rows * cols], "binary": [2] * (rows * cols)}[prop]
+    for picks in product(*(range(n) for n in ranges)):
+        feed = iter(picks)
+        yield zero_one(prop, shape, lambda n: next(feed))
 
 
 # -- the property rules --------------------------------------------------------------------
@@ -130,25 +241,34 @@ def singular(m: sp.Matrix) -> bool:
 # -- the draws, one per kind of value ------------------------------------------------------
 
 
-def rational(rng: random.Random, bound: int = 99) -> sp.Rational:
-    """A random rational p/q, -bound <= p <= bound, 1 <= q <= bound (p drawn first).
+def rational(rng: random.Random, bound: int = 99, positive: bool = False) -> sp.Rational:
+    """A random rational p/q, -bound <= p <= bound (1 <= p when ``positive``),
+    1 <= q <= bound (p drawn first).
 
-    >>> rational(random.Random(0))
-    -1/98
+    >>> rational(random.Random(0)), rational(random.Random(0), positive=True)
+    (-1/98, 25/49)
     """
-    return sp.Rational(rng.randint(-bound, bound), rng.randint(1, bound))
+    return sp.Rational(rng.randint(1 if positive else -bound, bound), rng.randint(1, bound))
 
 
 def rational_matrix(rng: random.Random, shape: tuple[int, int], prop: str | None) -> sp.Matrix:
-    """Exact random rationals (see :func:`rational`), respecting symmetric / spd / invertible.
+    """Exact random rationals (see :func:`rational`), respecting symmetric /
+    spd / invertible / positive; 0/1 entries for onehot / binary (:func:`zero_one`).
 
     >>> m = rational_matrix(random.Random(1), (3, 3), "spd")
     >>> m == m.T and m.is_positive_definite
     True
+    >>> rational_matrix(random.Random(1), (2, 3), "onehot")
+    Matrix([
+    [1, 0, 0],
+    [0, 0, 1]])
     """
     rows, cols = shape
+    if is_discrete(prop):
+        return sp.Matrix(zero_one(prop, shape, rng.randrange))
+    positive = prop == "positive"
     while True:
-        m = impose(sp.Matrix(rows, cols, lambda i, j: rational(rng)), prop, sp.eye)
+        m = impose(sp.Matrix(rows, cols, lambda i, j: rational(rng, positive=positive)), prop, sp.eye)
         # invertible: a singular draw (det = 0, probability ~0) is drawn again
         if prop != "invertible" or not singular(m):
             return m
@@ -156,16 +276,21 @@ def rational_matrix(rng: random.Random, shape: tuple[int, int], prop: str | None
 
 def integer_matrix(rng: random.Random, shape: tuple[int, int], prop: str | None,
                    positive: bool) -> sp.Matrix | None:
-    """Small nonzero integers (in 1..3 when ``positive``), respecting symmetric
-    and spd; None for a singular draw of an invertible matrix (the caller draws
-    all its values again).
+    """Small nonzero integers (in 1..3 when ``positive`` or declared
+    positive), respecting symmetric and spd; 0/1 entries for onehot / binary
+    (:func:`zero_one`); None for a singular draw of an invertible matrix (the
+    caller draws all its values again).
 
     >>> m = integer_matrix(random.Random(2), (3, 3), "spd", positive=False)
     >>> m == m.T and m.is_positive_definite
     True
+    >>> integer_matrix(random.Random(2), (1, 3), "positive", positive=False)
+    Matrix([[1, 1, 1]])
     """
     rows, cols = shape
-    pool = [1, 2, 3] if positive else [1, 2, -1, 3, -2]
+    if is_discrete(prop):
+        return sp.Matrix(zero_one(prop, shape, rng.randrange))
+    pool = [1, 2, 3] if draws_positive(prop, positive) else [1, 2, -1, 3, -2]
     m = sp.Matrix(rows, cols, lambda i, j: rng.choice(pool))
     if prop == "symmetric":
         return mirrored(m)              # (M + Mᵀ)/2 would leave the integers
@@ -180,14 +305,21 @@ def integer_matrix(rng: random.Random, shape: tuple[int, int], prop: str | None,
 
 def float_matrix(rng: np.random.Generator, shape: tuple[int, int], prop: str | None,
                  positive: bool) -> np.ndarray:
-    """float64 standard normal entries (uniform in [0.5, 1.5) when ``positive``),
-    respecting symmetric / spd / invertible.
+    """float64 standard normal entries (uniform in [0.5, 1.5) when
+    ``positive`` or declared positive), respecting symmetric / spd /
+    invertible; exact 0/1 entries for onehot / binary (:func:`zero_one`).
 
     >>> m = float_matrix(np.random.default_rng(0), (3, 3), "spd", positive=False)
     >>> bool(np.allclose(m, m.T) and np.all(np.linalg.eigvalsh(m) >= 1))
     True
+    >>> float_matrix(np.random.default_rng(0), (2, 3), "onehot", positive=False)
+    array([[0., 0., 1.],
+           [0., 1., 0.]])
     """
     rows, cols = shape
+    if is_discrete(prop):
+        return np.array(zero_one(prop, shape, lambda n: int(rng.integers(n))), dtype=float)
+    positive = draws_positive(prop, positive)
     m = rng.uniform(0.5, 1.5, shape) if positive else rng.standard_normal(shape)
     if prop == "invertible":
         # invertible: M + c I is singular only if -c is an eigenvalue of M

@@ -13,6 +13,18 @@ class ShapeError(Exception):
 
 
 @dataclass(frozen=True)
+class Keyword:
+    """A keyword parameter: ``kind`` is ``"axis"`` (0, 1 or None; -1 and -2
+    count from the end), ``"bool"`` or ``"int"``; ``positional`` when NumPy
+    also takes it as the next positional argument (``np.sum(X, 0)``)."""
+
+    name: str
+    kind: str
+    default: object = None
+    positional: bool = False
+
+
+@dataclass(frozen=True)
 class Operation:
     """A primitive operation of whole matrices.
 
@@ -49,6 +61,17 @@ class Operation:
       drawn values (and their concrete shapes), the same bounds for the
       result, for the Schwartz-Zippel bound of the exact check; None where
       the result is not a rational function (log det, norm).
+    * ``keywords``: the keyword parameters after the positional ones, each a
+      :class:`Keyword` (``axis=``, ``keepdims=``, ``ddof=``); typed, their
+      values follow the positional ``params`` in this order (defaults filled);
+    * ``broadcasts``: the value arguments are broadcast to a common shape by
+      NumPy's rules before ``shape`` sees them (elementwise binary operations);
+    * ``infix``: the operator that writes the operation (``">"`` for
+      ``greater``), so that it prints as written;
+    * ``kink(*args, *params)`` on float64 arrays: the distance of the point
+      from where the operation is not differentiable (a tie of a comparison,
+      of ``maximum``, of a ``max`` along an axis), 0 on it; None for a smooth
+      operation.  Both checks draw their points away from kinks.
     """
 
     name: str
@@ -65,6 +88,10 @@ class Operation:
     positive: bool = False      # its argument must be positive where drawn at random (logdet)
     dual: Callable | None = None
     degree: Callable | None = None
+    keywords: tuple["Keyword", ...] = ()
+    broadcasts: bool = False
+    infix: str | None = None
+    kink: Callable | None = None
 
     @property
     def argument_count(self) -> int:
@@ -104,13 +131,16 @@ class Elementwise:
 
 @dataclass(frozen=True)
 class Macro:
-    """A composite function, defined in primitives: ``expand(args)`` returns
-    the surface tree that replaces the call (its arguments substituted)."""
+    """A composite function, defined in primitives: ``expand(args, kw)``
+    returns the tree that replaces the call, from the typed arguments (their
+    shapes known: ``mean`` divides by the size of an axis) and the keyword
+    values ``kw`` (a dict over ``keywords``, defaults filled in)."""
 
     name: str
     arity: int
     expand: Callable
     summary: str = ""
+    keywords: tuple[Keyword, ...] = ()
 
 
 @dataclass(frozen=True)

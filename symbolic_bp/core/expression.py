@@ -173,11 +173,14 @@ class Call(Node):
     Surface calls hold every argument in ``args``; typed, ``args`` are the
     value arguments and ``params`` the dimension (:class:`~symbolic_bp.core.dims.Dim`)
     and integer parameters (``eye(n)``, ``matrix_power(X, 3)``), as the
-    operation's registry entry declares them."""
+    operation's registry entry declares them (keyword parameters such as
+    ``axis=`` and ``keepdims=`` after the positional ones, defaults filled in).
+    """
 
     name: str
     args: tuple
     params: tuple = ()
+    keywords: tuple = ()     # surface only: the keyword arguments as written, (name, node) pairs
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -163,12 +163,6 @@ def _vjp_kron(b, node, g):
 
 # -- index forms: the entry (r, c) of op(X) from the entries of X --------------------------
 
-def _index_sum(form, node, r, c):
-    (x,) = node.args                        # sum(X) = sum_ij X_ij
-    i, j = form.fresh(x.shape[0]), form.fresh(x.shape[1])
-    return form.summed(form(x, i, j), i, j)
-
-
 def _index_trace(form, node, r, c):
     (x,) = node.args                        # tr(X) = sum_i X_ii
     i = form.fresh(x.shape[0])
@@ -276,14 +270,6 @@ def _degree_product(d, shapes, params):
 
 for _entry in (
     Operation(
-        "sum", 1, _to_scalar,
-        vjp=lambda b, node, g: (b.mul(g, b.ones(node.args[0].shape)),),          # d sum(X)/dX = ones
-        exact=lambda m: _1x1(sp.Add(*m)), numeric=lambda m: _np1x1(m.sum()),
-        latex=lambda a, atoms, p: rf"\operatorname{{sum}}\left({a[0]}\right)",
-        numpy=lambda a, p: f"np.sum({a[0]}).reshape(1, 1)", index=_index_sum,
-        summary="the sum of all entries",
-        dual=_linear(lambda m: m.total()), degree=_degree_same),
-    Operation(
         "tr", 1, _square_to_scalar("tr"),
         vjp=lambda b, node, g: (b.mul(g, b.eye(node.args[0].shape[0])),),         # d tr(X)/dX = I
         exact=lambda m: _1x1(m.trace()), numeric=lambda m: _np1x1(np.trace(m)),
@@ -350,6 +336,13 @@ for _entry in (
         numpy=lambda a, p: f"np.eye({p[0]})", index=_index_eye,
         summary="the identity matrix",
         dual=lambda kit, n: kit.identity(n), degree=_degree_constant),
+    Operation(
+        "size", 0, _to_scalar, params=("dim",),
+        vjp=_constant, exact=lambda n: _1x1(sp.Integer(n)), numeric=lambda n: _np1x1(float(n)),
+        latex=lambda a, atoms, p: str(p[0]),
+        numpy=lambda a, p: f"np.array([[float({p[0]})]])",
+        summary="a dimension used as a number: 1/N is one over the size N",
+        dual=lambda kit, n: kit.constant([[n]]), degree=_degree_constant),
     Operation(
         "ones", 0, lambda shapes, params: (params[0], params[1]), params=("dim", "dim"),
         vjp=_constant, exact=lambda r, c: sp.ones(r, c), numeric=lambda r, c: np.ones((r, c)),

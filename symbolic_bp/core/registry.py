@@ -27,14 +27,14 @@ from __future__ import annotations
 import difflib
 
 from .entries import (  # noqa: F401  (the kinds of entries, for the registry's users)
-    ELEMENTWISE, MACROS, OPERATIONS, UNSUPPORTED, Elementwise, Macro, Operation, ShapeError, Unsupported,
-    register,
+    ELEMENTWISE, MACROS, OPERATIONS, UNSUPPORTED, Elementwise, Keyword, Macro, Operation, ShapeError,
+    Unsupported, register,
 )
 
 
 def _load() -> None:
     # the entries live beside the registry; importing them fills the tables
-    from . import elementwise, macros, operations  # noqa: F401
+    from . import elementwise, entrywise, macros, operations, reductions  # noqa: F401
 
 
 def known_names() -> set[str]:
@@ -84,11 +84,67 @@ def unknown_function(name: str) -> str:
             "elementwise function")
 
 
-def arguments(name: str) -> int | None:
-    """How many arguments a registered operation or macro takes (None for an
-    elementwise or unknown name, which takes one)."""
-    op = operation(name)
-    if op is not None:
-        return op.argument_count
-    m = macro(name)
-    return m.arity if m is not None else None
+def arguments(name: str) -> tuple[int, int] | None:
+    """How many arguments a registered operation or macro takes, as (required,
+    at most): the value arguments and positional parameters, then the keyword
+    parameters NumPy also takes by position (``np.sum(X, 0)``).  None for an
+    elementwise or unknown name, which takes one.
+
+    >>> arguments("eye"), arguments("sum")
+    ((1, 1), (1, 2))
+    """
+    entry = operation(name) or macro(name)
+    if entry is None:
+        return None
+    required = entry.argument_count if isinstance(entry, Operation) else entry.arity
+    return required, required + sum(k.positional for k in entry.keywords)
+
+
+def keywords(name: str) -> tuple[str, ...]:
+    """The keyword parameters of a registered operation or macro."""
+    entry = operation(name) or macro(name)
+    return tuple(k.name for k in entry.keywords) if entry is not None else ()
+
+
+def infix(symbol: str) -> str:
+    """The operation an infix operator writes: ``infix(">")`` is ``greater``."""
+    _load()
+    return next(op.name for op in OPERATIONS.values() if op.infix == symbol)
+
+
+# -- NumPy's spellings -------------------------------------------------------------------------
+# np.<name> (np., numpy., scipy. prefixes dropped) where it differs from the language's name;
+# a registered name is its own NumPy spelling (np.exp, np.sum, np.maximum ...)
+NUMPY_NAMES = {
+    "trace": "tr", "linalg.inv": "inv", "linalg.det": "det", "linalg.norm": "norm",
+    "linalg.matrix_power": "matrix_power", "linalg.pinv": "pinv", "absolute": "abs", "amax": "max",
+    "amin": "min", "special.softmax": "softmax", "special.log_softmax": "log_softmax",
+    "special.logsumexp": "logsumexp", "special.expit": "sigmoid",
+}
+# the language's operators spelled as NumPy functions (the parser builds the operator's node)
+NUMPY_OPERATORS = ("dot", "matmul", "multiply", "divide", "add", "subtract", "transpose", "negative")
+NUMPY_METHODS = ("sum", "mean", "var", "std", "max", "min", "dot", "transpose")
+_NOT_NUMPY = ("size",)          # registered, but not what np.size means
+
+
+def numpy_function(name: str) -> str | None:
+    """The language's name of ``np.<name>``, or None.
+
+    >>> numpy_function("linalg.inv"), numpy_function("exp"), numpy_function("fft.fft")
+    ('inv', 'exp', None)
+    """
+    if name in NUMPY_NAMES:
+        return NUMPY_NAMES[name]
+    if name in NUMPY_OPERATORS:
+        return name
+    _load()
+    return name if name in known_names() - set(UNSUPPORTED) - set(_NOT_NUMPY) else None
+
+
+def numpy_method(name: str) -> str | None:
+    """The language's name of the method ``X.<name>(...)``, or None."""
+    return name if name in NUMPY_METHODS else None
+
+
+def numpy_methods() -> tuple[str, ...]:
+    return NUMPY_METHODS

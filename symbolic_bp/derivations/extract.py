@@ -796,7 +796,7 @@ def infer_shapes(cost: Node, claim: Node, wrt: str) -> tuple[str, str]:
 
         def attempt(same: tuple[int, int]):
             shapes = tuple((as_dim(r, same), as_dim(c, same)) for r, c in args)
-            values = tuple(p if isinstance(p, int) else prod((as_dim(v, same) for v in p), start=ONE)
+            values = tuple(p if p is None or isinstance(p, int) else prod((as_dim(v, same) for v in p), start=ONE)
                            for p in params)
             try:
                 return op.shape(shapes, values)
@@ -833,7 +833,15 @@ def infer_shapes(cost: Node, claim: Node, wrt: str) -> tuple[str, str]:
     def call(node: Call) -> tuple[int, int]:
         expansion = registry.macro(node.name)
         if expansion is not None:
-            return walk(expansion.expand(node.args))
+            try:        # a macro whose expansion reads no shape (pinv, softmax) is walked expanded
+                tree = expansion.expand(node.args, {k.name: k.default for k in expansion.keywords})
+            except (AttributeError, TypeError, registry.ShapeError):
+                tree = None
+            if tree is None:
+                for a in node.args:
+                    walk(a)
+                return (dims.new(), dims.new())
+            return walk(tree)
         op = registry.operation(node.name)
         if op is None or len(node.args) != op.argument_count:     # not one the rule can read
             for a in node.args:
@@ -842,6 +850,7 @@ def infer_shapes(cost: Node, claim: Node, wrt: str) -> tuple[str, str]:
         args = [walk(a) for a in node.args[:op.arity]]
         params = [dimension(a) if kind == "dim" else integer(a)
                   for kind, a in zip(op.params, node.args[op.arity:])]
+        params += [k.default for k in op.keywords]      # keyword parameters: not written in LaTeX
         result = apply_rule(op, args, params)
         return result if result is not None else (dims.new(), dims.new())
 

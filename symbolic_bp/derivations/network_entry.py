@@ -4,7 +4,7 @@
 
     [[network]]
     name = "answer-recursion"
-    convention = "answer"            # nielsen | answer | ng | post
+    convention = "answer"            # nielsen | answer | ng | post | rows (row-major, cs231n)
     activation = "sigmoid"           # one name, a comma list, or sigma_l (opaque sigma_k per layer)
     cost = "cross-entropy"           # mse | cross-entropy | softmax-nll
     claim = "delta[l] = theta[l+1].T @ delta[l+1] * a[l] * (1 - a[l])"
@@ -13,28 +13,38 @@
     batch = "1"                      # optional
     average = "no"                   # optional: yes | no (default)
     input_activation = "sigma_0"     # optional: f_0 applied to the input (the post's sigma_0)
+    penalty = "ng"                   # optional: an L2 penalty on the weights, ng | nielsen | goodfellow | l2
+                                     # (lambda a symbol of the claim; see symbolic_bp.networks.network)
     latex, expect, note, section     # as for [[claim]]
 
-Values are strings, like every key of a derivation file.
+Values are strings, like every key of a derivation file.  In the ``ng``
+convention with ``average = "yes"``, delta is Ng's error of each example and
+the 1/m is in D = Delta/m: ``grad(Theta[l]) = Delta[l] / m + lambda / m *
+Theta_reg[l]`` with ``penalty = "ng"``.
 
 >>> from symbolic_bp.derivations.derivation import Context
 >>> e = parse_network({"name": "n", "convention": "nielsen", "activation": "sigma", "cost": "mse",
 ...                    "claim": "grad(W[l]) = delta[l] @ a[l-1].T"}, Context("f.toml", "", {}, 3))
 >>> e.statement(), e.spec.sizes
 ('grad(W[l]) = delta[l] @ a[l-1].T   (nielsen convention; activation sigma, cost mse)', (2, 3, 2))
+>>> r = parse_network({"name": "r", "convention": "cs231n", "activation": "relu", "cost": "softmax-nll",
+...                    "penalty": "l2", "claim": "grad(W[l]) = A[l-1].T @ delta[l] + 2 * reg * W[l]"},
+...                   Context("f.toml", "", {}, 3))
+>>> r.convention, r.spec.penalty, r.statement()
+('rows', 'l2', 'grad(W[l]) = A[l-1].T @ delta[l] + 2 * reg * W[l]   (rows convention; activation relu,softmax, cost softmax-nll, penalty l2)')
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ..checks.claim import Claim
-from ..networks.convention import CONVENTIONS
+from ..networks.convention import ALIASES, CONVENTIONS, known_names
 from .derivation import Context, Entry, check_keys, common_fields
 from ..errors import InputError
-from ..networks.network import NetworkSpec
+from ..networks.network import NetworkSpec, penalty_name
 
 KEYS = {"name": True, "convention": True, "activation": True, "cost": True, "claim": True, "sizes": False,
-        "bias": False, "batch": False, "average": False, "input_activation": False, "latex": False,
+        "bias": False, "batch": False, "average": False, "input_activation": False, "penalty": False, "latex": False,
         "expect": False, "note": False, "section": False}
 DEFAULT_SIZES = (2, 3, 2)      # only the kind of network matters unless sizes are given
 _YES_NO = {"yes": True, "no": False, "true": True, "false": False}
@@ -60,7 +70,8 @@ class NetworkEntry(Entry):
 
     def statement(self) -> str:
         acts = ",".join(sorted(set(self.spec.activations), key=self.spec.activations.index))
-        return f"{self.text}   ({self.convention} convention; activation {acts}, cost {self.spec.cost})"
+        penalty = f", penalty {self.spec.penalty}" if self.spec.penalty else ""
+        return f"{self.text}   ({self.convention} convention; activation {acts}, cost {self.spec.cost}{penalty})"
 
     def fields(self) -> dict:
         return {"convention": self.convention, "network": self.spec.describe(), "claim": self.text}
@@ -78,9 +89,10 @@ def _flag(table: dict, key: str, ctx: Context, default: bool) -> bool:
 def parse_network(table: dict, ctx: Context) -> NetworkEntry:
     """A ``[[network]]`` table -> :class:`NetworkEntry`; errors name the file and line."""
     check_keys(table, KEYS, ctx.where)
-    if table["convention"] not in CONVENTIONS:
+    if ALIASES.get(table["convention"], table["convention"]) not in CONVENTIONS:
         raise InputError(f"{ctx.key_line('convention')}: unknown convention {table['convention'][:20]!r} "
-                         f"(known: {', '.join(CONVENTIONS)})")
+                         f"(known: {known_names()})")
+    convention = ALIASES.get(table["convention"], table["convention"])
     try:
         sizes = DEFAULT_SIZES
         if "sizes" in table:
@@ -93,12 +105,17 @@ def parse_network(table: dict, ctx: Context) -> NetworkEntry:
     except ValueError:
         raise InputError(f"{ctx.key_line('batch')}: batch must be an integer, got {table['batch'][:20]!r}") from None
     try:
+        penalty_name(table.get("penalty"))
+    except InputError as e:
+        raise InputError(f"{ctx.key_line('penalty')}: {e}") from None
+    try:
         spec = NetworkSpec.build(sizes, table["activation"], table["cost"], _flag(table, "bias", ctx, True), batch,
-                                 _flag(table, "average", ctx, False), table.get("input_activation", "identity"))
+                                 _flag(table, "average", ctx, False), table.get("input_activation", "identity"),
+                                 penalty=table.get("penalty"))
     except InputError as e:
         raise InputError(f"{ctx.where}: {e}") from None
     text = table["claim"]
     lhs = text.split("=")[0].strip()
     return NetworkEntry(name=table["name"], claim=Claim("", "", lhs, text), spec=spec,
-                        convention=table["convention"], text=text, own_network="sizes" in table,
+                        convention=convention, text=text, own_network="sizes" in table,
                         **common_fields(table, ctx))

@@ -4,13 +4,22 @@ Nothing here evaluates user text: the input is split into tokens by one
 regular expression and assembled into :mod:`symbolic_bp.core.expression` nodes by
 a grammar with Python's precedences::
 
+    compare := expr (('>' | '>=' | '<' | '<=' | '==' | '!=') expr)?
     expr    := term (('+' | '-') term)*
     term    := unary (('@' | '*' | '/') unary)*
     unary   := ('-' | '+') unary | power
     power   := postfix ('**' exponent)?          # right-associative
-    exponent:= ['-'] INT | '(' ['-'] INT ')'
-    postfix := atom ('.T')*
-    atom    := NUMBER | NAME | NAME "'"* '(' args ')' | '(' expr ')'
+    exponent:= ['-'] NUMBER | '(' ['-'] NUMBER ['/' NUMBER] ')'
+    postfix := atom ('.T' | '.' METHOD '(' args ')')*
+    atom    := NUMBER | NAME | NAME "'"* '(' args ')' | '(' compare ')'
+    args    := (compare | NAME '=' compare) (',' ...)*
+    NAME    := ['np.' | 'numpy.'] name
+
+The NumPy spellings are read as the language's own: the ``np.`` prefix is
+dropped, ``np.dot(A, B)`` and ``A.dot(B)`` are ``A @ B``, a method
+``X.sum(axis=0)`` is the call ``sum(X, axis=0)``, a comparison ``A > B`` is
+the call of the registered operation whose ``infix`` it is.  Keyword
+arguments are kept by name for the type pass to read.
 
 Errors are :class:`~symbolic_bp.errors.InputError` with the column.
 
@@ -42,7 +51,7 @@ _TOKEN = re.compile(r"""
     (?P<space>\s+)
   | (?P<number>(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<op>\*\*|\.T\b|[-+*/@(),'])
+  | (?P<op>\*\*|\.T\b|\.(?=[A-Za-z_])|[<>=!]=|[-+*/@(),'<>=])
 """, re.VERBOSE)
 
 
@@ -114,9 +123,19 @@ class _Parser:
 
     # -- grammar -----------------------------------------------------------
     def parse(self) -> Node:
-        node = self.expr()
+        node = self.compare()
         if self.tok.kind != "end":
             raise self.error("expected an operator or the end of the expression")
+        return node
+
+    def compare(self) -> Node:
+        node = self.expr()
+        if self.tok.kind == "op" and self.tok.text in _COMPARISONS:
+            op = self.advance()
+            right = self.expr()
+            node = Call(name=registry.infix(op.text), args=(node, right), pos=op.col)
+            if self.tok.kind == "op" and self.tok.text in _COMPARISONS:
+                raise self.error("comparisons cannot be chained")
         return node
 
     def expr(self) -> Node:
@@ -155,11 +174,13 @@ class _Parser:
             op = self.advance()
             exponent = self.exponent()
             if self.at("**"):
-                raise self.error("exponents must be integer literals, so '**' cannot be chained")
+                raise self.error("exponents must be number literals, so '**' cannot be chained")
             return Pow(base=base, exponent=exponent, pos=op.col)
         return base
 
-    def exponent(self) -> int:
+    def exponent(self) -> int | Fraction:
+        """A literal exponent: ``2``, ``-1``, ``0.5``, ``(-0.5)``, ``(1/3)``; an
+        integer one is an ``int``, any other a :class:`Fraction`."""
         paren = self.at("(")
         if paren:
             self.advance()
@@ -167,82 +188,183 @@ class _Parser:
         if self.at("-"):
             self.advance()
             sign = -1
-        tok = self.tok
-        if tok.kind != "number" or not tok.text.isdigit():
-            raise self.error("expected an integer literal as exponent")
-        self.advance()
-        value = sign * int(tok.text)
+        col = self.tok.col
+        value = sign * self.literal("an exponent")
+        if paren and self.at("/"):
+            self.advance()
+            divisor = self.literal("an exponent")
+            if divisor == 0:
+                raise InputError(f"column {self.tok.col}: division by zero in the exponent")
+            value /= divisor
         if abs(value) > MAX_EXPONENT:
-            raise InputError(f"column {tok.col}: exponent {value} is outside -{MAX_EXPONENT}..{MAX_EXPONENT}")
+            raise InputError(f"column {col}: exponent {value} is outside -{MAX_EXPONENT}..{MAX_EXPONENT}")
+        if value.denominator > 10 ** 6:
+            raise InputError(f"column {col}: exponent {value} has too many digits")
         if paren:
             self.expect(")", "')' after the exponent")
-        return value
+        return int(value) if value.denominator == 1 else value
+
+    def literal(self, what: str) -> Fraction:
+        if self.tok.kind != "number":
+            raise self.error(f"expected a number literal as {what} (exponents are constants)")
+        return self.number(self.advance())
 
     def postfix(self) -> Node:
         node = self.atom()
-        while self.tok.kind == "op" and self.tok.text == ".T":
+        while self.tok.kind == "op" and self.tok.text in (".T", "."):
             op = self.advance()
-            node = Transpose(arg=node, pos=op.col)
+            if op.text == ".T":
+                node = Transpose(arg=node, pos=op.col)
+                continue
+            node = self.method(node, op)
         return node
+
+    def method(self, obj: Node, dot: Token) -> Node:
+        """``obj.name(args)``: a NumPy method, read as the call ``name(obj, args)``."""
+        tok = self.advance()
+        if tok.kind != "name":          # pragma: no cover - the tokenizer only makes '.' before a name
+            raise self.error("expected a method name", tok)
+        spelled = registry.numpy_method(tok.text)
+        if spelled is None:
+            raise InputError(f"column {tok.col}: unknown method .{tok.text}() (known: "
+                             f"{', '.join(registry.numpy_methods())})")
+        if not self.at("("):
+            raise self.error(f"expected '(' after .{tok.text}")
+        args, keywords = self.arguments(tok)
+        return self.build(spelled, tok, (obj, *args), keywords)
+
+    def number(self, tok: Token) -> Fraction:
+        # Fraction('1e999999999') would compute 10**999999999: bound the text first
+        # (a literal within 128 bits never needs more than MAX_NUMBER_CHARS characters)
+        exponent = re.search(r"[eE]([+-]?\d+)$", tok.text)
+        if len(tok.text) > MAX_NUMBER_CHARS or exponent and len(exponent.group(1)) > 4:
+            raise InputError(f"column {tok.col}: number {tok.text[:20]!r} is too large")
+        try:
+            value = Fraction(tok.text)
+        except (ValueError, ZeroDivisionError):  # pragma: no cover - regex guards
+            raise InputError(f"column {tok.col}: bad number {tok.text[:20]!r}")
+        if value.numerator.bit_length() > 128 or value.denominator.bit_length() > 128:
+            raise InputError(f"column {tok.col}: number {tok.text[:20]!r} is too large")
+        return value
 
     def atom(self) -> Node:
         tok = self.tok
         if tok.kind == "number":
             self.advance()
-            # Fraction('1e999999999') would compute 10**999999999: bound the text first
-            # (a literal within 128 bits never needs more than MAX_NUMBER_CHARS characters)
-            exponent = re.search(r"[eE]([+-]?\d+)$", tok.text)
-            if len(tok.text) > MAX_NUMBER_CHARS or exponent and len(exponent.group(1)) > 4:
-                raise InputError(f"column {tok.col}: number {tok.text[:20]!r} is too large")
-            try:
-                value = Fraction(tok.text)
-            except (ValueError, ZeroDivisionError):  # pragma: no cover - regex guards
-                raise InputError(f"column {tok.col}: bad number {tok.text[:20]!r}")
-            if value.numerator.bit_length() > 128 or value.denominator.bit_length() > 128:
-                raise InputError(f"column {tok.col}: number {tok.text[:20]!r} is too large")
-            return Num(value=value, pos=tok.col)
+            return Num(value=self.number(tok), pos=tok.col)
         if tok.kind == "name":
             return self.name()
         if self.at("("):
             self.advance()
             self.nest(tok.col)
-            node = self.expr()
+            node = self.compare()
             self.depth -= 1
             self.expect(")", "')'")
             return node
         raise self.error("expected an operand")
 
+    def arguments(self, tok: Token) -> tuple[list[Node], tuple]:
+        """``(a, b, axis=0)``: the positional arguments and the keyword ones, as (name, node) pairs."""
+        open_tok = self.advance()
+        self.nest(open_tok.col)
+        args: list[Node] = []
+        keywords: list[tuple[str, Node]] = []
+        while not self.at(")"):
+            if args or keywords:
+                self.expect(",", "',' or ')'")
+            if self.tok.kind == "name" and self.tokens[self.i + 1].kind == "op" and self.tokens[self.i + 1].text == "=":
+                key = self.advance()
+                self.advance()
+                if any(k == key.text for k, _ in keywords):
+                    raise InputError(f"column {key.col}: keyword argument {key.text!r} is given twice")
+                keywords.append((key.text, self.compare()))
+            elif keywords:
+                raise self.error("positional argument after a keyword argument")
+            else:
+                args.append(self.compare())
+        self.depth -= 1
+        self.expect(")", "',' or ')'")
+        return args, tuple(keywords)
+
+    def qualified(self, tok: Token) -> tuple[str, bool]:
+        """A name with its module prefix read: ``np.linalg.inv`` -> (``linalg.inv``, True),
+        ``scipy.special.softmax`` -> (``special.softmax``, True), ``x`` -> (``x``, False)."""
+        parts = [tok.text]
+        while ".".join(parts) in _MODULES and self.at("."):
+            self.advance()
+            part = self.advance()
+            if part.kind != "name":      # pragma: no cover - the tokenizer only makes '.' before a name
+                raise self.error("expected a name after '.'", part)
+            parts.append(part.text)
+        if len(parts) == 1:
+            return tok.text, False
+        if ".".join(parts) in _MODULES:
+            raise self.error(f"expected a function after {'.'.join(parts)}")
+        while parts[0] in ("np", "numpy", "scipy"):
+            parts.pop(0)
+        return ".".join(parts), True
+
     def name(self) -> Node:
         tok = self.advance()
+        name, numpy = self.qualified(tok)
+        if numpy:
+            spelled = registry.numpy_function(name)
+            if spelled is None:
+                raise InputError(f"column {tok.col}: np.{name} is not part of the claim language "
+                                 f"({registry.unknown_function(name.split('.')[-1])})")
+            name = spelled
         primes = 0
         while self.at("'"):
             self.advance()
             primes += 1
             if primes > MAX_PRIMES:
-                raise InputError(f"column {tok.col}: {tok.text} is differentiated more than {MAX_PRIMES} times")
+                raise InputError(f"column {tok.col}: {name} is differentiated more than {MAX_PRIMES} times")
         if not self.at("("):
-            if primes:
-                raise self.error(f"expected '(' after {tok.text + chr(39) * primes}")
+            if primes or numpy:
+                raise self.error(f"expected '(' after {name + chr(39) * primes}")
             return Sym(name=tok.text, pos=tok.col)
-        open_tok = self.advance()
-        self.nest(open_tok.col)
-        args = [] if self.at(")") else [self.expr()]
-        while self.at(","):
-            self.advance()
-            args.append(self.expr())
-        self.depth -= 1
-        self.expect(")", "',' or ')'")
-        name = tok.text
+        args, keywords = self.arguments(tok)
+        if primes:
+            if registry.arguments(name) is not None or name in _SPELLED:
+                raise InputError(f"column {tok.col}: {name} is a matrix function and has no elementwise "
+                                 f"derivative {name}'")
+            if keywords or len(args) != 1:
+                raise InputError(f"column {tok.col}: elementwise function {name}' takes 1 argument")
+            return Apply(name=name, arg=args[0], order=primes, pos=tok.col)
+        return self.build(name, tok, tuple(args), keywords)
+
+    def build(self, name: str, tok: Token, args: tuple, keywords: tuple) -> Node:
+        """The node of the call ``name(args, keywords)``."""
+        if name in _SPELLED:                 # np.dot(A, B), A.dot(B), np.transpose(A), np.multiply...
+            cls, arity = _SPELLED[name]
+            if keywords or len(args) != arity:
+                raise InputError(f"column {tok.col}: {name} takes {arity} argument{'s' * (arity > 1)}")
+            return cls(left=args[0], right=args[1], pos=tok.col) if arity == 2 else cls(arg=args[0], pos=tok.col)
         wanted = registry.arguments(name)
         if wanted is not None:
-            if primes:
-                raise InputError(f"column {tok.col}: {name} is a matrix function and has no elementwise derivative {name}'")
-            if len(args) != wanted:
-                raise InputError(f"column {tok.col}: {name} takes {wanted} argument{'s' * (wanted > 1)}, got {len(args)}")
-            return Call(name=name, args=tuple(args), pos=tok.col)
+            required, most = wanted
+            if not required <= len(args) <= most:
+                count = str(required) if required == most else f"{required} to {most}"
+                raise InputError(f"column {tok.col}: {name} takes {count} argument{'s' * (most > 1)}, "
+                                 f"got {len(args)}")
+            known = registry.keywords(name)
+            for key, value in keywords:
+                if key not in known:
+                    raise InputError(f"column {value.pos or tok.col}: {name} takes no keyword argument "
+                                     f"{key!r}" + (f" (it takes {', '.join(known)})" if known else ""))
+            return Call(name=name, args=tuple(args), keywords=keywords, pos=tok.col)
+        if keywords:
+            raise InputError(f"column {tok.col}: elementwise function {name} takes no keyword arguments")
         if len(args) != 1:
             raise InputError(f"column {tok.col}: elementwise function {name} takes 1 argument, got {len(args)}")
-        return Apply(name=name, arg=args[0], order=primes, pos=tok.col)
+        return Apply(name=name, arg=args[0], order=0, pos=tok.col)
+
+
+_COMPARISONS = (">", ">=", "<", "<=", "==", "!=")
+_MODULES = ("np", "numpy", "np.linalg", "numpy.linalg", "scipy", "scipy.special", "special", "linalg")
+# NumPy functions that are the language's operators, not calls: (node, arity)
+_SPELLED = {"dot": (MatMul, 2), "matmul": (MatMul, 2), "multiply": (Mul, 2), "divide": (Div, 2),
+            "add": (Add, 2), "subtract": (Sub, 2), "transpose": (Transpose, 1), "negative": (Neg, 1)}
 
 
 def tree_depth(node: Node) -> int:

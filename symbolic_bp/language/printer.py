@@ -15,12 +15,16 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from ..core import registry
+from ..core.dims import Dim
 from ..core.expression import (
     Add, Apply, Broadcast, Call, Div, Hadamard, MatMul, Mul, Neg, Node, Num, Pow, Scale, Sub, Sym, Transpose,
 )
 
-# precedence levels: sum < product < unary minus < power < postfix < atom
-_SUM, _PRODUCT, _UNARY, _POWER, _POSTFIX, _ATOM = range(6)
+# precedence levels: comparison < sum < product < unary minus < power < postfix < atom
+COMPARE, SUM, PRODUCT, UNARY, POWER, POSTFIX, ATOM = range(7)     # shared with the LaTeX printer
+_COMPARE, _SUM, _PRODUCT, _UNARY, _POWER, _POSTFIX, _ATOM = COMPARE, SUM, PRODUCT, UNARY, POWER, POSTFIX, ATOM
+_INFIX = {"/": _PRODUCT, "**": _POWER}      # a registered operation's operator: its level (else a comparison)
 _BINARY = {Add: ("+", _SUM), Sub: ("-", _SUM), MatMul: ("@", _PRODUCT),
            Mul: ("*", _PRODUCT), Hadamard: ("*", _PRODUCT), Scale: ("*", _PRODUCT), Div: ("/", _PRODUCT)}
 
@@ -49,6 +53,19 @@ def precedence(node: Node) -> int:
         return _POWER
     if isinstance(node, Transpose):
         return _POSTFIX
+    if isinstance(node, Call):
+        return _call_precedence(node)
+    return _ATOM
+
+
+def _call_precedence(node: Call) -> int:
+    op = registry.operation(node.name)
+    if op is None:
+        return _ATOM
+    if op.infix is not None:
+        return _INFIX.get(op.infix, _COMPARE)
+    if node.name == "size" and node.params and len(node.params[0].factors()) > 1:
+        return _PRODUCT                 # 2*n
     return _ATOM
 
 
@@ -80,7 +97,43 @@ def to_text(node: Node) -> str:
     if isinstance(node, Broadcast):
         return to_text(node.arg)
     if isinstance(node, Call):
-        return f"{node.name}({', '.join([to_text(a) for a in node.args] + [str(p) for p in node.params])})"
+        return _call_text(node)
     if isinstance(node, Apply):
         return f"{node.label}({to_text(node.arg)})"
     raise TypeError(f"cannot print {type(node).__name__}")  # pragma: no cover
+
+
+def _value(value) -> str:
+    if isinstance(value, Fraction):
+        return f"({_number(value)})"
+    return str(value)
+
+
+def _exponent(value) -> str:
+    if isinstance(value, Fraction) and value.denominator != 1 or value < 0:
+        return f"({_number(Fraction(value))})"
+    return str(value)
+
+
+def _call_text(node: Call) -> str:
+    """A call as written: an infix operation with its operator, a dimension
+    by its name, keyword parameters that differ from their defaults by name."""
+    op = registry.operation(node.name)
+    if op is not None and node.shape is not None:
+        if node.name == "size":
+            return str(node.params[0])
+        if op.infix == "**":
+            return f"{_wrap(node.args[0], _POSTFIX)}**{_exponent(node.params[0])}"
+        if op.infix is not None:
+            level = _INFIX.get(op.infix, _COMPARE)
+            left, right = node.args
+            return f"{_wrap(left, level)} {op.infix} {_wrap(right, level + 1)}"
+        positional = [str(p) if isinstance(p, Dim) else _value(p) for p in node.params[:len(op.params)]]
+        named = [f"{k.name}={v}" for k, v in zip(op.keywords, node.params[len(op.params):]) if v != k.default]
+        return f"{node.name}({', '.join([to_text(a) for a in node.args] + positional + named)})"
+    if op is not None and op.infix is not None and op.infix not in _INFIX and len(node.args) == 2:
+        left, right = node.args                 # a comparison as parsed
+        return f"{_wrap(left, _COMPARE)} {op.infix} {_wrap(right, _COMPARE + 1)}"
+    parts = [to_text(a) for a in node.args] + [str(p) for p in node.params]
+    parts += [f"{name}={to_text(value)}" for name, value in node.keywords]
+    return f"{node.name}({', '.join(parts)})"

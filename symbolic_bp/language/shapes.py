@@ -2,8 +2,10 @@
 
 Declarations are written ``A:m,n x:n y:m s:scalar S:n,n:symmetric``: a name,
 a colon, the dimensions (names or positive integers; one dimension means a
-column vector) or ``scalar``, and optionally ``:symmetric``, ``:spd``
-(symmetric positive definite) or ``:invertible`` for square matrices.
+column vector) or ``scalar``, and optionally a property: ``:symmetric``,
+``:spd`` (symmetric positive definite) or ``:invertible`` for square
+matrices; ``:positive`` (every entry > 0), ``:onehot`` (every row one-hot; a
+column vector one-hot as a whole) or ``:binary`` (entries 0 or 1) for data.
 
 :func:`typecheck` returns a copy of an expression tree in which every node
 has its ``shape`` (a pair of :class:`Dim`) and the overloaded operators have
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from fractions import Fraction
 
 from ..core import registry
 from ..core.dims import MAX_DIM, ONE, SCALAR, Dim, concrete, is_scalar, show
@@ -32,7 +35,8 @@ from ..errors import InputError
 from .parser import parse
 from .printer import to_text
 
-PROPERTIES = ("symmetric", "spd", "invertible")
+PROPERTIES = ("symmetric", "spd", "invertible", "positive", "onehot", "binary")
+SQUARE_PROPERTIES = ("symmetric", "spd", "invertible")   # the others are about the entries (data)
 # re-exported for the passes that read shapes: the dimension type lives in the core
 __all__ = ["Dim", "ONE", "SCALAR", "MAX_DIM", "is_scalar", "show", "concrete", "Declarations", "Symbol",
            "parse_declarations", "typecheck", "parse_typed", "untype", "Typer"]
@@ -42,7 +46,7 @@ __all__ = ["Dim", "ONE", "SCALAR", "MAX_DIM", "is_scalar", "show", "concrete", "
 class Symbol:
     name: str
     shape: tuple[Dim, Dim]
-    prop: str | None = None   # "scalar" | "symmetric" | "spd" | "invertible" | None
+    prop: str | None = None   # "scalar" or one of PROPERTIES, or None
 
 
 @dataclass(frozen=True)
@@ -101,9 +105,9 @@ def parse_declarations(text: str) -> Declarations:
             functions.append(name)
             continue
         if dimtext == "scalar":
-            if prop is not None:
-                raise InputError(f"{where}: a scalar takes no property")
-            symbols[name] = Symbol(name, SCALAR, "scalar")
+            if prop not in (None, "positive", "binary"):
+                raise InputError(f"{where}: a scalar takes no property but positive or binary")
+            symbols[name] = Symbol(name, SCALAR, prop or "scalar")
             continue
         entries = dimtext.split(",")
         if len(entries) > 2 or "" in entries:
@@ -128,7 +132,7 @@ def parse_declarations(text: str) -> Declarations:
         if prop is not None:
             if prop not in PROPERTIES:
                 raise InputError(f"{where}: unknown property {prop!r} (known: {', '.join(PROPERTIES)})")
-            if shape[0] != shape[1]:
+            if prop in SQUARE_PROPERTIES and shape[0] != shape[1]:
                 raise InputError(f"{where}: a {prop} matrix must be square")
         symbols[name] = Symbol(name, tuple(shape), prop)
     if not symbols:
@@ -147,8 +151,11 @@ class Typer:
     """Type a tree: every node gets its shape, and the overloaded surface
     operators become explicit core nodes (:mod:`symbolic_bp.core.expression`)."""
 
-    def __init__(self, decls: Declarations):
+    def __init__(self, decls: Declarations, numpy_rules: bool = True):
+        # numpy_rules: refuse what NumPy reads differently from a 2-D array (the
+        # transpose of a 1-D result); trees built by the derivation passes skip it
         self.decls = decls
+        self.numpy_rules = numpy_rules
 
     def __call__(self, node: Node) -> Node:
         if node.shape is not None:      # already typed (derivations build mixed trees)
@@ -164,10 +171,13 @@ class Typer:
     def type_Sym(self, node: Sym) -> Node:
         sym = self.decls.symbols.get(node.name)
         if sym is None:
-            if node.name in self.decls.dims:
-                raise InputError(f"column {node.pos}: {node.name!r} is a dimension, not a symbol")
+            if node.name in self.decls.dims:        # a dimension in an expression is its size: 1/N
+                return self(Call(name="size", args=(), params=(Dim.of(node.name),), pos=node.pos))
             if node.name in self.decls.functions:
                 raise InputError(f"column {node.pos}: {node.name!r} is a declared function, not a symbol")
+            if node.name in _LITERALS:
+                raise InputError(f"column {node.pos}: {node.name} is only a value of a keyword argument "
+                                 "(axis=None, keepdims=True)")
             known = ", ".join(self.decls.symbols)
             raise InputError(f"column {node.pos}: unknown name {node.name!r} (declared: {known})")
         return replace(node, shape=sym.shape)
@@ -176,18 +186,24 @@ class Typer:
         arg = self(node.arg)
         return replace(node, arg=arg, shape=arg.shape)
 
+    def broadcast(self, node: Node, operands: list[Node], sign: str) -> list[Node]:
+        """The operands broadcast to their common shape by NumPy's rules (each
+        dimension equal, or 1): a 1x1, n x 1 or 1 x k operand beside a larger
+        one becomes a :class:`Broadcast` of it."""
+        shape = operands[0].shape
+        for other in operands[1:]:
+            common = broadcast_shape(shape, other.shape)
+            if common is None:
+                shapes = f" {sign} ".join(show(o.shape) for o in operands)
+                raise self.mismatch(node, f"{shapes}: the shapes do not broadcast (NumPy: each dimension "
+                                          "equal, or 1)")
+            shape = common
+        return [o if o.shape == shape else Broadcast(arg=o, shape=shape, pos=o.pos) for o in operands]
+
     def _sum(self, node: Binary, sign: str) -> Node:
-        # equal shapes; a 1x1 operand beside a matrix is broadcast to its shape
-        left, right = self(node.left), self(node.right)
-        if left.shape == right.shape:
-            shape = left.shape
-        elif is_scalar(left.shape):
-            shape, left = right.shape, Broadcast(arg=left, shape=right.shape, pos=left.pos)
-        elif is_scalar(right.shape):
-            shape, right = left.shape, Broadcast(arg=right, shape=left.shape, pos=right.pos)
-        else:
-            raise self.mismatch(node, f"{show(left.shape)} {sign} {show(right.shape)}")
-        return replace(node, left=left, right=right, shape=shape)
+        # equal shapes; a 1x1, row or column operand beside a matrix is broadcast to its shape
+        left, right = self.broadcast(node, [self(node.left), self(node.right)], sign)
+        return replace(node, left=left, right=right, shape=left.shape)
 
     def type_Add(self, node: Add) -> Node:
         return self._sum(node, "+")
@@ -204,6 +220,9 @@ class Typer:
 
     def type_MatMul(self, node: MatMul) -> Node:
         left, right = self(node.left), self(node.right)
+        if self.numpy_rules and is_flat(right) and not is_scalar(right.shape):
+            raise InputError(f"column {node.pos}: {_snippet(node.right)!r} is 1-D in NumPy, and a 1-D array on "
+                             "the right of @ is read as a column: write it with keepdims=True")
         if left.shape[1] == right.shape[0]:
             return MatMul(left=left, right=right, shape=(left.shape[0], right.shape[1]), pos=node.pos)
         scaled = self._scale(node, left, right, "@")
@@ -218,17 +237,18 @@ class Typer:
         if left.shape == right.shape:
             return Hadamard(left=left, right=right, shape=left.shape, pos=node.pos)
         scaled = self._scale(node, left, right, "*")
-        if scaled is None:
+        if scaled is not None:
+            return scaled
+        if broadcast_shape(left.shape, right.shape) is None:
             hint = "; did you mean the matrix product '@'?" if left.shape[1] == right.shape[0] else ""
-            raise self.mismatch(node, f"{show(left.shape)} * {show(right.shape)}: the Hadamard "
-                                      f"product needs equal shapes{hint}")
-        return scaled
+            raise self.mismatch(node, f"{show(left.shape)} * {show(right.shape)}: the Hadamard product "
+                                      f"needs shapes that broadcast (NumPy: each dimension equal, or 1){hint}")
+        left, right = self.broadcast(node, [left, right], "*")
+        return Hadamard(left=left, right=right, shape=left.shape, pos=node.pos)
 
     def type_Hadamard(self, node: Hadamard) -> Node:
-        left, right = self(node.left), self(node.right)
-        if left.shape != right.shape:
-            raise self.mismatch(node, f"{show(left.shape)} * {show(right.shape)}: the Hadamard "
-                                      "product needs equal shapes")
+        # rebuilt by a pass: the operands may need broadcasting again (a row beside a matrix)
+        left, right = self.broadcast(node, [self(node.left), self(node.right)], "*")
         return replace(node, left=left, right=right, shape=left.shape)
 
     def type_Scale(self, node: Scale) -> Node:
@@ -241,19 +261,24 @@ class Typer:
 
     def type_Div(self, node: Div) -> Node:
         left, right = self(node.left), self(node.right)
-        if not is_scalar(right.shape):
-            raise self.mismatch(node, f"{show(left.shape)} / {show(right.shape)}: only division by a scalar is defined")
-        return replace(node, left=left, right=right, shape=left.shape)
+        if is_scalar(right.shape):
+            return replace(node, left=left, right=right, shape=left.shape)
+        # entrywise division, broadcast: the registered operation ``divide``
+        left, right = self.broadcast(node, [left, right], "/")
+        return self(Call(name="divide", args=(left, right), pos=node.pos))
 
     def type_Pow(self, node: Pow) -> Node:
         base = self(node.base)
-        if not is_scalar(base.shape):
-            raise self.mismatch(node, f"{show(base.shape)} ** {node.exponent}: '**' needs a scalar base "
-                                      "(use matrix_power(X, k), or '*' for elementwise products)")
-        return replace(node, base=base, shape=SCALAR)
+        if is_scalar(base.shape) and isinstance(node.exponent, int):
+            return replace(node, base=base, shape=SCALAR)
+        # entrywise, or a non-integer exponent: the registered operation ``power``
+        return self(Call(name="power", args=(base,), params=(node.exponent,), pos=node.pos))
 
     def type_Transpose(self, node: Transpose) -> Node:
         arg = self(node.arg)
+        if self.numpy_rules and is_flat(arg) and not is_scalar(arg.shape):
+            raise InputError(f"column {node.pos}: {_snippet(node.arg)!r} is 1-D in NumPy, so .T leaves it as "
+                             "it is: write it with keepdims=True for a column")
         return replace(node, arg=arg, shape=(arg.shape[1], arg.shape[0]))
 
     def type_Apply(self, node: Apply) -> Node:
@@ -274,18 +299,83 @@ class Typer:
             expansion = registry.macro(node.name)
             if expansion is None:
                 raise InputError(f"column {node.pos}: {registry.unknown_function(node.name)}")
-            return self(expansion.expand(node.args))
-        if node.params:              # built by a pass: the parameters are already Dims/ints
-            params, arg_nodes = node.params, node.args
+            args = tuple(self(a) for a in node.args[:expansion.arity])
+            values = self.keyword_values(node, expansion, node.args[expansion.arity:])
+            try:
+                tree = expansion.expand(args, dict(zip((k.name for k in expansion.keywords), values)))
+            except registry.ShapeError as e:
+                raise self.mismatch(node, str(e)) from None
+            return self(tree)
+        wanted = len(op.params) + len(op.keywords)
+        if node.params and len(node.params) in (len(op.params), wanted):
+            # built by a pass: the parameters are already Dims/ints; keyword ones may be left to default
+            params = tuple(node.params) + tuple(k.default for k in op.keywords[len(node.params) - len(op.params):])
+            arg_nodes = node.args
         else:
             arg_nodes = node.args[:op.arity]
-            params = tuple(getattr(self, "param_" + kind)(node, a) for kind, a in zip(op.params, node.args[op.arity:]))
-        args = tuple(self(a) for a in arg_nodes)
+            given = node.args[op.arity:]
+            params = tuple(getattr(self, "param_" + kind)(node, a) for kind, a in zip(op.params, given))
+            params += self.keyword_values(node, op, given[len(op.params):])
+        args = [self(a) for a in arg_nodes]
+        if op.broadcasts:
+            args = self.broadcast(node, args, op.infix or ",")
         try:
             shape = op.shape(tuple(a.shape for a in args), params)
         except registry.ShapeError as e:
             raise self.mismatch(node, str(e)) from None
-        return replace(node, args=args, params=params, shape=shape)
+        return replace(node, args=tuple(args), params=params, keywords=(), shape=shape)
+
+    def keyword_values(self, node: Call, entry, positional) -> tuple:
+        """The values of ``entry``'s keyword parameters: given by position
+        (``np.sum(X, 0)``), by name (``axis=0``), or their defaults."""
+        values = {}
+        takes = [k for k in entry.keywords if k.positional]
+        if len(positional) > len(takes):     # pragma: no cover - the parser counts the arguments
+            raise InputError(f"column {node.pos}: {node.name} takes {len(takes)} positional parameters")
+        for keyword, value in zip(takes, positional):
+            values[keyword.name] = value
+        for name, value in node.keywords:
+            if name in values:
+                raise InputError(f"column {value.pos or node.pos}: {node.name} got {name} twice")
+            values[name] = value
+        known = {k.name for k in entry.keywords}
+        for name in values:
+            if name not in known:
+                raise InputError(f"column {node.pos}: {node.name} takes no keyword argument {name!r}")
+        return tuple(getattr(self, "param_" + k.kind)(node, values[k.name]) if k.name in values else k.default
+                     for k in entry.keywords)
+
+    def param_axis(self, call: Call, node: Node) -> int | None:
+        """``axis=``: 0 (down the rows), 1 (along a row), -1, -2 or None (all entries)."""
+        if isinstance(node, Sym) and node.name == "None":
+            return None
+        k = self._integer(node)
+        if k not in (0, 1, -1, -2):
+            raise InputError(f"column {node.pos or call.pos}: axis must be 0, 1, -1, -2 or None "
+                             "(arrays here have two axes)")
+        return k % 2
+
+    def param_bool(self, call: Call, node: Node) -> bool:
+        if isinstance(node, Sym) and node.name in ("True", "False"):
+            return node.name == "True"
+        raise InputError(f"column {node.pos or call.pos}: {call.name} needs True or False here")
+
+    def param_real(self, call: Call, node: Node):
+        """A number literal (an exponent): an int when integer, else a Fraction."""
+        if isinstance(node, (int, Fraction)):
+            return node
+        value = _literal(node)
+        if value is None:
+            raise InputError(f"column {node.pos or call.pos}: {call.name} needs a number literal")
+        return int(value) if value.denominator == 1 else value
+
+    def _integer(self, node: Node) -> int | None:
+        k = node
+        if isinstance(k, Neg) and isinstance(k.arg, Num):
+            k = replace(k.arg, value=-k.arg.value)
+        if isinstance(k, Num) and k.value.denominator == 1 and abs(k.value) <= 64:
+            return int(k.value)
+        return None
 
     def param_dim(self, call: Call, node: Node) -> Dim:
         """A function argument read as a dimension: ``n``, ``3``, ``m*n``."""
@@ -299,13 +389,91 @@ class Typer:
                          f"(declared dimensions: {', '.join(self.decls.dims) or 'none'})")
 
     def param_int(self, call: Call, node: Node) -> int:
-        k = node
-        if isinstance(k, Neg) and isinstance(k.arg, Num):
-            k = replace(k.arg, value=-k.arg.value)
-        if not (isinstance(k, Num) and k.value.denominator == 1 and abs(k.value) <= 64):
-            raise InputError(f"column {node.pos}: {call.name} needs an integer literal "
-                             "between -64 and 64 as its exponent")
-        return int(k.value)
+        k = self._integer(node)
+        if k is None:
+            raise InputError(f"column {node.pos or call.pos}: {call.name} needs an integer literal "
+                             "between -64 and 64 here")
+        return k
+
+
+_LITERALS = ("True", "False", "None")
+
+
+def _literal(node: Node) -> Fraction | None:
+    """The value of a number literal written with signs and a division (``-3/2``), else None."""
+    if isinstance(node, Num):
+        return node.value
+    if isinstance(node, Neg):
+        value = _literal(node.arg)
+        return None if value is None else -value
+    if isinstance(node, Div):
+        top, bottom = _literal(node.left), _literal(node.right)
+        return None if top is None or not bottom else top / bottom
+    return None
+
+
+def broadcast_shape(a, b):
+    """The shape NumPy broadcasts two 2-D shapes to, or None.
+
+    >>> n, k = Dim.of("n"), Dim.of("k")
+    >>> show(broadcast_shape((n, k), (ONE, k))), broadcast_shape((n, k), (k, ONE))
+    ('(n,k)', None)
+    """
+    out = []
+    for x, y in zip(a, b):
+        if x == y or y == ONE:
+            out.append(x)
+        elif x == ONE:
+            out.append(y)
+        else:
+            return None
+    return tuple(out)
+
+
+def keyword_params(node: Call) -> dict:
+    """The keyword parameters of a typed call, by name: ``{"axis": 0, "keepdims": True}``."""
+    op = registry.operation(node.name)
+    if op is None or not op.keywords:
+        return {}
+    return dict(zip((k.name for k in op.keywords), node.params[len(op.params):]))
+
+
+def is_flat(node: Node) -> bool:
+    """Whether NumPy holds the value of a typed node as a 1-D array: a
+    reduction along one axis without ``keepdims=True``, and what is computed
+    from it entrywise (with scalars).  The language holds it as a row.
+
+    >>> d = parse_declarations("X:n,k")
+    >>> is_flat(parse_typed("exp(X.sum(axis=1)) + 1", d)), is_flat(parse_typed("X.sum(axis=1, keepdims=True)", d))
+    (True, False)
+    """
+    if isinstance(node, Call):
+        op = registry.operation(node.name)
+        kw = keyword_params(node)
+        if "keepdims" in kw:
+            return kw.get("axis") is not None and not kw["keepdims"]
+        if op is not None and (op.broadcasts or op.name == "power"):
+            return _flat_operands(node.args)
+        return False
+    if isinstance(node, (Neg, Apply)):
+        return is_flat(node.arg)
+    if isinstance(node, Scale):
+        return is_flat(node.matrix)
+    if isinstance(node, Div):
+        return is_flat(node.left)
+    if isinstance(node, MatMul):
+        return is_flat(node.left)
+    if isinstance(node, (Add, Sub, Hadamard)):
+        return _flat_operands((node.left, node.right))
+    return False
+
+
+def _flat_operands(operands) -> bool:
+    """Entrywise operands: 1-D when the non-scalar ones all are (NumPy: (k,) op (1,k) is 2-D)."""
+    def scalar_like(n):
+        return is_scalar(n.shape) or isinstance(n, Broadcast) and is_scalar(n.arg.shape)
+    matrices = [n for n in operands if not scalar_like(n)]
+    return bool(matrices) and all(is_flat(n) for n in matrices)
 
 
 def _snippet(node: Node) -> str:
@@ -353,10 +521,27 @@ def surface(node: Node) -> Node:
         return Mul(left=node.left, right=node.right, pos=node.pos)
     if isinstance(node, Scale):
         return (Mul if node.written == "*" else MatMul)(left=node.left, right=node.right, pos=node.pos)
-    if isinstance(node, Call) and node.params:
-        params = tuple(_dim_node(p) if isinstance(p, Dim) else _int_node(p) for p in node.params)
-        return Call(name=node.name, args=node.args + params, pos=node.pos)
+    if isinstance(node, Call):
+        return _surface_call(node)
     return replace(node, shape=None)
+
+
+def _surface_call(node: Call) -> Node:
+    """A typed call as written: an operator where the operation has one
+    (``A / B``, ``X ** 0.5``, ``A > B``), a dimension by its name, the
+    keyword parameters that differ from their defaults by name."""
+    op = registry.operation(node.name)
+    if node.name == "size":
+        return _dim_node(node.params[0])
+    if op.infix == "/":
+        return Div(left=node.args[0], right=node.args[1], pos=node.pos)
+    if op.infix == "**":
+        return Pow(base=node.args[0], exponent=node.params[0], pos=node.pos)
+    positional = node.params[:len(op.params)]
+    params = tuple(_dim_node(p) if isinstance(p, Dim) else _value_node(p) for p in positional)
+    keywords = tuple((k.name, _value_node(v)) for k, v in zip(op.keywords, node.params[len(op.params):])
+                     if v != k.default)
+    return Call(name=node.name, args=node.args + params, keywords=keywords, pos=node.pos)
 
 
 def untype(node: Node) -> Node:
@@ -373,5 +558,8 @@ def untype(node: Node) -> Node:
     return surface(node.with_children(kids) if kids else node)
 
 
-def _int_node(k: int) -> Node:
-    return num(k) if k >= 0 else Neg(arg=num(-k))
+def _value_node(value) -> Node:
+    """A parameter's value as the surface node that writes it: ``3``, ``-1``, ``None``, ``True``."""
+    if value is None or isinstance(value, bool):
+        return Sym(name=str(value))
+    return num(value) if value >= 0 else Neg(arg=num(-value))

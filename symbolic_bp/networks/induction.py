@@ -24,6 +24,16 @@ activation is opaque unless the spec names it.  The claim is handed to
 numeric check).  Base case and step together are the induction that makes
 the recursion compute dC/dz_l at every layer of every depth.
 
+Two things of the network enter the lemma only: an L2 penalty adds its own
+term, ``lambda`` times a factor times ⟨W_l, W_l⟩ (the penalty does not depend
+on z, so the deltas are unchanged); and a convention whose delta is that of
+the summed cost (Ng's, when C is averaged over the N examples) has
+dC/dz_l = delta_l / N, so the lemma's cost is ⟨delta_l, z_l⟩ / N and the base
+case is stated on the summed cost.  Ng's penalty leaves Theta's bias column
+out: the lemma writes it as ``Theta * (ones(n, 1) @ mask.T)`` with ``mask`` a
+free column (Ng's is (0, 1, ..., 1)): a claim that holds for every mask holds
+for Ng's, and one that regularises the bias column fails for most.
+
 >>> from symbolic_bp.networks.network import NetworkSpec
 >>> from symbolic_bp.networks.network_claim import parse_network_claim
 >>> spec = NetworkSpec.build((3, 4, 4, 2), "sigma", "mse", batch=2)
@@ -37,6 +47,19 @@ the recursion compute dC/dz_l at every layer of every depth.
 ...                   NetworkSpec.build((3, 4, 4, 2), "sigma", "mse"))
 >>> one.batch, one.claim.shapes, one.claim.claim
 ('1', 'sigma:function W:n,n_prev a_prev:n_prev,1 delta:n,1 b:n', 'delta @ ones(1, 1)')
+>>> ng = NetworkSpec.build((3, 4, 2), "sigmoid", "cross-entropy", batch=5, average=True, penalty="ng")
+>>> lemma = local_claim(parse_network_claim("grad(Theta[l]) = Delta[l] / m + lambda / m * Theta_reg[l]", "ng"), ng)
+>>> lemma.claim.cost
+'sum(delta * (Theta @ a_prev)) / nbatch + lambda / (2 * nbatch) * sum(Theta * Theta * (ones(n, 1) @ mask.T))'
+>>> lemma.claim.claim
+'delta @ a_prev.T / nbatch + lambda / nbatch * (Theta * (ones(n, 1) @ mask.T))'
+
+In the rows layout the same lemmas are stated with the batch in rows:
+
+>>> rows = NetworkSpec.build((3, 4, 2), "sigma", "mse", batch=2, layout="rows")
+>>> step = local_claim(parse_network_claim("delta[l] = (delta[l+1] @ W[l+1].T) * sigma'(Z[l])", "rows"), rows)
+>>> step.claim.shapes, step.claim.cost
+('sigma:function z:nb,n W_next:n,n_next delta_next:nb,n_next nbatch:scalar b_next:1,n_next', 'sum(delta_next * (sigma(z) @ W_next + ones(nb, 1) @ b_next))')
 """
 from __future__ import annotations
 
@@ -44,7 +67,7 @@ from dataclasses import dataclass, replace
 
 from ..checks.claim import Claim
 from .convention import Index, Ref
-from .network import ACTIVATIONS, NetworkSpec, apply_text
+from .network import ACTIVATIONS, NetworkSpec, apply_text, declaration, lambda_declaration
 from .network_claim import BATCH, NetworkClaim, NotExpressible, generic_functions, instantiate
 
 BATCH_SCALAR = "nbatch"
@@ -102,7 +125,9 @@ def classify(nc: NetworkClaim) -> str:
 
 
 def local_claim(nc: NetworkClaim, spec: NetworkSpec) -> LocalClaim:
-    """The local gradient claim that proves ``nc`` for every depth."""
+    """The local gradient claim that proves ``nc`` for every depth (stated in
+    the layout of the claim's convention)."""
+    spec = replace(spec, layout=nc.convention.layout)
     role = classify(nc)
     lhs = nc.lhs
     act = _generic_activation(spec, output=(role == "base"))
@@ -110,60 +135,95 @@ def local_claim(nc: NetworkClaim, spec: NetworkSpec) -> LocalClaim:
     # the network's batch: one example (then N is 1), or a generic batch of nb examples (N the scalar nbatch)
     nb, nbatch = ("1", "1") if spec.batch == 1 else ("nb", BATCH_SCALAR)
     scalar = f" {BATCH_SCALAR}:scalar" if nbatch == BATCH_SCALAR else ""
+    if spec.penalty:
+        scalar += f" {lambda_declaration()}"
     ones = f"ones(1, {nb})"
+    # dC/dz = delta / factor: Ng's delta is that of the summed cost
+    per = "" if nc.convention.delta_factor(spec.average) == 1 or nbatch == "1" else f" / {nbatch}"
 
     def activation(ref):
         if ref is not None and _offset(ref, lhs) != 0:
             raise NotExpressible(f"the activation of layer {ref.layer} does not enter the {ROLES[role]}")
         return act
 
+    rows = spec.rows
+
+    def dims(r: str, c: str) -> str:
+        """A matrix's declared dimensions: canonical r x c, transposed in the rows layout."""
+        return f"{c},{r}" if rows else f"{r},{c}"
+
+    def column(n: str) -> str:
+        """A bias's: a column n, a 1 x n row in the rows layout."""
+        return f"1,{n}" if rows else n
+
+    def affine(W: str, a: str, b: str | None) -> str:
+        """z = W a + b 1ᵀ (columns), a W + 1 b (rows)."""
+        if rows:
+            return f"{a} @ {W}" + (f" + ones({nb}, 1) @ {b}" if b else "")
+        return f"{W} @ {a}" + (f" + {b} @ {ones}" if b else "")
+
     if role == "base":
-        named = replace(spec, named=True)
+        named = replace(spec, named=True, average=spec.average and not per)
         n = named.size(spec.depth)
-        decls = f"z:{n},{nb} y:{n},{nb}{scalar}"
+        decls = f"z:{dims(n, nb)} y:{dims(n, nb)}{scalar}"
         cost = named.output_cost_text("z", divisor=nbatch)
-        a = apply_text("softmax" if spec.cost == "softmax-nll" else act, "z", n)
+        a = apply_text("softmax" if spec.cost == "softmax-nll" else act, "z", n, rows)
         table = {("z", 0): "z", ("a", 0): a, ("a_aug", 0): a}
         wrt = "z"
     elif role == "step":
-        decls = f"z:n,{nb} W_next:n_next,n delta_next:n_next,{nb}{scalar}" + (" b_next:n_next" if bias else "")
+        decls = (f"z:{dims('n', nb)} W_next:{dims('n_next', 'n')} delta_next:{dims('n_next', nb)}{scalar}"
+                 + (f" b_next:{column('n_next')}" if bias else ""))
         a = apply_text(act, "z")
-        z_next = f"W_next @ {a}" + (f" + b_next @ {ones}" if bias else "")
+        z_next = affine("W_next", a, "b_next" if bias else None)
         cost = f"sum(delta_next * ({z_next}))"
         table = {("z", 0): "z", ("a", 0): a, ("delta", 1): "delta_next", ("W", 1): "W_next",
-                 ("Theta", 1): "W_next", ("z", 1): z_next}
+                 ("Theta", 1): "W_next", ("Theta_reg", 1): "W_next", ("z", 1): z_next}
         if bias:
             table[("b", 1)] = "b_next"
         wrt = "z"
     else:
+        penalized = "W"
         if lhs.kind == "Theta":
             decls = f"Theta:n,n_prev1 a_prev:n_prev1,{nb} delta:n,{nb}{scalar}"
             z = "Theta @ a_prev"
-            table = {("Theta", 0): "Theta", ("a_aug", -1): "a_prev", ("delta", 0): "delta", ("z", 0): z}
-            wrt = "Theta"
+            table = {("Theta", 0): "Theta", ("a_aug", -1): "a_prev", ("delta", 0): "delta", ("z", 0): z,
+                     ("Delta", 0): "(delta @ a_prev.T)", ("Theta_reg", 0): "Theta"}
+            wrt = penalized = "Theta"
+            if bias and spec.penalty:
+                # Ng's penalty leaves the bias column out: Theta's columns weighted by a free mask
+                decls += " " + declaration("mask:n_prev1", "binary")
+                table[("Theta_reg", 0)] = penalized = "(Theta * (ones(n, 1) @ mask.T))"
         else:
             if lhs.kind == "b" and not bias:
                 raise NotExpressible("the network has no biases")
-            decls = f"W:n,n_prev a_prev:n_prev,{nb} delta:n,{nb}{scalar}" + (" b:n" if bias else "")
-            z = "W @ a_prev" + (f" + b @ {ones}" if bias else "")
+            decls = (f"W:{dims('n', 'n_prev')} a_prev:{dims('n_prev', nb)} delta:{dims('n', nb)}{scalar}"
+                     + (f" b:{column('n')}" if bias else ""))
+            z = affine("W", "a_prev", "b" if bias else None)
             table = {("W", 0): "W", ("a", -1): "a_prev", ("delta", 0): "delta", ("z", 0): z}
             if bias:
                 table[("b", 0)] = "b"
             wrt = lhs.kind
         table[("a", 0)] = apply_text(act, z)
-        cost = f"sum(delta * ({z}))"
+        cost = f"sum(delta * ({z})){per}"
         if any(_offset(ref, lhs) == 1 for ref in nc.refs.values() if ref.kind != "f") and lhs.kind != "Theta":
             # the gradient written through the next layer (delta_l by its recursion): C depends on W_l
             # only through z_{l+1} = W_{l+1} f(z_l) + b_{l+1}, for every hidden layer l
             role = "lemma2"
             a = apply_text(act, z)
-            z_next = f"W_next @ {a}" + (f" + b_next @ {ones}" if bias else "")
-            decls = decls.replace(f"delta:n,{nb}", f"W_next:n_next,n delta_next:n_next,{nb}") + (" b_next:n_next" if bias else "")
+            z_next = affine("W_next", a, "b_next" if bias else None)
+            decls = (decls.replace(f"delta:{dims('n', nb)}",
+                                   f"W_next:{dims('n_next', 'n')} delta_next:{dims('n_next', nb)}")
+                     + (f" b_next:{column('n_next')}" if bias else ""))
             del table[("delta", 0)]
             table.update({("W", 1): "W_next", ("delta", 1): "delta_next", ("z", 1): z_next, ("Theta", 1): "W_next"})
             if bias:
                 table[("b", 1)] = "b_next"
-            cost = f"sum(delta_next * ({z_next}))"
+            cost = f"sum(delta_next * ({z_next})){per}"
+        if spec.penalty and lhs.kind != "b":
+            # C = C0 + lambda c sum W_l^2 + (the other layers): the penalty's own term
+            weight = "Theta" if penalized.startswith("(") else penalized
+            masked = " * (ones(n, 1) @ mask.T)" if penalized.startswith("(") else ""
+            cost += f" + {spec.penalty_coefficient(nbatch)} * sum({weight} * {weight}{masked})"
 
     def quantity(ref: Ref) -> str:
         key = (ref.kind, _offset(ref, lhs))
@@ -171,7 +231,7 @@ def local_claim(nc: NetworkClaim, spec: NetworkSpec) -> LocalClaim:
             raise NotExpressible(f"{ref.kind} at layer {ref.layer} does not enter the {ROLES[role]}")
         return table[key]
 
-    rhs = instantiate(nc, quantity, activation, nbatch, nb)
+    rhs = instantiate(nc, quantity, activation, nbatch, nb, spec.symbols())
     opaque = [act] if act not in ACTIVATIONS and act != "softmax" else []
     decls = " ".join([f"{f}:function" for f in opaque] + generic_functions(nc, opaque) + [decls])
     return LocalClaim(role, Claim(shapes=decls, cost=cost, wrt=wrt, claim=rhs), act, nb)

@@ -27,9 +27,14 @@ function as in :mod:`symbolic_bp.networks.backprop`).
 True
 >>> net.statements < net.tree_nodes
 True
+>>> reg = NetworkSpec.build((3, 4, 2), "tanh", "mse", batch=5, penalty="nielsen")
+>>> q = random_parameters(reg, seed=3)
+>>> bool(np.allclose(lambdify_network(reg)(q)["dW2"], backprop(reg, q).grads["dW2"], rtol=1e-12, atol=0))
+True
 """
 from __future__ import annotations
 
+import keyword
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -39,8 +44,13 @@ from ..core import registry
 from ..core.dims import ONE, Dim
 from ..core.expression import Apply, Broadcast, Call, Hadamard, MatMul, Neg, Node, Num, Pow, Scale, Sym, Transpose
 from ..calculus.gradient import Backprop
-from .network import NetworkSpec
+from .network import LAMBDA, NetworkSpec
 from ..language.shapes import Declarations, parse_declarations, parse_typed
+
+
+def python_name(name: str) -> str:
+    """A symbol's name as a Python identifier (the penalty's ``lambda`` is a keyword)."""
+    return f"{name}_" if keyword.iskeyword(name) else name
 
 
 def _is_ones(node: Node) -> bool:
@@ -94,7 +104,7 @@ class NumpyPrinter:
         return getattr(self, "emit_" + type(node).__name__)(node)
 
     def emit_Sym(self, node: Sym) -> str:
-        return node.name
+        return python_name(node.name)
 
     def emit_Num(self, node: Num) -> str:
         return repr(float(node.value))
@@ -173,7 +183,8 @@ class NumpyPrinter:
 @dataclass
 class LambdifiedNetwork:
     """The generated function; call it with canonical parameters (W1.., b1..,
-    x, y), get dW1.., db1...  ``source`` is the generated code."""
+    x, y, and lambda with a penalty), get dW1.., db1...  ``source`` is the
+    generated code."""
 
     spec: NetworkSpec
     source: str
@@ -182,7 +193,11 @@ class LambdifiedNetwork:
     tree_nodes: int
 
     def __call__(self, params: dict) -> dict:
-        return self.function(**{k: params[k] for k in self.spec.parameters() + ["x", "y"]})
+        return self.function(**{python_name(k): params[k] for k in _inputs(self.spec)})
+
+
+def _inputs(spec: NetworkSpec) -> list[str]:
+    return spec.parameters() + ["x", "y"] + ([LAMBDA] if spec.penalty else [])
 
 
 class _DagBackprop(Backprop):
@@ -229,7 +244,7 @@ class _DagBackprop(Backprop):
 
 def gradient_parts(spec: NetworkSpec) -> tuple[Declarations, dict]:
     """The unsimplified reverse-mode adjoint of every parameter: name -> parts."""
-    named = replace(spec, named=True)
+    named = replace(spec, named=True, layout="columns")      # canonical parameters in, canonical gradients out
     decls = parse_declarations(named.declarations())
     cost = parse_typed(named.cost_text(), decls)
     back = _DagBackprop(set(spec.parameters()), decls)
@@ -247,13 +262,13 @@ def lambdify_network(spec: NetworkSpec) -> LambdifiedNetwork:
         raise TypeError(f"expected a NetworkSpec, got {type(spec).__name__}")
     decls, parts = gradient_parts(spec)
     params = spec.parameters()
-    printer = NumpyPrinter(set(params) | {"x", "y"})
+    printer = NumpyPrinter(set(_inputs(spec)))
     outputs = []
     for name in params:
         names = [printer(part) for part in parts[name]] or ["0.0"]
         outputs.append((f"d{name}", " + ".join(names)))
-    args = ", ".join(params + ["x", "y"])
-    dims = [f"n0, N = x.shape"] + [f"n{k} = W{k}.shape[0]" for k in range(1, spec.depth + 1)]
+    args = ", ".join(map(python_name, _inputs(spec)))
+    dims = ["n0, N = x.shape"] + [f"n{k} = W{k}.shape[0]" for k in range(1, spec.depth + 1)]
     body = dims + printer.lines + [f"{out} = {code}" for out, code in outputs]
     result = "{" + ", ".join(f"{out!r}: np.asarray({out})" for out, _ in outputs) + "}"
     source = f"def gradients({args}):\n" + "".join(f"    {line}\n" for line in body) + f"    return {result}\n"

@@ -12,8 +12,22 @@ written Σ softplus(z_L) − y ⊙ z_L (equal to −y log a_L − (1−y) log(1�
 ``softmax-nll``, −Σ y ⊙ log softmax(z_L) for labels whose columns sum to 1 (one-hot),
 written Σ lse(z_L) − Σ y ⊙ z_L.
 
+An L2 penalty on the weights (never the biases) is added to C as its source
+writes it (:data:`PENALTIES`), with ``lambda`` a symbol (a positive scalar)
+that claims use; N is the batch, the training set of the sources::
+
+    ng          lambda/(2m) * sum of Theta^2 without the bias column   gradient (lambda/m) Theta, bias column 0
+    nielsen     lambda/(2n) * sum of w^2 (eq. 87, ch. 3)                gradient (lambda/n) w
+    goodfellow  alpha/2 * w^T w (Deep Learning, 7.1.1; alpha = lambda)  gradient alpha w
+    l2          lambda * sum of W^2 (CS231n's reg * np.sum(W * W))      gradient 2 lambda W
+
+The penalty does not change delta = dC/dz (it depends on the weights, not on z).
+
 The symbolic forward pass and cost are claim-language text, so the project's
-own parser, shape checker and derivation apply to them unchanged.
+own parser, shape checker and derivation apply to them unchanged.  With
+``layout="rows"`` (the ``rows`` convention's) the texts are those of the batch
+in rows: x is N x n_0, W_k is n_{k-1} x n_k, b_k a 1 x n_k row, and
+z_k = a_{k-1} @ W_k + ones(N, 1) @ b_k (the broadcast written out).
 
 >>> spec = NetworkSpec.build(sizes=(2, 3, 1), activation="sigmoid", cost="mse")
 >>> spec.depth, spec.activations
@@ -22,6 +36,16 @@ own parser, shape checker and derivation apply to them unchanged.
 'W2 @ sigmoid(W1 @ x + b1 @ ones(1, 1)) + b2 @ ones(1, 1)'
 >>> spec.output_cost_text("z")
 '1/2 * sum((sigmoid(z) - y) * (sigmoid(z) - y))'
+>>> ng = NetworkSpec.build((2, 3, 1), "sigmoid", "cross-entropy", batch=5, average=True, penalty="ng")
+>>> ng.penalty_text()
+'lambda / (2 * 5) * (sum(W1 * W1) + sum(W2 * W2))'
+>>> ng.penalty_factor(), NetworkSpec.build((2, 1), penalty="l2").penalty_factor()
+('lambda / 5', '2 * lambda')
+>>> rows = NetworkSpec.build((2, 3, 1), "sigmoid", "mse", batch=4, layout="rows")
+>>> rows.z_text()
+'sigmoid(x @ W1 + ones(4, 1) @ b1) @ W2 + ones(4, 1) @ b2'
+>>> rows.declarations()
+'x:4,2 y:4,1 W1:2,3 b1:1,3 W2:3,1 b2:1,1'
 """
 from __future__ import annotations
 
@@ -33,6 +57,18 @@ from ..core import registry
 
 ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "softplus")
 COSTS = ("mse", "cross-entropy", "softmax-nll")
+# name -> (the penalty's factor in front of the sum of squared weights, with B the batch; summary)
+PENALTIES = {
+    "ng": ("lambda / (2 * B)", "lambda/(2m) * sum Theta^2 without the bias column (Ng, ex4)"),
+    "nielsen": ("lambda / (2 * B)", "lambda/(2n) * sum w^2, weights only (Nielsen, ch. 3, eq. 87)"),
+    "goodfellow": ("lambda / 2", "alpha/2 * w^T w, weights only (Goodfellow et al., 7.1.1; alpha = lambda)"),
+    "l2": ("lambda", "lambda * sum W^2, weights only (CS231n's reg * np.sum(W * W))"),
+}
+PENALTY_ALIASES = {"cs231n": "l2", "none": None}
+# other names a source gives lambda: Goodfellow's alpha, CS231n's reg
+PENALTY_SYMBOLS = {"goodfellow": ("alpha",), "l2": ("reg",)}
+LAMBDA = "lambda"
+LAYOUTS = ("columns", "rows")
 PER_LAYER_OPAQUE = "sigma_l"       # one opaque sigma_k per layer
 MAX_WIDTH = 4096
 MAX_DEPTH = 64
@@ -64,10 +100,13 @@ class NetworkSpec:
     average: bool = False
     input_activation: str = "identity"
     named: bool = False        # texts with dimension names n0..nL, N instead of numbers (any size)
+    penalty: str | None = None  # a key of PENALTIES: an L2 penalty on the weights, coefficient lambda
+    layout: str = "columns"     # rows: the texts of the batch in rows (the transposes of the canonical ones)
 
     @staticmethod
     def build(sizes, activation="sigmoid", cost: str = "mse", bias: bool = True, batch: int = 1,
-              average: bool = False, input_activation: str = "identity") -> "NetworkSpec":
+              average: bool = False, input_activation: str = "identity",
+              penalty: str | None = None, layout: str = "columns") -> "NetworkSpec":
         """Validate and build; ``activation`` is one name, a comma list (one per
         layer) or a sequence; ``sigma_l`` means an opaque sigma_k per layer.
 
@@ -77,6 +116,8 @@ class NetworkSpec:
         Traceback (most recent call last):
         ...
         symbolic_bp.errors.InputError: sizes: need at least two layer sizes (input and output), got 1
+        >>> NetworkSpec.build((4, 3), "relu", penalty="cs231n").penalty
+        'l2'
         """
         sizes = tuple(sizes)
         if len(sizes) < 2:
@@ -106,7 +147,10 @@ class NetworkSpec:
             acts = acts[:-1] + ("softmax",)
         if not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= 100_000:
             raise InputError(f"batch: must be an integer from 1 to 100000, got {batch!r}")
-        return NetworkSpec(sizes, acts, cost, bool(bias), batch, bool(average), input_activation)
+        if layout not in LAYOUTS:
+            raise InputError(f"layout: unknown layout {str(layout)[:30]!r} (known: {', '.join(LAYOUTS)})")
+        return NetworkSpec(sizes, acts, cost, bool(bias), batch, bool(average), input_activation,
+                           penalty=penalty_name(penalty), layout=layout)
 
     @property
     def depth(self) -> int:
@@ -125,13 +169,18 @@ class NetworkSpec:
         if self.cost == "softmax-nll":
             acts[-1] = "identity"
         return NetworkSpec.build(tuple(sizes), acts, self.cost, self.bias, self.batch, self.average,
-                                 self.input_activation)
+                                 self.input_activation, self.penalty, self.layout)
 
     # -- the symbolic forward pass, in the claim language ------------------------
     def activate(self, k: int, text: str, name: str | None = None) -> str:
         """f_k applied to ``text`` (k = 0: the input activation)."""
         name = name or (self.input_activation if k == 0 else self.activations[k - 1])
-        return apply_text(name, text, self.size(k))
+        return apply_text(name, text, self.size(k), self.rows)
+
+    @property
+    def rows(self) -> bool:
+        """Are the texts those of the batch in rows?"""
+        return self.layout == "rows"
 
     def size(self, k: int) -> str:
         """n_k as text: the number, or the dimension name ``n<k>``."""
@@ -144,6 +193,8 @@ class NetworkSpec:
     def preactivation_text(self, k: int, prev: str, batch: str | None = None) -> str:
         """z_k from the text of a_{k-1}."""
         n = batch or self.batch_text
+        if self.rows:
+            return f"{prev} @ W{k} + ones({n}, 1) @ b{k}" if self.bias else f"{prev} @ W{k}"
         return f"W{k} @ {prev} + b{k} @ ones(1, {n})" if self.bias else f"W{k} @ {prev}"
 
     def z_text(self, x: str = "x", start: int = 0, batch: str | None = None) -> str:
@@ -157,8 +208,39 @@ class NetworkSpec:
 
     def cost_text(self, x: str = "x", start: int = 0, batch: str | None = None,
                   divisor: str | None = None) -> str:
-        """C over the network from a_{start} = ``x``."""
-        return self.output_cost_text(self.z_text(x, start, batch), batch, divisor)
+        """C over the network from a_{start} = ``x`` (with the penalty on W1..WL
+        when the network has one and starts at the input)."""
+        text = self.output_cost_text(self.z_text(x, start, batch), batch, divisor)
+        if self.penalty and start == 0:
+            text = f"{text} + {self.penalty_text(divisor=divisor)}"
+        return text
+
+    def penalty_coefficient(self, divisor: str | None = None) -> str:
+        """The factor in front of the sum of squared weights (``divisor``: the
+        batch's text, N as a number by default)."""
+        return PENALTIES[self.penalty][0].replace("B", str(divisor or self.batch))
+
+    def penalty_text(self, weights: list[str] | None = None, divisor: str | None = None) -> str:
+        """The penalty on ``weights`` (default W1..WL) as text."""
+        weights = weights or [f"W{k}" for k in range(1, self.depth + 1)]
+        total = " + ".join(f"sum({w} * {w})" for w in weights)
+        return f"{self.penalty_coefficient(divisor)} * ({total})" if len(weights) > 1 else \
+            f"{self.penalty_coefficient(divisor)} * {total}"
+
+    def penalty_factor(self, divisor: str | None = None) -> str:
+        """d(penalty)/dW = factor * W: the factor as text."""
+        return {"ng": f"lambda / {divisor or self.batch}", "nielsen": f"lambda / {divisor or self.batch}",
+                "goodfellow": "lambda", "l2": "2 * lambda"}[self.penalty]
+
+    def symbols(self) -> dict:
+        """Other names a claim may give the penalty's lambda (Goodfellow's alpha,
+        CS231n's reg) -> ``lambda``."""
+        return {name: LAMBDA for name in PENALTY_SYMBOLS.get(self.penalty, ())}
+
+    def penalty_value(self, lam: float) -> float:
+        """The penalty's factor in front of the sum of squares, as a number."""
+        return {"ng": lam / (2 * self.batch), "nielsen": lam / (2 * self.batch), "goodfellow": lam / 2,
+                "l2": lam}[self.penalty]
 
     def output_cost_text(self, z: str, batch: str | None = None, divisor: str | None = None) -> str:
         """C as a function of the text of z_L (``divisor``: what an averaged cost divides by)."""
@@ -170,8 +252,9 @@ class NetworkSpec:
             # -y log s(z) - (1-y) log(1-s(z)) = softplus(z) - y z
             text = f"sum(softplus({z}) - y * ({z}))"
         else:
-            # -y . log softmax(z) = lse(z) - y . z per column, for labels whose columns sum to 1
-            text = f"sum(log(ones(1, {n_out}) @ exp({z}))) - sum(y * ({z}))"
+            # -y . log softmax(z) = lse(z) - y . z per column (row), for labels whose columns (rows) sum to 1
+            lse = f"log(exp({z}) @ ones({n_out}, 1))" if self.rows else f"log(ones(1, {n_out}) @ exp({z}))"
+            text = f"sum({lse}) - sum(y * ({z}))"
         if self.average:
             text = f"({text}) / {divisor or self.batch}"
         return text
@@ -180,11 +263,21 @@ class NetworkSpec:
         """Declarations of W_k, b_k, x, y at the concrete sizes."""
         n = batch or self.batch_text
         items = [f"{f}:function" for f in self.opaque_functions()]
-        items += [f"x:{self.size(0)},{n}", f"y:{self.size(self.depth)},{n}"]
+        if self.rows:
+            items += [f"x:{n},{self.size(0)}", f"y:{n},{self.size(self.depth)}"]
+        else:
+            items += [f"x:{self.size(0)},{n}", f"y:{self.size(self.depth)},{n}"]
         for k in range(1, self.depth + 1):
+            if self.rows:
+                items.append(f"W{k}:{self.size(k - 1)},{self.size(k)}")
+                if self.bias:
+                    items.append(f"b{k}:1,{self.size(k)}")
+                continue
             items.append(f"W{k}:{self.size(k)},{self.size(k - 1)}")
             if self.bias:
                 items.append(f"b{k}:{self.size(k)}")
+        if self.penalty:
+            items.append(lambda_declaration())
         return " ".join(items)
 
     def opaque_functions(self) -> list[str]:
@@ -199,22 +292,66 @@ class NetworkSpec:
 
     def describe(self) -> str:
         acts = ",".join(self.activations)
+        penalty = f", penalty {self.penalty}: {PENALTIES[self.penalty][1]}" if self.penalty else ""
         return (f"sizes {'-'.join(map(str, self.sizes))}, activation {acts}, cost {self.cost}"
-                f"{'' if self.bias else ', no bias'}, batch {self.batch}{' (averaged)' if self.average else ''}")
+                f"{'' if self.bias else ', no bias'}, batch {self.batch}{' (averaged)' if self.average else ''}"
+                f"{penalty}")
 
 
-def apply_text(name: str, text: str, rows: int | str = 1) -> str:
-    """The claim-language text of activation ``name`` applied to ``text``.
+def penalty_name(name: str | None) -> str | None:
+    """A penalty's canonical name (None: no penalty); :class:`InputError` naming the known ones.
+
+    >>> penalty_name("cs231n"), penalty_name("none"), penalty_name(None)
+    ('l2', None, None)
+    """
+    if name is None:
+        return None
+    if not isinstance(name, str) or (name.strip().lower() not in PENALTIES
+                                     and name.strip().lower() not in PENALTY_ALIASES):
+        known = ", ".join(list(PENALTIES) + list(PENALTY_ALIASES))
+        raise InputError(f"penalty: unknown penalty {str(name)[:30]!r} (known: {known})")
+    name = name.strip().lower()
+    return PENALTY_ALIASES.get(name, name) if name in PENALTY_ALIASES else name
+
+
+_SUPPORTED: dict = {}
+
+
+def declaration(text: str, prop: str) -> str:
+    """``text:prop`` where the shape language knows the property (the checks
+    then draw accordingly: a positive lambda, a 0/1 mask), else ``text``."""
+    if (text, prop) not in _SUPPORTED:
+        from ..language.shapes import parse_declarations
+        try:
+            parse_declarations(f"{text}:{prop}")
+            _SUPPORTED[text, prop] = f"{text}:{prop}"
+        except InputError:
+            _SUPPORTED[text, prop] = text
+    return _SUPPORTED[text, prop]
+
+
+def lambda_declaration() -> str:
+    """``lambda:scalar:positive`` where the shape language knows positive
+    scalars, else ``lambda:scalar``."""
+    return declaration(f"{LAMBDA}:scalar", "positive")
+
+
+def apply_text(name: str, text: str, rows: int | str = 1, by_rows: bool = False) -> str:
+    """The claim-language text of activation ``name`` applied to ``text``
+    (``rows``: the width of the layer; ``by_rows``: a softmax row by row).
 
     >>> apply_text("identity", "z"), apply_text("identity", "W @ x"), apply_text("tanh", "z")
     ('z', '(W @ x)', 'tanh(z)')
     >>> apply_text("softmax", "z", 3)
     'exp(z - ones(3, 1) @ log(ones(1, 3) @ exp(z)))'
+    >>> apply_text("softmax", "z", 3, by_rows=True)
+    'exp(z - log(exp(z) @ ones(3, 1)) @ ones(1, 3))'
     """
     if name == "identity":
         return text if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", text) else f"({text})"
     if name == "softmax":
-        # softmax(z) = exp(z - 1 lse(z)) column by column
+        # softmax(z) = exp(z - 1 lse(z)) column by column (row by row)
+        if by_rows:
+            return f"exp({text} - log(exp({text}) @ ones({rows}, 1)) @ ones(1, {rows}))"
         return f"exp({text} - ones({rows}, 1) @ log(ones(1, {rows}) @ exp({text})))"
     return f"{name}({text})"
-

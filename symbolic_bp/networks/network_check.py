@@ -26,11 +26,25 @@ with a counterexample; the evidence says so.
 *verified* needs every check that ran to agree (at least two); *refuted*
 needs every check that ran to differ.
 
+Each check follows the convention's definitions: in the ``rows`` layout the
+networks are built with the batch in rows (x N x n_0, z_k = a_{k-1} W_k + 1 b_k),
+so that a counterexample and a diagnosis are in the claim's own layout; in
+Ng's convention with an averaged cost the deltas are those of the summed cost
+(N dC/dz), the 1/N only in the gradients; an L2 penalty (``lambda``) is part
+of the cost whose gradients the checks take.  Beyond the diagnosis of the
+checker, a refutation names the network slips: a missing sum over the batch,
+a penalty on the biases, a term off by a factor N or 2 (the 1/N of an
+averaged cost, lambda against lambda/2), a wrong layer index, an activation
+without its index.
+
 >>> from symbolic_bp.networks.network import NetworkSpec
 >>> spec = NetworkSpec.build((3, 4, 2), "sigma", "mse", batch=2)
 >>> r = check_network_claim(spec, "nielsen", "grad(W[l]) = delta[l] @ a[l-1].T")
 >>> r.verdict, r.methods
 ('verified', ['induction', 'unrolled', 'numeric'])
+>>> ng = NetworkSpec.build((3, 4, 2), "sigmoid", "cross-entropy", batch=5, average=True)
+>>> check_network_claim(ng, "ng", "delta[L] = a[L] - y").verdict
+'verified'
 """
 from __future__ import annotations
 
@@ -47,9 +61,10 @@ from .convention import Ref
 from ..errors import InputError
 from ..calculus.evaluate import Evaluator, NumericBackend
 from .induction import ROLES, classify, local_claim
-from .network import NetworkSpec
+from .network import LAMBDA, PENALTIES, PENALTY_SYMBOLS, NetworkSpec, lambda_declaration
 from .network_claim import (
-    BATCH, NetworkClaim, NotExpressible, generic_functions, instantiate, parse_network_claim, substitute,
+    BATCH, NetworkClaim, NotExpressible, generic_functions, instantiate, parse_network_claim, plain_symbols,
+    substitute,
 )
 from ..language.parser import parse
 from ..language.printer import to_text
@@ -106,20 +121,22 @@ def _derived(claim: Claim, seconds: float) -> str:
 
 
 def _z_decl(spec: NetworkSpec, k: int) -> str:
-    return f"z{k}:{spec.sizes[k]},{spec.batch}"
+    return f"z{k}:{spec.batch},{spec.sizes[k]}" if spec.rows else f"z{k}:{spec.sizes[k]},{spec.batch}"
 
 
 class _Unrolled:
     """Texts of the quantities of one concrete network, for one LHS."""
 
-    def __init__(self, spec: NetworkSpec, seconds: float):
+    def __init__(self, spec: NetworkSpec, seconds: float, summed: bool = False):
+        """``summed``: the convention's delta is that of the summed cost (Ng's)."""
         self.spec, self.seconds = spec, seconds
+        self.delta_spec = replace(spec, average=False) if summed else spec
         self.true_delta: dict[int, str] = {}
 
     def delta_text(self, j: int) -> str:
-        """The true dC/dz_j as text in z_j (derived from the cost by the project's reverse mode)."""
+        """The true delta_j as text in z_j (derived from the cost by the project's reverse mode)."""
         if j not in self.true_delta:
-            spec = self.spec
+            spec = self.delta_spec
             claim = Claim(spec.declarations() + " " + _z_decl(spec, j), _rest_cost(spec, j), f"z{j}", "0")
             self.true_delta[j] = _derived(claim, self.seconds)
         return self.true_delta[j]
@@ -132,7 +149,7 @@ class _Unrolled:
         if nc.is_delta:
             forward = _forward(spec, k, f"z{k}")
             decls = spec.declarations() + " " + _z_decl(spec, k)
-            cost, wrt, first = _rest_cost(spec, k), f"z{k}", k
+            cost, wrt, first = _rest_cost(self.delta_spec, k), f"z{k}", k
         else:
             if nc.lhs.kind == "Theta":
                 raise NotExpressible("grad(Theta) needs the bias column joined to W, which the claim language "
@@ -147,7 +164,7 @@ class _Unrolled:
             kind = "a" if ref.kind == "a_aug" and j == L else ref.kind
             if kind in ("z", "a") and (kind, j) in forward:
                 return forward[(kind, j)]
-            if kind in ("W", "Theta") and 1 <= j <= L:
+            if kind in ("W", "Theta", "Theta_reg") and 1 <= j <= L:
                 return f"W{j}"
             if kind == "b" and 1 <= j <= L and spec.bias:
                 return f"b{j}"
@@ -157,7 +174,7 @@ class _Unrolled:
             raise NotExpressible(f"{ref.kind} at layer {j} does not enter this instance")
 
         activation = _activation_at(spec, l)
-        rhs = instantiate(nc, quantity, activation, str(spec.batch), str(spec.batch))
+        rhs = instantiate(nc, quantity, activation, str(spec.batch), str(spec.batch), spec.symbols())
         return Claim(shapes=" ".join(generic_functions(nc, spec.opaque_functions()) + [decls]), cost=cost, wrt=wrt, claim=rhs)
 
 
@@ -207,7 +224,7 @@ def _unrolled_on(nc: NetworkClaim, spec: NetworkSpec, seconds: float, seed: int,
                  first_refutation: bool = False) -> Outcome:
     """``first_refutation``: layers from the output down (the smallest expressions
     first), stopping at the first refuted one -- one layer refutes a claim about all."""
-    u = _Unrolled(spec, seconds)
+    u = _Unrolled(spec, seconds, summed=_scale(nc, spec) != 1)
     results, where, typing = [], [], None
     layers = _layers(nc, spec.depth)
     for l in (reversed(layers) if first_refutation else layers):
@@ -231,8 +248,9 @@ def _unrolled_on(nc: NetworkClaim, spec: NetworkSpec, seconds: float, seed: int,
         return Outcome("unrolled", "n/a", f"no layer of the {name} where the claim applies")
     verdicts = [r.verdict for r in results]
     summary = ", ".join(f"{w}: {v}" for w, v in zip(where, verdicts))
+    true = "N dC/dz (the convention's delta of the summed cost)" if u.delta_spec is not spec else "dC/dz"
     detail = (f"explicit {name}, cost over explicit matrices, every delta on the right replaced by the true "
-              f"dC/dz; checked as ordinary gradient claims (exact entrywise differentiation + numeric) at {summary}")
+              f"{true}; checked as ordinary gradient claims (exact entrywise differentiation + numeric) at {summary}")
     if all(v == "verified" for v in verdicts):
         return Outcome("unrolled", "agree", detail, results)
     if all(v == "refuted" for v in verdicts) or ("refuted" in verdicts and all(v in ("verified", "refuted") for v in verdicts)):
@@ -240,27 +258,38 @@ def _unrolled_on(nc: NetworkClaim, spec: NetworkSpec, seconds: float, seed: int,
     return Outcome("unrolled", "undecided", detail + "; " + "; ".join(r.error or "" for r in results if r.error), results)
 
 
+def _scale(nc: NetworkClaim, spec: NetworkSpec) -> int:
+    """The convention's delta over dC/dz: N for Ng's delta of the summed cost when C is averaged."""
+    return 1 if nc.convention.delta_factor(spec.average) == 1 else spec.batch
+
+
 def _numeric(nc: NetworkClaim, spec: NetworkSpec, seed: int) -> Outcome:
     L = spec.depth
     params = random_parameters(spec, seed=seed + 7)
     trace = backprop(spec, params, "nielsen")
-    n, N = spec.sizes, spec.batch
+    N = spec.batch
+    scale = _scale(nc, spec)
+    delta = [d if d is None else d * scale for d in trace.delta]
     env = {"x": params["x"], "y": params["y"]}
-    decl = [f"{f}:function" for f in spec.opaque_functions()] + generic_functions(nc, spec.opaque_functions())
-    decl += [f"x:{n[0]},{N}", f"y:{n[L]},{N}"]
-    for j in range(1, L + 1):
-        env[f"W{j}"], env[f"z{j}"], env[f"a{j}"], env[f"delta{j}"] = params[f"W{j}"], trace.z[j], trace.a[j], trace.delta[j]
-        decl += [f"W{j}:{n[j]},{n[j - 1]}", f"z{j}:{n[j]},{N}", f"a{j}:{n[j]},{N}", f"delta{j}:{n[j]},{N}"]
-        if spec.bias:
-            env[f"b{j}"] = params[f"b{j}"]
-            env[f"Theta{j}"] = np.hstack([params[f"b{j}"], params[f"W{j}"]])
-            decl += [f"b{j}:{n[j]}", f"Theta{j}:{n[j]},{n[j - 1] + 1}"]
+    if spec.penalty:
+        env[LAMBDA] = np.array([[params[LAMBDA]]])
     for j in range(0, L):
         a = trace.a[j]
         env[f"A{j}"] = np.vstack([np.ones((1, N)), a]) if spec.bias else a
-        decl.append(f"A{j}:{n[j] + 1 if spec.bias else n[j]},{N}")
+    for j in range(1, L + 1):
+        env[f"W{j}"], env[f"z{j}"], env[f"a{j}"], env[f"delta{j}"] = params[f"W{j}"], trace.z[j], trace.a[j], delta[j]
+        env[f"Delta{j}"] = delta[j] @ env[f"A{j - 1}"].T           # Ng's accumulator
+        if spec.bias:
+            env[f"b{j}"] = params[f"b{j}"]
+            env[f"Theta{j}"] = np.hstack([params[f"b{j}"], params[f"W{j}"]])
+            env[f"Theta_reg{j}"] = np.hstack([np.zeros_like(params[f"b{j}"]), params[f"W{j}"]])
     env["a0"] = trace.a[0]
-    decl.append(f"a0:{n[0]},{N}")
+    if spec.rows:                                               # the batch in rows: every array transposed
+        env = {name: value.T for name, value in env.items()}
+    decl = [f"{f}:function" for f in spec.opaque_functions()] + generic_functions(nc, spec.opaque_functions())
+    decl += [f"{name}:{value.shape[0]},{value.shape[1]}" for name, value in env.items() if name != LAMBDA]
+    if spec.penalty:
+        decl.append(lambda_declaration())
     decls = parse_declarations(" ".join(decl))
     rows, typing = [], None
     for l in _layers(nc, L):
@@ -268,7 +297,7 @@ def _numeric(nc: NetworkClaim, spec: NetworkSpec, seed: int) -> Outcome:
             k = nc.lhs.layer.at(l, L)
             if not 1 <= k <= L or (nc.lhs.kind == "b" and not spec.bias):
                 continue
-            truth = {"delta": lambda: trace.delta[k], "W": lambda: trace.canonical[f"dW{k}"],
+            truth = {"delta": lambda: delta[k], "W": lambda: trace.canonical[f"dW{k}"],
                      "b": lambda: trace.canonical.get(f"db{k}"),
                      "Theta": lambda: np.hstack([trace.canonical[f"db{k}"], trace.canonical[f"dW{k}"]])
                      if spec.bias else trace.canonical[f"dW{k}"]}[nc.lhs.kind]()
@@ -276,19 +305,20 @@ def _numeric(nc: NetworkClaim, spec: NetworkSpec, seed: int) -> Outcome:
             def quantity(ref: Ref) -> str:
                 j = ref.layer.at(l, L)
                 kind = ref.kind
-                if kind == "Theta" and (nc.is_delta or not spec.bias):
+                if kind in ("Theta", "Theta_reg") and (nc.is_delta or not spec.bias):
                     kind = "W"
                 if kind == "a_aug":
                     kind = "a" if j == L else "A"
                 if kind == "z" and j == 0:
                     return "x"
-                name = {"W": "W", "b": "b", "z": "z", "a": "a", "delta": "delta", "Theta": "Theta", "A": "A"}[kind]
+                name = {"W": "W", "b": "b", "z": "z", "a": "a", "delta": "delta", "Theta": "Theta", "A": "A",
+                        "Theta_reg": "Theta_reg", "Delta": "Delta"}[kind]
                 if f"{name}{j}" not in env:
                     raise NotExpressible(f"{ref.kind} at layer {j}")
                 return f"{name}{j}"
 
             activation = _activation_at(spec, l)
-            rhs = parse_typed(instantiate(nc, quantity, activation, str(N), str(N)), decls)
+            rhs = parse_typed(instantiate(nc, quantity, activation, str(N), str(N), spec.symbols()), decls)
         except NotExpressible:
             continue
         except InputError as e:
@@ -296,6 +326,7 @@ def _numeric(nc: NetworkClaim, spec: NetworkSpec, seed: int) -> Outcome:
             continue
         with np.errstate(all="ignore"):
             value = Evaluator(NumericBackend(), {}, seed=OPAQUE_SEED)(rhs, env)
+        truth = truth.T if spec.rows else truth
         if value.shape != truth.shape:
             rows.append((l, k, np.inf, f"shape {value.shape[0]}x{value.shape[1]} vs {truth.shape[0]}x{truth.shape[1]}"))
             continue
@@ -330,6 +361,16 @@ def _induction(nc: NetworkClaim, spec: NetworkSpec, seconds: float, seed: int) -
             "lemma": "dC/dW_l = d/dW_l <delta_l, z_l> with delta_l = dC/dz_l a free matrix",
             "lemma2": "dC/dW_l = d/dW_l <delta_{l+1}, z_{l+1}(W_l)> with delta_{l+1} = dC/dz_{l+1} a free matrix"
             }[local.role]
+    if _scale(nc, spec) != 1:
+        what = (what.replace("dC/dz_L with the cost", "N dC/dz_L with the summed cost")
+                .replace("= dC/dz_", "= N dC/dz_").replace("d/dW_l <", "d/dW_l (1/N) <")
+                + " (Ng's delta: the error of each example, of the summed cost; the 1/N of the average only "
+                  "in the gradient)")
+    if spec.penalty and local.role in ("lemma", "lemma2") and nc.lhs.kind != "b":
+        what += f", plus the penalty's own term ({PENALTIES[spec.penalty][1]})"
+        if "mask" in local.claim.shapes:
+            what += ("; mask: a free column standing for Ng's (0, 1, ..., 1), the columns the penalty counts "
+                     "-- what holds for every mask holds for his")
     detail = (f"{role}, activation {local.activation}{' (opaque: true for every activation)' if local.activation.startswith('sigma') else ''}: "
               f"{what}; local claim d({local.claim.cost})/d{local.claim.wrt} = {local.claim.claim} "
               f"at generic layer sizes and {local.describe_batch()}: {result.verdict}")
@@ -369,6 +410,13 @@ def check_network_claim(spec: NetworkSpec, convention: str, text: str, *, second
         nc = parse_network_claim(text, convention)
     except InputError as e:
         return Result("invalid", text if isinstance(text, str) else "", error=str(e), seconds=time.monotonic() - start)
+    spec = replace(spec, layout=nc.convention.layout)          # the networks of the checks, in the claim's layout
+    coefficient = plain_symbols(nc) & ({LAMBDA} | {n for names in PENALTY_SYMBOLS.values() for n in names})
+    if coefficient and not spec.penalty:
+        name = sorted(coefficient)[0]
+        return Result("invalid", nc.text, error=f"claim: {name!r} is the coefficient of an L2 penalty, and the network "
+                      f"has none: give it one (--penalty {'|'.join(PENALTIES)}, or penalty = \"...\" in a derivation "
+                      "file)", seconds=time.monotonic() - start)
     batch = 1 if spec.batch == 1 else 2
     specific = _depth_specific(nc)
     outcomes = []
@@ -428,13 +476,104 @@ def _batch_slip(nc: NetworkClaim, networks: list) -> str | None:
     columns): the claim holds once its columns, one per example, are added up."""
     if nc.is_delta or not networks or any(net.batch == 1 for net in networks):
         return None
+    summed = (f"ones(1, {BATCH}) @ ({nc.rhs_text})" if nc.convention.transposed
+              else f"({nc.rhs_text}) @ ones({BATCH}, 1)")
     try:
-        trial = parse_network_claim(f"{nc.lhs_text} = ({nc.rhs_text}) @ ones({BATCH}, 1)", nc.convention)
+        trial = parse_network_claim(f"{nc.lhs_text} = {summed}", nc.convention)
     except InputError:
         return None
     if all(_numeric(trial, net, 0).status == "agree" for net in networks):
-        return (f"a missing sum over the batch: the claim has one column per example, and holds as "
+        per = "row" if nc.convention.transposed else "column"
+        return (f"a missing sum over the batch: the claim has one {per} per example, and holds as "
                 f"{trial.text!r} (the gradient adds up the contributions of the N examples)")
+    return None
+
+
+def _terms(node) -> list:
+    """The top-level terms of a sum (the node itself when it is not one)."""
+    from ..core.expression import Add, Sub
+    if isinstance(node, (Add, Sub)):
+        return _terms(node.left) + _terms(node.right)
+    return [node]
+
+
+def _term_slip(nc: NetworkClaim, networks: list) -> str | None:
+    """One term of the right-hand side (or the whole of it) off by a factor of
+    the batch size or of 2 -- the 1/N of an averaged cost, Ng's 1/m in D rather
+    than in delta, the lambda of a penalty against its lambda/2 -- named as written."""
+    from ..core.expression import Sym, substitute as substitute_nodes
+    if not networks:
+        return None
+    conv = nc.convention
+    batch = conv.batch_names[-1]
+    terms = _terms(nc.rhs)
+    factors = [("2", "2"), ("1/2", "1/2")]
+    if all(net.batch > 1 for net in networks):
+        factors = [(f"1/{BATCH}", f"1/{batch}"), (BATCH, batch)] + factors
+    spec = networks[0]
+    coefficient = {LAMBDA} | set(spec.symbols())
+    for term in [nc.rhs] + (terms if len(terms) > 1 else []):
+        whole = term is nc.rhs
+        shown = to_text(term)
+        for key, wrote in (nc.written or {}).items():
+            shown = shown.replace(key, wrote)
+        penalty = spec.penalty and any(isinstance(n, Sym) and n.name in coefficient for n in term.walk())
+        for factor, name in factors:
+            new = parse(f"({to_text(term)}) * {factor}")
+            trial = replace(nc, rhs=substitute_nodes(nc.rhs, lambda node: new if node is term else None))
+            if not all(_numeric(trial, net, 0).status == "agree" for net in networks):
+                continue
+            what = "the claim" if whole else f"the term {shown}"
+            if penalty:
+                gradient = spec.penalty_factor(batch) + (" * Theta_reg" if conv.delta_of == "sum" else " * W")
+                why = (f"{what} is off by a factor {name}: the {spec.penalty} penalty, "
+                       f"{PENALTIES[spec.penalty][1]}, has the gradient {gradient}")
+            elif factor == BATCH and nc.is_delta and conv.delta_of == "sum":
+                why = (f"an extra 1/{batch}: Ng's delta is the error of each example (the derivative of the summed "
+                       f"cost); the 1/{batch} of the averaged cost appears only in D = Delta/{batch}")
+            elif factor == BATCH:
+                why = f"an extra 1/{batch}: {what} holds without it"
+            elif factor == f"1/{BATCH}":
+                averaged = (f"D = Delta/{batch}" if conv.delta_of == "sum" else
+                            f"delta = dC/dz carries the 1/{batch}" if nc.is_delta else f"the gradient carries the 1/{batch}")
+                why = f"a missing 1/{batch}: the cost is averaged over the {batch} examples ({averaged})"
+            elif factor == "2":
+                why = f"a missing factor 2: {what} is half its true value"
+            else:
+                why = f"an extra factor 2: {what} is twice its true value"
+            return f"{why}; the claim holds multiplied by {name}" if whole else \
+                f"{why}; the claim holds with {shown} multiplied by {name}"
+    return None
+
+
+def _bias_penalty_slip(nc: NetworkClaim, networks: list) -> str | None:
+    """A penalty on the biases: Ng's written on the whole Theta (the claim holds
+    once Theta, on the right, is Theta_reg, its bias column 0), or a lambda term
+    in the gradient of a bias (the claim holds without it)."""
+    from ..core.expression import Sym, substitute as substitute_nodes
+    if nc.is_delta or not networks or not all(net.penalty and net.bias for net in networks):
+        return None
+    if nc.lhs.kind == "b":
+        coefficient = {LAMBDA} | set(networks[0].symbols())
+        terms = _terms(nc.rhs)
+        drop = {id(t) for t in terms if any(isinstance(n, Sym) and n.name in coefficient for n in t.walk())}
+        kept = [t for t in terms if id(t) not in drop]
+        if not kept or not drop:
+            return None
+        zero = parse("0 * " + to_text(kept[0]))          # a zero of the right shape in place of each lambda term
+        trial = replace(nc, rhs=substitute_nodes(nc.rhs, lambda node: zero if id(node) in drop else None))
+        if all(_numeric(trial, net, 0).status == "agree" for net in networks):
+            return (f"the bias is regularised: the {networks[0].penalty} penalty is on the weights only, so the "
+                    "gradient of a bias has no lambda term (the claim holds without it)")
+        return None
+    keys = [key for key, ref in nc.refs.items() if ref.kind == "Theta"]
+    if not keys:
+        return None
+    trial = replace(nc, refs={**nc.refs, **{key: replace(nc.refs[key], kind="Theta_reg") for key in keys}})
+    if all(_numeric(trial, net, 0).status == "agree" for net in networks):
+        wrote = ", ".join(sorted({(nc.written or {}).get(key, "Theta") for key in keys}))
+        return (f"the bias column is regularised: Ng's penalty leaves Theta's first column out, so its gradient is "
+                f"lambda/m times Theta with the bias column 0 -- the claim holds with Theta_reg in place of {wrote}")
     return None
 
 
@@ -487,7 +626,8 @@ def _verdict(nc: NetworkClaim, outcomes: list[Outcome], seconds: float, spec: Ne
                    if r.verdict == "refuted"] + [r for r in results if r.verdict == "refuted"]
         first = refuted[0]
         result.counterexample, result.diagnosis, result.derived = first.counterexample, first.diagnosis, first.derived
-        shifted = (_batch_slip(nc, networks) or _index_slip(nc, spec)
+        shifted = (_batch_slip(nc, networks) or _bias_penalty_slip(nc, networks) or _term_slip(nc, networks)
+                   or _index_slip(nc, spec)
                    or (_activation_slip(nc, networks) if networks else None))
         if shifted:
             result.diagnosis = shifted

@@ -5,7 +5,10 @@ A network claim is ``LHS = RHS``: the LHS is ``delta[idx]`` or
 indices (``W[l+1]``, ``delta[2-i]``, ``W[i,i+1]``) and functions may too
 (``sigma[l]'(z[l])``).  An index is an affine expression of the convention's
 layer variable (``l``, or ``i`` for the post), the depth ``L`` and integers.
-``N`` is the batch size.
+``N`` is the batch size (also ``m`` in Ng's convention, ``n`` in Nielsen's);
+``lambda`` the coefficient of the network's L2 penalty.  The equation's ``=``
+is the first one outside parentheses, so NumPy keywords (``np.sum(d, axis=0,
+keepdims=True)``) stay in the right-hand side.
 
 Indexed names are cut out by a small tokenizer of their own and replaced by
 placeholder identifiers of the same length, so that the rest is parsed by the
@@ -21,6 +24,11 @@ is evaluated.
 Traceback (most recent call last):
 ...
 symbolic_bp.errors.InputError: claim: column 13: unclosed '['
+>>> split_equation("grad(b[l]) = np.sum(delta[l], axis=0, keepdims=True)")
+['grad(b[l]) ', ' np.sum(delta[l], axis=0, keepdims=True)']
+>>> rows = parse_network_claim("grad(W[1]) = X.T @ delta[1]", "rows")
+>>> instantiate(rows, lambda ref: "delta1", lambda ref: "sigma", "N")
+'x.T @ delta1'
 """
 from __future__ import annotations
 
@@ -149,6 +157,23 @@ def _cut_indices(text: str, conv: Convention, offset: int) -> tuple[str, dict]:
     return "".join(out), refs, written
 
 
+def split_equation(text: str) -> list[str]:
+    """``LHS = RHS`` cut at every ``=`` outside parentheses and brackets
+    (not ``==``, ``<=``, ``>=``, ``!=``)."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(depth - 1, 0)
+        elif ch == "=" and depth == 0 and (i == 0 or text[i - 1] not in "<>=!") \
+                and (i + 1 == len(text) or text[i + 1] != "="):
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return parts
+
+
 _LHS = re.compile(r"\s*(?:grad\s*\(\s*(?P<grad>[^()]*?)\s*\)|(?P<delta>[A-Za-z_][A-Za-z0-9_]*\s*\[[^\]]*\]))\s*\Z")
 
 
@@ -159,7 +184,7 @@ def parse_network_claim(text: str, convention: str | Convention) -> NetworkClaim
         raise InputError(f"claim: expected a string, got {type(text).__name__}")
     if len(text) > 5000:
         raise InputError("claim: longer than 5000 characters")
-    parts = re.split(r"(?<![<>=!])=(?!=)", text)
+    parts = split_equation(text)
     if len(parts) != 2:
         raise InputError("claim: write one equation 'LHS = RHS', e.g. "
                          f"{conv.examples[0] if conv.examples else 'delta[l] = ...'!r}")
@@ -234,15 +259,21 @@ class NotExpressible(Exception):
     delta[l+2] in the step at a generic layer l); the message says which."""
 
 
-def instantiate(nc: NetworkClaim, quantity, activation, batch: str, batch_dim: str | None = None) -> str:
+def instantiate(nc: NetworkClaim, quantity, activation, batch: str, batch_dim: str | None = None,
+                symbols: dict | None = None) -> str:
     """The RHS as plain claim-language text.
 
-    ``quantity(ref)`` gives the text of an indexed quantity; ``activation(ref)``
-    the name of the activation at ``ref``'s layer (``ref`` None: the layer is
-    not known from the argument); ``batch`` replaces ``N`` (``batch_dim`` where
-    N is a dimension, as in ones(N, 1)).  Either may raise
-    :class:`NotExpressible`."""
-    alias = nc.convention.function
+    ``quantity(ref)`` gives the text of an indexed quantity;
+    ``activation(ref)`` the name of the activation at ``ref``'s layer (``ref``
+    None: the layer is not known from the argument); ``batch`` replaces ``N``
+    and the convention's other names of it (``batch_dim`` where N is a
+    dimension, as in ones(N, 1)); ``symbols`` renames other plain names (a
+    penalty's ``alpha`` to ``lambda``), and the convention's unindexed data
+    (the rows convention's ``X``, ``Y``) become ``x``, ``y``.  Either function
+    may raise :class:`NotExpressible`."""
+    conv = nc.convention
+    alias = conv.function
+    symbols = symbols or {}
 
     def rule(node: Node, dim: bool = False) -> Node | None:
         if isinstance(node, Call) and node.name in ("ones", "eye"):
@@ -256,8 +287,12 @@ def instantiate(nc: NetworkClaim, quantity, activation, batch: str, batch_dim: s
             return substitute(replace(node, name="__f", arg=arg), {}, {"__f": name})
         if isinstance(node, Sym) and node.name in nc.refs:
             return parse(quantity(nc.refs[node.name]))
-        if isinstance(node, Sym) and node.name == BATCH:
+        if isinstance(node, Sym) and node.name in conv.batch_names:
             return parse(batch_dim if dim and batch_dim else batch)
+        if isinstance(node, Sym) and node.name in conv.plain:
+            return parse(conv.plain[node.name])
+        if isinstance(node, Sym) and node.name in symbols:
+            return parse(symbols[node.name])
         return None
 
     def dimension(node: Node) -> Node:
@@ -266,6 +301,11 @@ def instantiate(nc: NetworkClaim, quantity, activation, batch: str, batch_dim: s
         return substitute_nodes(node, rule) if new is None else new
 
     return to_text(substitute_nodes(nc.rhs, rule))
+
+
+def plain_symbols(nc: NetworkClaim) -> set[str]:
+    """The unindexed names of the right-hand side (not functions)."""
+    return {node.name for node in nc.rhs.walk() if isinstance(node, Sym) and node.name not in nc.refs}
 
 
 def generic_functions(nc: NetworkClaim, activations: list[str]) -> list[str]:

@@ -23,7 +23,8 @@ from ..core.dims import Dim
 from ..core.expression import (
     Add, Apply, Broadcast, Call, Div, Hadamard, MatMul, Mul, Neg, Node, Num, Pow, Scale, Sub, Sym, Transpose,
 )
-from ..language.printer import precedence
+from ..language.printer import ATOM as _ATOM, POSTFIX as _POSTFIX, POWER as _POWER, PRODUCT as _PRODUCT
+from ..language.printer import SUM as _SUM, UNARY as _UNARY, precedence
 from .proof import CheckedProof, Delta, Element, Func, Partial, Term
 from .safe_math import GREEK, escape_text
 from .text import require_result
@@ -31,7 +32,6 @@ from .text import require_result
 if TYPE_CHECKING:                   # a Result is taken, never imported: the result module imports this one
     from ..checks.result import Counterexample, Result
 
-_SUM, _PRODUCT, _UNARY, _POWER, _POSTFIX, _ATOM = range(6)
 
 
 _NAME = re.compile(r"([A-Za-z]+?)(\d+|_.*)?\Z")
@@ -162,9 +162,10 @@ class LatexPrinter:
 
     def _print_Call(self, node: Call) -> str:
         op = registry.operation(node.name)
-        if op is None or (op.params and not node.params):
+        if op is None or (op.params and not node.params) or node.keywords:
             # an untyped call (dimension arguments still nodes), or a macro as written
             args = [self.doprint(a) for a in node.args]
+            args += [rf"\mathrm{{{escape_text(k)}}}={self.doprint(v)}" for k, v in node.keywords]
             return rf"\operatorname{{{escape_text(node.name)}}}\left({', '.join(args)}\right)"
         args = [self.doprint(a) for a in node.args]
         atoms = [self._wrap(a, _ATOM) for a in node.args]

@@ -80,13 +80,16 @@ def result_lines(result: Result, head: str, *, quantity: str | None = None, lead
     (``"dC/dA = "``); ``before`` and ``after`` are (label, text) fields around
     the result's own, left out when their text is empty."""
     from ..checks.counterexample import describe       # it loads SymPy; importing this module does not
+    # where a verified claim holds, when not everywhere (kinks, ties): a field line, not an evidence line
+    scope = next((e.detail for e in result.evidence if e.method == "scope"), None)
     fields = [*before,
               ("derived", f"{lead}{result.derived}" if result.derived else None),
+              ("scope", scope),
               ("counterexample", describe(result.counterexample, quantity) if result.counterexample else None),
               ("diagnosis", result.diagnosis), ("error", result.error), *after]
     lines = [head] + [labelled(label, text, layout) for label, text in fields if text]
     if layout.evidence:
-        lines += [f"  {e.method:10s} {e.outcome:9s} {e.detail}" for e in result.evidence]
+        lines += [f"  {e.method:10s} {e.outcome:9s} {e.detail}" for e in result.evidence if e.method != "scope"]
     if layout.timing:
         lines.append(f"  ({result.seconds:.2f} s)")
     return lines
