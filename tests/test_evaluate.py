@@ -165,6 +165,7 @@ EXPRESSIONS = [
     ("mean-var-std", "A.mean(axis=0) + A.var(axis=0) + np.std(A + B * B, axis=1, ddof=1, keepdims=True)"),
     ("softmax", "softmax(A, axis=1) + log_softmax(A, axis=0) + logsumexp(A, axis=1, keepdims=True)"),
     ("like-outer-diagflat", "ones_like(A) + zeros_like(A) + np.outer(y, x) + A @ np.diagflat(x.T) @ X"),
+    ("zeros-square", "np.zeros((m, n)) + np.square(A) + zeros(1, n)"),
     # a mixture of everything
     ("mixture", "sum(sigmoid(A @ inv(X) + s) * B) / t ** 2 - det(X) * tr(matrix_power(Y, -1)) + norm(kron(x, y))"),
 ]

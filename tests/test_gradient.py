@@ -227,6 +227,7 @@ COSTS = [
     ("mean-var-std", "sum(B * (A - A.mean(axis=0)) / np.sqrt(A.var(axis=0) + 0.01)) + A.std(ddof=1)", "A B"),
     ("softmax-family", "sum(B * softmax(A, axis=1)) + sum(log_softmax(A, axis=0) * B) + logsumexp(A)", "A B"),
     ("sizes-and-likes", "sum(A) / (m * n) + sum(ones_like(A) * B * A) + sum(np.outer(x, z) * X)", "A x z"),
+    ("zeros-square", "sum((np.zeros((m, n)) + np.square(A)) * B)", "A B"),
 ]
 
 CASES = [(cid, cost, wrt) for cid, cost, names in COSTS for wrt in names.split()]

@@ -11,7 +11,7 @@ from symbolic_bp.checks.sampling import positive_symbols
 from symbolic_bp.core import elementwise
 
 RNN_SHAPES = "W:m,n x:n b:m dh:m y:k"
-TANH_COST = "sum(dh * tanh(W @ x + b)) + log(sum(exp(y)))"
+TANH_COST = "sum(dh * tanh(W @ x + b)) + log(sum(y * y) + 1)"
 TANH_TRUE = "(dh * (1 - tanh(W @ x + b) * tanh(W @ x + b))) @ x.T"
 SIZES = {"m": 4, "n": 5, "k": 6}
 
@@ -27,6 +27,8 @@ def prep(cost=TANH_COST, claim=TANH_TRUE, shapes=RNN_SHAPES, wrt="W"):
     ("A:n,n x:n", "logdet(A) + sum(tanh(A @ x))", {"A"}),             # an operation marked positive
     ("x:n y:n", "sum(sqrt(x * x + y * y))", {"x", "y"}),              # everything under the sqrt
     ("W:m,n x:n", "sum(tanh(W @ x))", set()),                         # no domain at all
+    ("S:n,k W:k,k", "sum(log(softmax(S @ W, axis=1)))", set()),      # a log of what is positive anyway
+    ("x:n", "sum(x ** 0.5) + sum(x ** 2)", {"x"}),                    # a real power needs a positive base
 ])
 def test_positive_symbols_are_those_reaching_a_positive_argument(shapes, cost, wanted):
     p = prep(cost=cost, shapes=shapes, wrt=shapes.split(":")[0], claim="0")

@@ -198,13 +198,24 @@ class _Simplifier:
         return node
 
 
+MAX_FACTORED = 64      # a common factor is pulled out only if what is left are integers up to this
+
+
 def _common_factor(coefs: list[Fraction]) -> Fraction:
-    """The largest fraction dividing every coefficient, with the first one's sign."""
+    """The largest fraction dividing every coefficient, with the first one's
+    sign; 1 where pulling it out would leave large coefficients (x + 1e-8 is
+    not 1e-8 * (1e8 x + 1): the float64 check would see 1e8-sized intermediates).
+
+    >>> _common_factor([Fraction(1, 2), Fraction(-3, 2)]), _common_factor([Fraction(1), Fraction(1, 10**8)])
+    (Fraction(1, 2), Fraction(1, 1))
+    """
     from math import gcd, lcm
     nonzero = [c for c in coefs if c != 0]
     if not nonzero:
         return Fraction(1)
     g = Fraction(gcd(*(c.numerator for c in nonzero)), lcm(*(c.denominator for c in nonzero)))
+    if any(abs(c / g) > MAX_FACTORED for c in nonzero):
+        return Fraction(1)
     return g if nonzero[0] > 0 else -g
 
 

@@ -91,9 +91,10 @@ def decide(prep: Prepared, seed: int = 0, progress=lambda phase, **extra: None) 
                         f"{numeric.status!r}: {BUG}")
 
     if result.verdict == "refuted":
-        progress("the counterexample search")
+        # both checks have decided: should the budget run out from here on, the refutation stands
+        progress("the counterexample search", decided=result.to_dict())
         result.counterexample = find_counterexample(prep, seed)
-        progress("the diagnosis")
+        progress("the diagnosis", decided=result.to_dict())
         result.diagnosis = diagnose(prep, NumericModel(prep, numeric.sizes, seed), numeric.envs)
     return result
 
@@ -157,6 +158,10 @@ def check(claim: Claim, *, seconds: float = DEFAULT_SECONDS, memory_mb: int | No
     elapsed = time.monotonic() - start
     if outcome.status == "done":
         result = Result.from_dict(outcome.value)
+    elif outcome.status == "timeout" and "decided" in outcome.messages:
+        # refuted by both checks; the small counterexample or the slip was not found in time
+        result = Result.from_dict(outcome.messages["decided"])
+        result.diagnosis = f"not looked for: the time budget of {seconds:g} s ran out during {outcome.phase}"
     else:
         reason = {
             "timeout": f"the time budget of {seconds:g} s ran out during {outcome.phase}",

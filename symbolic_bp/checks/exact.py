@@ -71,7 +71,7 @@ from ..language.shapes import concrete
 from .dual import (POSITIVE_SAMPLE_SIZE, SAMPLE_SIZE, Context, Dual, Undefined, basis, draw_matrix, dyadic,
                    evaluate as evaluate_dual, ground_types)
 from .kinks import ON_KINK, kink_distance, kink_names
-from .sampling import drawn_property, is_discrete, needs_positive, zero_one, zero_one_all, zero_one_count
+from .sampling import drawn_property, is_discrete, positive_symbols, zero_one, zero_one_all, zero_one_count
 from .sizes import show_sizes
 
 # -- the check: dual numbers at random rational points ------------------------------------
@@ -233,7 +233,7 @@ class ExactOutcome:
     functions: set = field(default_factory=set)    # functions enclosed in intervals
     bits: int = 0                          # the highest precision of the enclosures used
     degree: int | None = None              # the Schwartz-Zippel degree bound, when rational
-    positive: bool = False                 # positive values drawn (log, sqrt, log det)
+    positive: set = field(default_factory=set)     # symbols drawn positive (they reach a log, sqrt, log det)
     declared_positive: list = field(default_factory=list)  # symbols declared positive (drawn positive)
     data: list = field(default_factory=list)       # the 0/1 data configurations checked, per size assignment
     sampled: bool = False                  # some were a random sample of the configurations, not all
@@ -257,12 +257,13 @@ class ExactOutcome:
 
     def bound_text(self) -> str:
         size = POSITIVE_SAMPLE_SIZE if self.positive or self.declared_positive else SAMPLE_SIZE
-        if self.positive:
-            where = "S = {k/2^20 : 0 < k <= 2^22}"
-        elif self.declared_positive:
+        drawn_positive = sorted(self.positive | set(self.declared_positive))
+        if drawn_positive:
             # values of different variables from different sets: the bound holds with the smaller one
+            why = ", ".join(f"{name} ({'declared positive' if name in self.declared_positive else 'under a log'})"
+                            for name in drawn_positive)
             where = (f"S = {{k/2^20 : |k| <= 2^22}}, and {{k/2^20 : 0 < k <= 2^22}} for "
-                     f"{', '.join(self.declared_positive)} (declared positive; the smaller set bounds)")
+                     f"{why} (the smaller set bounds)")
         else:
             where = "S = {k/2^20 : |k| <= 2^22}"
         data = ""
@@ -435,11 +436,13 @@ def _direction(rng: random.Random, shape: tuple[int, int]) -> list[list[Fraction
     return [[dyadic(rng) for _ in range(shape[1])] for _ in range(shape[0])]
 
 
-def _draw(prep: Prepared, sizes: dict, rng: random.Random, positive: bool) -> dict:
+def _draw(prep: Prepared, sizes: dict, rng: random.Random, positive: set) -> dict:
     """Exact random dyadic rationals for every declared symbol (as Fractions),
-    by its declared property (:func:`~symbolic_bp.checks.dual.draw_matrix`)."""
+    by its declared property (:func:`~symbolic_bp.checks.dual.draw_matrix`);
+    the symbols in ``positive`` drawn positive."""
     ctx = Context()
-    return {name: draw_matrix(ctx, rng, concrete(sym.shape, sizes), drawn_property(sym), positive).to_fractions()
+    return {name: draw_matrix(ctx, rng, concrete(sym.shape, sizes), drawn_property(sym),
+                              name in positive).to_fractions()
             for name, sym in prep.decls.symbols.items()}
 
 
@@ -472,7 +475,7 @@ def _point(prep: Prepared, sizes: dict, values: dict, salt: str, direction=None)
     raise AssertionError("unreachable")                                        # pragma: no cover
 
 
-def _points(prep: Prepared, sizes: dict, rng: random.Random, positive: bool, data: dict | None, salt: str,
+def _points(prep: Prepared, sizes: dict, rng: random.Random, positive: set, data: dict | None, salt: str,
             kinks: frozenset | None) -> tuple[list, list, int]:
     """Up to :data:`POINTS` points at ``sizes`` (with the 0/1 data fixed at
     ``data``, name -> rows, when given): (the (point, precision) pairs, the
@@ -514,7 +517,7 @@ def exact_check(prep: Prepared, candidates: list[dict], seed: int, progress=lamb
     with one-hot or binary data, at each of its configurations
     (:func:`data_configurations`), :data:`POINTS` points each."""
     rng = random.Random(seed)
-    out = ExactOutcome(positive=needs_positive(prep.cost, prep.claim),
+    out = ExactOutcome(positive=positive_symbols(prep.cost, prep.claim),
                        declared_positive=[name for name, sym in prep.decls.symbols.items()
                                           if sym.prop == "positive" and name in prep.used_symbols])
     out.data_props = {name: sym.prop for name, sym in prep.decls.symbols.items() if is_discrete(sym.prop)}

@@ -40,7 +40,9 @@ import sympy as sp
 
 from ..core import registry
 from ..core.dims import ONE
-from ..core.expression import Apply, Call, Node, Sym
+from ..core.expression import (
+    Add, Apply, Broadcast, Call, Div, Hadamard, MatMul, Node, Num, Scale, Sym, Transpose,
+)
 
 # -- which symbols are drawn positive ------------------------------------------------------
 
@@ -49,13 +51,49 @@ def _wants_positive(n: Node) -> bool:
     if isinstance(n, Apply):
         entry = registry.elementwise(n.name)
         return entry is not None and entry.domain == "positive"
-    return isinstance(n, Call) and registry.operation(n.name).positive
+    if isinstance(n, Call):
+        positive = registry.operation(n.name).positive
+        return positive(n) if callable(positive) else positive
+    return False
 
 
-def needs_positive(*nodes: Node) -> bool:
-    """A function whose registry entry wants positive arguments (log, sqrt,
-    logdet) appears (the counterexample search draws positive integers then)."""
-    return any(_wants_positive(n) for node in nodes for n in node.walk())
+def _arguments(n: Node) -> tuple[Node, ...]:
+    return (n.arg,) if isinstance(n, Apply) else n.args
+
+
+# entries > 0 whatever the drawn values, when all of their (value) arguments are
+_POSITIVE_IF_ALL = (Add, Hadamard, MatMul, Scale, Div, Broadcast, Transpose)
+_POSITIVE_CALLS_IF_ALL = ("divide", "sum", "max", "min", "kron", "power", "blocksum", "tilesum", "norm")
+
+
+def certainly_positive(node: Node) -> bool:
+    """Every entry of ``node`` is > 0 at any drawn values: exp, sigmoid and
+    softplus of anything, positive numbers, ones and sizes, and sums,
+    products, quotients, powers and reductions of such (a softmax, the
+    argument of log in a cross-entropy).  A conservative test: False where
+    it cannot tell.
+
+    >>> from symbolic_bp.language.shapes import parse_declarations, parse_typed
+    >>> d = parse_declarations("S:n,k X:n,k")
+    >>> certainly_positive(parse_typed("exp(S) / exp(S).sum(axis=1, keepdims=True)", d))
+    True
+    >>> certainly_positive(parse_typed("X * X + 1", d)), certainly_positive(parse_typed("exp(S) - 1", d))
+    (False, False)
+    """
+    if isinstance(node, Num):
+        return node.value > 0
+    if isinstance(node, Apply):
+        entry = registry.elementwise(node.name)
+        return entry is not None and entry.positive_values and (node.order == 0 or node.name == "exp")
+    if isinstance(node, _POSITIVE_IF_ALL):
+        return all(certainly_positive(c) for c in node.children())
+    if isinstance(node, Call):
+        if node.name in ("ones", "size"):
+            return True
+        if node.name == "maximum":
+            return any(certainly_positive(a) for a in node.args)
+        return node.name in _POSITIVE_CALLS_IF_ALL and all(certainly_positive(a) for a in node.args)
+    return False
 
 
 def symbols_in(node: Node) -> set[str]:
@@ -66,17 +104,22 @@ def symbols_in(node: Node) -> set[str]:
 def positive_symbols(*nodes: Node) -> set[str]:
     """The symbols that reach the argument of a function needing a positive
     one (an elementwise function of domain "positive", an operation marked
-    ``positive``): only these are drawn positive.
+    ``positive``), unless that argument is positive whatever they are
+    (:func:`certainly_positive`: the log of a softmax needs nothing): only
+    these are drawn positive, so that a relu or a comparison elsewhere still
+    sees both signs.
 
     >>> from symbolic_bp.language.shapes import parse_declarations, parse_typed
     >>> d = parse_declarations("W:m,n x:n y:k")
     >>> sorted(positive_symbols(parse_typed("sum(tanh(W @ x)) + log(sum(exp(y)))", d)))
+    []
+    >>> sorted(positive_symbols(parse_typed("sum(relu(W @ x)) + sum(log(y))", d)))
     ['y']
     """
     out: set[str] = set()
     for node in nodes:
         for n in node.walk():
-            if _wants_positive(n):
+            if _wants_positive(n) and not all(certainly_positive(a) for a in _arguments(n)):
                 out |= symbols_in(n)
     return out
 

@@ -152,8 +152,12 @@ def probe(expr, rng: random.Random):
     if e.is_Rational:
         return e
     try:
-        value = sp.N(e.rewrite(sp.exp), 40)
-        number = complex(value)
+        try:                    # most values evaluate as they are; rewriting tanh, sigmoid ... in exp is slower
+            value = sp.N(e, 40)
+            number = complex(value)
+        except TypeError:
+            value = sp.N(e.rewrite(sp.exp), 40)
+            number = complex(value)
     except (TypeError, ValueError, ZeroDivisionError):
         return None
     if number != number or abs(number) == float("inf"):

@@ -125,6 +125,7 @@ class Elementwise:
     rule: str = ""
     domain: str = "real"
     smooth: bool = True
+    positive_values: bool = False      # f(u) > 0 for every real u (exp, sigmoid, softplus)
     rational: Callable | None = None
     interval: Callable | None = None
 

@@ -101,6 +101,10 @@ def _zeros_like(args, kw):
     return zero if is_scalar(x.shape) else Mul(left=zero, right=Call(name="ones", args=(), params=x.shape))
 
 
+def _square(args, kw):
+    return Call(name="power", args=(args[0],), params=(2,))       # np.square(X) = X ** 2
+
+
 def _vector(x: Node, name: str, as_column: bool) -> Node:
     if is_scalar(x.shape):
         return x
@@ -139,6 +143,7 @@ for _entry in (
           AXIS_ONLY),
     Macro("ones_like", 1, _ones_like, "a matrix of ones of the argument's shape"),
     Macro("zeros_like", 1, _zeros_like, "a matrix of zeros of the argument's shape"),
+    Macro("square", 1, _square, "X ** 2 entrywise, as np.square"),
     Macro("outer", 2, _outer, "the outer product a b^T of two vectors (columns, rows or 1-D)"),
     Macro("diagflat", 1, _diagflat, "the diagonal matrix of a vector's entries (column, row or 1-D)"),
     *(Unsupported(name, _MATRIX_FUNCTION.format(name=name, what=what))

@@ -351,6 +351,13 @@ for _entry in (
         summary="the matrix of ones",
         dual=lambda kit, r, c: kit.constant([[1] * c for _ in range(r)]), degree=_degree_constant),
     Operation(
+        "zeros", 0, lambda shapes, params: (params[0], params[1]), params=("dim", "dim"),
+        vjp=_constant, exact=lambda r, c: sp.zeros(r, c), numeric=lambda r, c: np.zeros((r, c)),
+        latex=lambda a, atoms, p: rf"\mathbf{{0}}_{{{p[0]} \times {p[1]}}}",
+        numpy=lambda a, p: f"np.zeros(({p[0]}, {p[1]}))", index=lambda form, node, r, c: [],          # no term: the entry 0
+        summary="the matrix of zeros",
+        dual=lambda kit, r, c: kit.constant([[0] * c for _ in range(r)]), degree=_degree_constant),
+    Operation(
         "blocksum", 1, _blocks, params=("dim", "dim"),
         # the adjoint of summing p x q blocks is repeating G over them: kron(G, ones(p, q))
         vjp=lambda b, node, g: (b.call("kron", g, b.ones(node.params)),),

@@ -56,7 +56,8 @@ def assert_gradient(cost: str, wrt: str, claim: str, shapes: str, *, expect: str
 def assert_network_claim(spec, convention: str, claim: str, *, expect: str = "verified", deep: bool = True,
                          seconds: float = DEFAULT_SECONDS, seed: int = 0) -> Result:
     """Assert that a δ-recursion or gradient claim about a network gets the
-    verdict ``expect`` in the named convention (nielsen, ng, answer, post).
+    verdict ``expect`` in the named convention (nielsen, ng, answer, post, or
+    rows -- aliases row-major, cs231n -- for the batch in rows).
 
     ``spec`` is a :class:`~symbolic_bp.networks.network.NetworkSpec`; ``deep=False``
     leaves out the slow numeric check on a deep network.

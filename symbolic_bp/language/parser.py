@@ -263,12 +263,34 @@ class _Parser:
             return node
         raise self.error("expected an operand")
 
-    def arguments(self, tok: Token) -> tuple[list[Node], tuple]:
-        """``(a, b, axis=0)``: the positional arguments and the keyword ones, as (name, node) pairs."""
+    def shape_tuple(self) -> list[Node] | None:
+        """NumPy's shape argument ``(n, k)`` of ``np.ones((n, k))``: its two
+        dimensions, or None (nothing consumed) where the next argument is not one."""
+        start = self.i
+        if not self.at("("):
+            return None
+        self.advance()
+        first = self.compare()
+        if not self.at(","):
+            self.i = start
+            return None
+        self.advance()
+        second = self.compare()
+        self.expect(")", "')' after the two dimensions of a shape")
+        if not self.at(")"):
+            raise self.error("a shape (n, k) is the only argument")
+        return [first, second]
+
+    def arguments(self, tok: Token, shape: bool = False) -> tuple[list[Node], tuple]:
+        """``(a, b, axis=0)``: the positional arguments and the keyword ones, as
+        (name, node) pairs; ``shape``: a call that also takes NumPy's shape tuple."""
         open_tok = self.advance()
         self.nest(open_tok.col)
         args: list[Node] = []
         keywords: list[tuple[str, Node]] = []
+        dims = self.shape_tuple() if shape else None
+        if dims is not None:
+            args = dims
         while not self.at(")"):
             if args or keywords:
                 self.expect(",", "',' or ')'")
@@ -323,7 +345,7 @@ class _Parser:
             if primes or numpy:
                 raise self.error(f"expected '(' after {name + chr(39) * primes}")
             return Sym(name=tok.text, pos=tok.col)
-        args, keywords = self.arguments(tok)
+        args, keywords = self.arguments(tok, shape=name in _SHAPED)
         if primes:
             if registry.arguments(name) is not None or name in _SPELLED:
                 raise InputError(f"column {tok.col}: {name} is a matrix function and has no elementwise "
@@ -361,6 +383,7 @@ class _Parser:
 
 
 _COMPARISONS = (">", ">=", "<", "<=", "==", "!=")
+_SHAPED = ("ones", "zeros")          # np.ones((n, k)): a shape tuple as the argument
 _MODULES = ("np", "numpy", "np.linalg", "numpy.linalg", "scipy", "scipy.special", "special", "linalg")
 # NumPy functions that are the language's operators, not calls: (node, arity)
 _SPELLED = {"dot": (MatMul, 2), "matmul": (MatMul, 2), "multiply": (Mul, 2), "divide": (Div, 2),

@@ -67,7 +67,7 @@ from dataclasses import dataclass, replace
 
 from ..checks.claim import Claim
 from .convention import Index, Ref
-from .network import ACTIVATIONS, NetworkSpec, apply_text, declaration, lambda_declaration
+from .network import ACTIVATIONS, LAMBDA_DECLARATION, NetworkSpec, apply_text
 from .network_claim import BATCH, NetworkClaim, NotExpressible, generic_functions, instantiate
 
 BATCH_SCALAR = "nbatch"
@@ -134,9 +134,9 @@ def local_claim(nc: NetworkClaim, spec: NetworkSpec) -> LocalClaim:
     bias = spec.bias
     # the network's batch: one example (then N is 1), or a generic batch of nb examples (N the scalar nbatch)
     nb, nbatch = ("1", "1") if spec.batch == 1 else ("nb", BATCH_SCALAR)
-    scalar = f" {BATCH_SCALAR}:scalar" if nbatch == BATCH_SCALAR else ""
+    scalar = f" {BATCH_SCALAR}:scalar:positive" if nbatch == BATCH_SCALAR else ""   # a batch size: > 0
     if spec.penalty:
-        scalar += f" {lambda_declaration()}"
+        scalar += f" {LAMBDA_DECLARATION}"
     ones = f"ones(1, {nb})"
     # dC/dz = delta / factor: Ng's delta is that of the summed cost
     per = "" if nc.convention.delta_factor(spec.average) == 1 or nbatch == "1" else f" / {nbatch}"
@@ -165,7 +165,9 @@ def local_claim(nc: NetworkClaim, spec: NetworkSpec) -> LocalClaim:
     if role == "base":
         named = replace(spec, named=True, average=spec.average and not per)
         n = named.size(spec.depth)
-        decls = f"z:{dims(n, nb)} y:{dims(n, nb)}{scalar}"
+        # softmax-nll labels are one-hot: declared so where each example is a row (or the only column)
+        onehot = ":onehot" if spec.cost == "softmax-nll" and (rows or nb == "1") else ""
+        decls = f"z:{dims(n, nb)} y:{dims(n, nb)}{onehot}{scalar}"
         cost = named.output_cost_text("z", divisor=nbatch)
         a = apply_text("softmax" if spec.cost == "softmax-nll" else act, "z", n, rows)
         table = {("z", 0): "z", ("a", 0): a, ("a_aug", 0): a}
@@ -191,7 +193,7 @@ def local_claim(nc: NetworkClaim, spec: NetworkSpec) -> LocalClaim:
             wrt = penalized = "Theta"
             if bias and spec.penalty:
                 # Ng's penalty leaves the bias column out: Theta's columns weighted by a free mask
-                decls += " " + declaration("mask:n_prev1", "binary")
+                decls += " mask:n_prev1:binary"
                 table[("Theta_reg", 0)] = penalized = "(Theta * (ones(n, 1) @ mask.T))"
         else:
             if lhs.kind == "b" and not bias:

@@ -277,7 +277,7 @@ class NetworkSpec:
             if self.bias:
                 items.append(f"b{k}:{self.size(k)}")
         if self.penalty:
-            items.append(lambda_declaration())
+            items.append(LAMBDA_DECLARATION)
         return " ".join(items)
 
     def opaque_functions(self) -> list[str]:
@@ -314,26 +314,7 @@ def penalty_name(name: str | None) -> str | None:
     return PENALTY_ALIASES.get(name, name) if name in PENALTY_ALIASES else name
 
 
-_SUPPORTED: dict = {}
-
-
-def declaration(text: str, prop: str) -> str:
-    """``text:prop`` where the shape language knows the property (the checks
-    then draw accordingly: a positive lambda, a 0/1 mask), else ``text``."""
-    if (text, prop) not in _SUPPORTED:
-        from ..language.shapes import parse_declarations
-        try:
-            parse_declarations(f"{text}:{prop}")
-            _SUPPORTED[text, prop] = f"{text}:{prop}"
-        except InputError:
-            _SUPPORTED[text, prop] = text
-    return _SUPPORTED[text, prop]
-
-
-def lambda_declaration() -> str:
-    """``lambda:scalar:positive`` where the shape language knows positive
-    scalars, else ``lambda:scalar``."""
-    return declaration(f"{LAMBDA}:scalar", "positive")
+LAMBDA_DECLARATION = f"{LAMBDA}:scalar:positive"     # a penalty's weight: > 0
 
 
 def apply_text(name: str, text: str, rows: int | str = 1, by_rows: bool = False) -> str:

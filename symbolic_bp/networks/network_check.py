@@ -61,7 +61,7 @@ from .convention import Ref
 from ..errors import InputError
 from ..calculus.evaluate import Evaluator, NumericBackend
 from .induction import ROLES, classify, local_claim
-from .network import LAMBDA, PENALTIES, PENALTY_SYMBOLS, NetworkSpec, lambda_declaration
+from .network import LAMBDA, LAMBDA_DECLARATION, PENALTIES, PENALTY_SYMBOLS, NetworkSpec
 from .network_claim import (
     BATCH, NetworkClaim, NotExpressible, generic_functions, instantiate, parse_network_claim, plain_symbols,
     substitute,
@@ -289,7 +289,7 @@ def _numeric(nc: NetworkClaim, spec: NetworkSpec, seed: int) -> Outcome:
     decl = [f"{f}:function" for f in spec.opaque_functions()] + generic_functions(nc, spec.opaque_functions())
     decl += [f"{name}:{value.shape[0]},{value.shape[1]}" for name, value in env.items() if name != LAMBDA]
     if spec.penalty:
-        decl.append(lambda_declaration())
+        decl.append(LAMBDA_DECLARATION)
     decls = parse_declarations(" ".join(decl))
     rows, typing = [], None
     for l in _layers(nc, L):
