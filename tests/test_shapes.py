@@ -76,7 +76,7 @@ def test_declarations_basic():
     assert d.dims == ("m", "n")
     assert d.symbols["A"] == Symbol("A", (Dim.of("m"), Dim.of("n")), None)
     assert d.symbols["x"] == Symbol("x", (Dim.of("n"), ONE), None)
-    assert d.symbols["s"] == Symbol("s", SCALAR, "scalar")
+    assert d.symbols["s"] == Symbol("s", SCALAR, "scalar", scalar=True)
     assert d.symbols["S"] == Symbol("S", (Dim.of("n"), Dim.of("n")), "symmetric")
 
 

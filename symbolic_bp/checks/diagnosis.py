@@ -26,7 +26,7 @@ from ..core.expression import (
 )
 from .numeric import REL_TOL, NumericModel, rel_diff
 from ..language.printer import to_text
-from ..language.shapes import Typer, is_scalar, surface
+from ..language.shapes import ONE, Typer, is_scalar, surface
 
 MATCH = REL_TOL         # a repaired claim is within the numeric check's tolerance of the truth
 REDUCTION = 1e6         # ... and its error at most this fraction of the claim's own error
@@ -171,7 +171,45 @@ class _Diagnoser:
         for what, target, new in self.edits():
             if self.try_edit(target, new):
                 return f"{what}: {to_text(target)!r} should be {to_text(new)!r}"
-        return NO_SLIP
+        return self.data_assumption() or NO_SLIP
+
+    # -- an assumption on the data that was not declared ------------------------------
+    def data_assumption(self) -> str | None:
+        """The claim holds at the same draws once a data symbol's rows sum to 1
+        (one-hot labels: the softmax cross-entropy gradient ``softmax(S) - Y``)
+        or once its entries are positive: the claim rests on an assumption the
+        declarations do not state."""
+        decls = self.prep.decls
+        for name in sorted(self.prep.used_symbols - {self.prep.wrt}):
+            sym = decls.symbols[name]
+            if sym.prop is not None or is_scalar(sym.shape):
+                continue
+            for rule, holds, declare in _ASSUMPTIONS:
+                try:
+                    envs = [dict(env, **{name: rule(env[name])}) for env in self.envs]
+                    truth = [self.model.value(self.prep.derived, env) for env in envs]
+                    claimed = [self.model.value(self.prep.claim, env) for env in envs]
+                except (ValueError, ZeroDivisionError, np.linalg.LinAlgError):
+                    continue
+                if all(k.shape == g.shape and np.all(np.isfinite(k)) and rel_diff(k, g) <= MATCH
+                       for k, g in zip(claimed, truth)):
+                    dims = str(sym.shape[0]) if sym.shape[1] == ONE else f"{sym.shape[0]},{sym.shape[1]}"
+                    return (f"the claim holds only {holds.format(name=name)}, which is not declared: "
+                            f"declare {name}:{dims}:{declare} if it is so")
+        return None
+
+
+def _rows_sum_to_one(m: np.ndarray) -> np.ndarray:
+    """|M| with each row scaled to sum to 1 (a column vector: as a whole), as one-hot labels are."""
+    m = np.abs(m) + 0.1
+    return m / m.sum() if m.shape[1] == 1 else m / m.sum(axis=1, keepdims=True)
+
+
+# (how the draw is changed, where the claim then holds, the declaration that states it)
+_ASSUMPTIONS = (
+    (_rows_sum_to_one, "where each row of {name} sums to 1 (as one-hot labels do)", "onehot"),
+    (lambda m: np.abs(m) + 0.1, "where the entries of {name} are positive", "positive"),
+)
 
 
 def _replace(root: Node, target: Node, new: Node) -> Node:

@@ -20,7 +20,7 @@ from ..calculus.evaluate import Evaluator, ExactBackend
 from ..core.elementwise import Opaque
 from ..language.shapes import concrete
 from .claim import Prepared
-from .sampling import rational_matrix
+from .sampling import drawn_property, rational_matrix
 
 
 def symbol_matrix(name: str, shape: tuple[int, int], prop: str | None, symmetric_entries: bool = True):
@@ -62,13 +62,15 @@ def exact_truth(prep: Prepared, sizes: dict[str, int], rng: random.Random | None
 
     With ``rng``, every symbol but the variable gets exact random rationals
     (a Schwartz-Zippel draw); without, all entries are symbols."""
-    env = {name: (symbol_matrix(name, concrete(sym.shape, sizes), sym.prop)
-                  if rng is None or name == prep.wrt else rational_matrix(rng, concrete(sym.shape, sizes), sym.prop))
+    env = {name: (symbol_matrix(name, concrete(sym.shape, sizes), "scalar" if sym.scalar else sym.prop)
+                  if rng is None or name == prep.wrt
+                  else rational_matrix(rng, concrete(sym.shape, sizes), drawn_property(sym)))
            for name, sym in prep.decls.symbols.items()}
     sym = prep.decls.symbols[prep.wrt]
     # the wrt matrix gets independent entries (unstructured gradient), which
     # are identified again after differentiation when it is symmetric
-    free = symbol_matrix(prep.wrt, concrete(sym.shape, sizes), sym.prop, symmetric_entries=False)
+    free = symbol_matrix(prep.wrt, concrete(sym.shape, sizes), "scalar" if sym.scalar else sym.prop,
+                         symmetric_entries=False)
     cost_env = dict(env, **{prep.wrt: free})
     # expanded once, the cost is cheap to differentiate entry by entry
     cost = sp.expand(Evaluator(ExactBackend(), sizes)(prep.cost, cost_env)[0, 0])

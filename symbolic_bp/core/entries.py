@@ -70,8 +70,9 @@ class Operation:
       ``greater``), so that it prints as written;
     * ``kink(*args, *params)`` on float64 arrays: the distance of the point
       from where the operation is not differentiable (a tie of a comparison,
-      of ``maximum``, of a ``max`` along an axis), 0 on it; None for a smooth
-      operation.  Both checks draw their points away from kinks.
+      of ``maximum``, of a ``max`` along an axis), an array with one distance
+      per entry (0 on a tie); None for a smooth operation.  Both checks draw
+      their points away from kinks (:mod:`symbolic_bp.checks.kinks`).
     """
 
     name: str

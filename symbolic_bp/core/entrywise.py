@@ -195,8 +195,8 @@ def _degree_constant(d, shapes, params):
 
 
 def _tie_distance(a, b):
-    """How far the point is from a tie of a and b (0 on one)."""
-    return float(np.min(np.abs(a - b))) if np.size(a) else float("inf")
+    """How far each entry is from a tie of a and b (0 on one)."""
+    return np.abs(a - b)
 
 
 def _positive_base(node) -> bool:

@@ -158,17 +158,16 @@ def _index_sum(form, node, r, c):
     return form.summed(form(x, row, j), j)
 
 
-def _tie_distance(m, axis, keepdims):
-    """The gap between the two largest entries of each reduced line (0 on a tie)."""
-    if axis is None:
-        values = np.sort(m.reshape(1, -1), axis=1)
-    else:
-        values = np.sort(m if axis == 1 else m.T, axis=1)
-    if values.shape[1] < 2:
-        return float("inf")
-    gaps = values[:, -1] - values[:, -2]
-    low = values[:, 1] - values[:, 0]
-    return float(min(gaps.min(), low.min()))
+def _tie_distance(largest: bool):
+    """The gap between the two largest (smallest) entries of each reduced
+    line, one per entry of the result (0 on a tie; inf for a line of one)."""
+    def kink(m, axis, keepdims):
+        lines = m.reshape(1, -1) if axis is None else (m.T if axis == 0 else m)
+        values = np.sort(lines, axis=1)
+        if values.shape[1] < 2:
+            return np.full(values.shape[0], np.inf)
+        return values[:, -1] - values[:, -2] if largest else values[:, 1] - values[:, 0]
+    return kink
 
 
 def _degree_same(d, shapes, params):
@@ -187,12 +186,12 @@ for _entry in (
         vjp=_vjp_extreme, exact=_exact(lambda v: sp.Max(*v)), numeric=_numeric(lambda m, **kw: np.max(m, **kw)),
         latex=_latex("max"), numpy=_numpy("max"),
         summary="the largest entry, or along an axis (derivative: 1 at the maximum, almost everywhere)",
-        dual=_dual_extreme(True), degree=_degree_same, kink=_tie_distance),
+        dual=_dual_extreme(True), degree=_degree_same, kink=_tie_distance(largest=True)),
     Operation(
         "min", 1, _reduced, keywords=AXIS,
         vjp=_vjp_extreme, exact=_exact(lambda v: sp.Min(*v)), numeric=_numeric(lambda m, **kw: np.min(m, **kw)),
         latex=_latex("min"), numpy=_numpy("min"),
         summary="the smallest entry, or along an axis (derivative: 1 at the minimum, almost everywhere)",
-        dual=_dual_extreme(False), degree=_degree_same, kink=_tie_distance),
+        dual=_dual_extreme(False), degree=_degree_same, kink=_tie_distance(largest=False)),
 ):
     register(_entry)

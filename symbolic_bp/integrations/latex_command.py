@@ -10,8 +10,8 @@ asked and no PDF could be made (no TeX, or a TeX error).
 >>> p = argparse.ArgumentParser()
 >>> add_latex(p)
 >>> args = p.parse_args(["a.toml", "--proof-budget", "5"])
->>> (args.paths, args.output, args.pdf, args.proof_budget)
-(['a.toml'], 'proofs.tex', False, 5.0)
+>>> (args.paths, args.output, args.pdf, args.proof_budget, args.jobs)
+(['a.toml'], 'proofs.tex', False, 5.0, None)
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 from ..checks.budget import PROOF_SECONDS
-from .options import budget_seconds, common_options, derivation_paths, missing_path
+from .options import budget_seconds, common_options, derivation_paths, jobs_number, missing_path
 
 
 def add_latex(p: argparse.ArgumentParser) -> None:
@@ -32,6 +32,9 @@ def add_latex(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pdf", action="store_true", help="also compile it with latexmk/pdflatex")
     p.add_argument("--proof-budget", type=budget_seconds, default=PROOF_SECONDS, metavar="SECONDS",
                    help=f"time budget per index proof (default {PROOF_SECONDS:g})")
+    p.add_argument("-j", "--jobs", type=jobs_number, default=None, metavar="N",
+                   help="check and prove N claims at once, in worker processes (default: one per core; "
+                        "1: one after the other)")
     common_options(p)
 
 
@@ -66,7 +69,8 @@ def cmd_latex(args: argparse.Namespace) -> int:
     if no_tex:
         print(f"symbolic-bp: {no_tex}", file=sys.stderr)    # said once, before the long run
     live = sys.stderr.isatty()
-    rep, proofs = build(paths, seconds=args.budget, seed=args.seed, proof_seconds=args.proof_budget,
+    jobs = args.jobs or os.cpu_count() or 1
+    rep, proofs = build(paths, seconds=args.budget, seed=args.seed, proof_seconds=args.proof_budget, jobs=jobs,
                         progress=(lambda text: print("  " + text, file=sys.stderr)) if live else (lambda text: None))
     try:
         write_document(out, render(rep, proofs))

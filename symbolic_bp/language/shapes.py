@@ -47,6 +47,7 @@ class Symbol:
     name: str
     shape: tuple[Dim, Dim]
     prop: str | None = None   # "scalar" or one of PROPERTIES, or None
+    scalar: bool = False      # declared ``name:scalar`` (a positive scalar has prop "positive")
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,8 @@ class Declarations:
     def __str__(self) -> str:
         out = [f"{f}:function" for f in self.functions]
         for s in self.symbols.values():
-            if s.prop == "scalar":
-                out.append(f"{s.name}:scalar")
+            if s.scalar:
+                out.append(f"{s.name}:scalar" + (f":{s.prop}" if s.prop != "scalar" else ""))
             else:
                 dims = f"{s.shape[0]}" if s.shape[1] == ONE else f"{s.shape[0]},{s.shape[1]}"
                 out.append(f"{s.name}:{dims}" + (f":{s.prop}" if s.prop else ""))
@@ -107,7 +108,7 @@ def parse_declarations(text: str) -> Declarations:
         if dimtext == "scalar":
             if prop not in (None, "positive", "binary"):
                 raise InputError(f"{where}: a scalar takes no property but positive or binary")
-            symbols[name] = Symbol(name, SCALAR, prop or "scalar")
+            symbols[name] = Symbol(name, SCALAR, prop or "scalar", scalar=True)
             continue
         entries = dimtext.split(",")
         if len(entries) > 2 or "" in entries:

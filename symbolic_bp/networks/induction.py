@@ -59,7 +59,7 @@ In the rows layout the same lemmas are stated with the batch in rows:
 >>> rows = NetworkSpec.build((3, 4, 2), "sigma", "mse", batch=2, layout="rows")
 >>> step = local_claim(parse_network_claim("delta[l] = (delta[l+1] @ W[l+1].T) * sigma'(Z[l])", "rows"), rows)
 >>> step.claim.shapes, step.claim.cost
-('sigma:function z:nb,n W_next:n,n_next delta_next:nb,n_next nbatch:scalar b_next:1,n_next', 'sum(delta_next * (sigma(z) @ W_next + ones(nb, 1) @ b_next))')
+('sigma:function z:nb,n W_next:n,n_next delta_next:nb,n_next nbatch:scalar:positive b_next:1,n_next', 'sum(delta_next * (sigma(z) @ W_next + ones(nb, 1) @ b_next))')
 """
 from __future__ import annotations
 

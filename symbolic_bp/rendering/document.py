@@ -61,7 +61,7 @@ def shapes_latex(decls, used: set) -> str:
     for name, sym in decls.symbols.items():
         if name not in used:
             continue
-        if sym.prop == "scalar":
+        if sym.scalar:
             space = r"\mathbb{R}"
         elif sym.shape[1] == ONE:
             space = rf"\mathbb{{R}}^{{{_dim(sym.shape[0])}}}"
@@ -293,13 +293,15 @@ def render(report, proofs: dict, title: str = "Checked backpropagation derivatio
 
 
 def build(paths, *, seconds: float, seed: int = 0, proof_seconds: float = PROOF_SECONDS,
-          progress=lambda text: None):
+          progress=lambda text: None, jobs: int = 1):
     """Check the derivation files under ``paths`` and prove their verified
-    claims; returns (report, proofs)."""
+    claims; returns (report, proofs).  With ``jobs`` > 1 the checks and then
+    the proofs run in that many worker processes at once (the bundled
+    derivations take minutes one after the other)."""
     from . import report as report_module
-    rep = report_module.run(paths, seconds=seconds, seed=seed,
+    rep = report_module.run(paths, seconds=seconds, seed=seed, jobs=jobs,
                             progress=lambda row: progress(f"{row.entry.name}: {row.result.verdict}"))
-    proofs = {}
+    wanted = []
     for row in rep.rows:
         claim = None
         if row.result.verdict == "verified" and row.entry.kind == "claim":
@@ -308,10 +310,22 @@ def build(paths, *, seconds: float, seed: int = 0, proof_seconds: float = PROOF_
             local = local_claim_of(row.entry)
             claim = local.claim if local else None
         if claim is not None:
-            proofs[(row.file, row.entry.name)] = index_proof(claim, seed=seed, seconds=proof_seconds)
-            progress(f"{row.entry.name}: " + ("proof checked" if isinstance(proofs[(row.file, row.entry.name)],
-                                                                               CheckedProof) else "no proof"))
-    return rep, proofs
+            wanted.append(((row.file, row.entry.name), claim))
+    proofs: dict = {}
+
+    def done(key, proof) -> None:
+        proofs[key] = proof
+        progress(f"{key[1]}: " + ("proof checked" if isinstance(proof, CheckedProof) else "no proof"))
+
+    if jobs > 1 and len(wanted) > 1:
+        from ..checks.budget import forked_map
+        forked_map(lambda item: index_proof(item[1], seed=seed, seconds=proof_seconds), wanted, jobs,
+                   done=lambda item, outcome: done(item[0], outcome.value if outcome.status == "done" else NoProof(
+                       f"the proof's worker stopped ({outcome.status}: {outcome.value})")))
+    else:
+        for key, claim in wanted:
+            done(key, index_proof(claim, seed=seed, seconds=proof_seconds))
+    return rep, {key: proofs[key] for key, _ in wanted}
 
 
 # -- compiling ------------------------------------------------------------------------------

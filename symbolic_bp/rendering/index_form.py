@@ -83,6 +83,27 @@ class Func:
 
 
 @dataclass(frozen=True)
+class Power(Func):
+    """``[M^{\\circ p}]_idx = (M_idx)^p``, an entrywise power with a rational
+    exponent (``p = -1``: the reciprocal of ``A / B`` and of ``X / s``).  Its
+    ``name`` is ``**p``, so that two powers of one matrix differ; it is never
+    differentiated into a prime: ``d u^p = p u^(p-1) du``."""
+
+    exponent: Fraction = Fraction(1)
+
+
+@dataclass(frozen=True)
+class Size:
+    """A dimension used as a number (the N of ``1/N``): a constant factor."""
+
+    dim: Dim
+
+    @property
+    def idx(self) -> tuple:
+        return ()
+
+
+@dataclass(frozen=True)
 class Term:
     """``coef * sum_{summed} prod(factors)``."""
 
@@ -92,6 +113,8 @@ class Term:
 
 
 def _indices(factor) -> tuple:
+    if isinstance(factor, Size):
+        return ()
     if isinstance(factor, Delta):
         return (factor.a, factor.b)
     if isinstance(factor, Partial):
@@ -102,6 +125,8 @@ def _indices(factor) -> tuple:
 def _rename(factor, mapping: dict):
     """The factor with its (outer) indices renamed; a Func's argument is closed."""
     m = lambda i: mapping.get(i, i) if i is not None else None
+    if isinstance(factor, Size):
+        return factor
     if isinstance(factor, Delta):
         return Delta(m(factor.a), m(factor.b))
     if isinstance(factor, Partial):
@@ -150,7 +175,9 @@ class IndexForm:
         return [replace(t, coef=-t.coef) for t in self(node.arg, r, c)]
 
     def form_Broadcast(self, node: Broadcast, r, c):
-        return self(node.arg, None, None)                                    # (s 1)_rc = s
+        # a 1x1 value, a row or a column filled into the shape: (s 1)_rc = s, (1 b)_rc = b_c, (a 1^T)_rc = a_r
+        rows, cols = node.arg.shape
+        return self(node.arg, r if rows != ONE else None, c if cols != ONE else None)
 
     def form_Add(self, node: Add, r, c):
         return self(node.left, r, c) + self(node.right, r, c)
@@ -174,17 +201,31 @@ class IndexForm:
         return _product(self(node.left, r, c), self(node.right, r, c))      # (X . Y)_rc = X_rc Y_rc
 
     def form_Div(self, node: Div, r, c):
-        if not isinstance(node.right, Num) or node.right.value == 0:
-            raise Unsupported("division by anything but a nonzero number is outside the index prover")
-        return [replace(t, coef=t.coef / node.right.value) for t in self(node.left, r, c)]
+        # (M / s)_rc = M_rc s^{-1}: a number divides the coefficient, anything else is a reciprocal factor
+        if isinstance(node.right, Num):
+            if node.right.value == 0:
+                raise Unsupported("a division by the number 0 has no index form")
+            return [replace(t, coef=t.coef / node.right.value) for t in self(node.left, r, c)]
+        return _product(self(node.left, r, c), self.power(node.right, Fraction(-1), None, None))
 
     def form_Pow(self, node: Pow, r, c):
-        if node.exponent < 1:
-            raise Unsupported("negative or zero powers are outside the index prover")
-        terms = [Term(Fraction(1), ())]
-        for _ in range(node.exponent):
-            terms = _product(terms, self(node.base, None, None))
-        return terms
+        return self.power(node.base, Fraction(node.exponent), None, None)
+
+    def power(self, base: Node, p: Fraction, r, c) -> list[Term]:
+        """``(base_rc)^p``: a positive integer power as a product of copies of
+        the entry (each with its own summed indices), any other one as a
+        :class:`Power` factor of the entry."""
+        if p == 0:
+            return [Term(Fraction(1), ())]
+        if p.denominator == 1 and 1 <= p <= 8:
+            terms = [Term(Fraction(1), ())]
+            for _ in range(int(p)):
+                terms = _product(terms, self(base, r, c))
+            return terms
+        shape = base.shape
+        holes = (self.fresh(shape[0]), self.fresh(shape[1]))
+        template = tuple(self(base, *holes))
+        return [Term(Fraction(1), (Power(f"**{p}", 0, base, (r, c), template, holes, exponent=p),))]
 
     def form_Transpose(self, node: Transpose, r, c):
         return self(node.arg, c, r)                                          # (X^T)_rc = X_cr
@@ -198,9 +239,12 @@ class IndexForm:
 
     def form_Call(self, node: Call, r, c):
         # a registered operation's entry (r, c), from its registry entry's index rule
+        local = ENTRYWISE_INDEX.get(node.name)
+        if local is not None:
+            return local(self, node, r, c)
         op = registry.operation(node.name)
-        if op.index is None:
-            raise Unsupported(f"{node.name}(...) is outside what the index prover handles")
+        if op is None or op.index is None:
+            raise Unsupported(no_index_form(node))
         return op.index(self, node, r, c)
 
     # -- what an operation's index rule may use -------------------------------------
@@ -231,6 +275,40 @@ class IndexForm:
         return out
 
 
+# the index rules of the entrywise operations of the NumPy dialect (they have the signature of
+# Operation.index, and could live in their registry entries)
+
+def _index_divide(form: IndexForm, node: Call, r, c) -> list[Term]:
+    a, b = node.args                                   # (A / B)_rc = A_rc (B_rc)^{-1}
+    return _product(form(a, r, c), form.power(b, Fraction(-1), r, c))
+
+
+def _index_power(form: IndexForm, node: Call, r, c) -> list[Term]:
+    return form.power(node.args[0], Fraction(node.params[0]), r, c)     # (X^{\\circ p})_rc = (X_rc)^p
+
+
+def _index_size(form: IndexForm, node: Call, r, c) -> list[Term]:
+    return [Term(Fraction(1), (Size(node.params[0]),))]                 # N, a constant
+
+
+ENTRYWISE_INDEX = {"divide": _index_divide, "power": _index_power, "size": _index_size}
+
+
+def no_index_form(node: Call) -> str:
+    """Why a call stops the index prover, in plain words: which construct has
+    no index form."""
+    op = registry.operation(node.name)
+    if op is not None and op.infix is not None:
+        what = f"the comparison {op.infix!r} ({node.name}, an Iverson bracket [A {op.infix} B])"
+    elif node.name in ("maximum", "minimum"):
+        what = f"the entrywise {node.name[:3]}imum {node.name}(...)"
+    elif op is not None and any(k.name == "axis" for k in op.keywords):
+        what = f"the reduction {node.name}(...) (the entry where the {node.name[:3]}imum is attained)"
+    else:
+        what = f"{node.name}(...)"
+    return f"{what} has no index form (the index prover writes the cost entry by entry)"
+
+
 # -- steps 2-5: differentiate, deltas, contract, collect ------------------------------------------
 
 def differentiate(terms: list[Term], wrt: str, wrt_idx: tuple, form: IndexForm) -> tuple[list[Term], set]:
@@ -258,6 +336,13 @@ def _depends(factor, wrt: str) -> bool:
 def _d_factor(f, wrt, wrt_idx, form, rules) -> list[Term]:
     if isinstance(f, Element):
         return [Term(Fraction(1), (Partial(f.name, f.idx, wrt_idx),))] if f.name == wrt else []
+    if isinstance(f, Power) and _depends(f, wrt):
+        rules.update(("chain rule", "power rule"))
+        # d u^p = p u^(p-1) du (u^0 = 1: no factor)
+        inner, _ = differentiate(form.instantiate(f), wrt, wrt_idx, form)
+        p = f.exponent - 1
+        outer = () if p == 0 else (replace(f, name=f"**{p}", exponent=p),)
+        return [Term(t.coef * f.exponent, outer + t.factors, t.summed) for t in inner]
     if isinstance(f, Func) and _depends(f, wrt):
         rules.add("chain rule")
         # d f(u_k) = f'(u_k) d u_k
@@ -308,6 +393,8 @@ def _contract_term(t: Term) -> Term:
 
 def _factor_key(f, mapping: dict):
     m = lambda i: mapping.get(i, i) if i is not None else "-"
+    if isinstance(f, Size):
+        return ("S", str(f.dim))
     if isinstance(f, Element):
         return ("E", f.name, tuple(map(m, f.idx)))
     if isinstance(f, Delta):

@@ -19,13 +19,13 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ..core import registry
-from ..core.dims import Dim
+from ..core.dims import Dim, is_scalar
 from ..core.expression import (
     Add, Apply, Broadcast, Call, Div, Hadamard, MatMul, Mul, Neg, Node, Num, Pow, Scale, Sub, Sym, Transpose,
 )
 from ..language.printer import ATOM as _ATOM, POSTFIX as _POSTFIX, POWER as _POWER, PRODUCT as _PRODUCT
 from ..language.printer import SUM as _SUM, UNARY as _UNARY, precedence
-from .proof import CheckedProof, Delta, Element, Func, Partial, Term
+from .proof import CheckedProof, Delta, Element, Func, Partial, Power, Size, Term
 from .safe_math import GREEK, escape_text
 from .text import require_result
 
@@ -137,22 +137,30 @@ class LatexPrinter:
         return f"{self._wrap(node.left, _PRODUCT)}{op}{self._wrap(node.right, _PRODUCT + 1)}"
 
     def _print_Mul(self, node: Mul) -> str:
-        return self._product(node, r" \odot " if _is_hadamard(node) else r"\,")
+        if _is_hadamard(node):
+            return self._product(node, r" \odot ")
+        # a product with a number: juxtaposed, but 2 \cdot 3, not 2\,3 (which reads 23)
+        return self._product(node, r" \cdot " if _starts_with_digit(self._wrap(node.right, _PRODUCT + 1)) else r"\,")
 
     def _print_Hadamard(self, node: Hadamard) -> str:
+        if node.left.shape is not None and is_scalar(node.left.shape) and is_scalar(node.right.shape):
+            # a product of two 1x1 values is an ordinary product: 2 N, not 2 \odot N
+            return self._product(node, r" \cdot " if _starts_with_digit(self.doprint(node.right)) else r"\,")
         return self._product(node, r" \odot ")
 
     def _print_Scale(self, node: Scale) -> str:
         return self._product(node, r"\,")
 
     def _print_Broadcast(self, node: Broadcast) -> str:
+        # a 1x1 value, a row or a column filled into a larger shape: written as itself, as
+        # NumPy and the papers write it (X W + b, X - mu)
         return self.doprint(node.arg)
 
     def _print_Div(self, node: Div) -> str:
         return rf"\frac{{{self.doprint(node.left)}}}{{{self.doprint(node.right)}}}"
 
     def _print_Pow(self, node: Pow) -> str:
-        return f"{self._wrap(node.base, _ATOM)}^{{{node.exponent}}}"
+        return f"{self._wrap(node.base, _ATOM)}^{{{_exponent(node.exponent)}}}"
 
     def _print_Transpose(self, node: Transpose) -> str:
         return f"{self._wrap(node.arg, _ATOM)}^{{T}}"
@@ -162,15 +170,34 @@ class LatexPrinter:
 
     def _print_Call(self, node: Call) -> str:
         op = registry.operation(node.name)
-        if op is None or (op.params and not node.params) or node.keywords:
-            # an untyped call (dimension arguments still nodes), or a macro as written
-            args = [self.doprint(a) for a in node.args]
-            args += [rf"\mathrm{{{escape_text(k)}}}={self.doprint(v)}" for k, v in node.keywords]
-            return rf"\operatorname{{{escape_text(node.name)}}}\left({', '.join(args)}\right)"
+        if op is None or (op.params and not node.params) or node.keywords or \
+                (node.shape is None and len(node.args) != op.arity):
+            # an untyped call (dimension or keyword arguments still nodes), or a macro as written
+            return self._untyped_call(node)
         args = [self.doprint(a) for a in node.args]
         atoms = [self._wrap(a, _ATOM) for a in node.args]
+        if node.name == "power" and node.params:
+            # entrywise: X^{\circ p} (Hadamard power) for a matrix, so that it is not read as the
+            # matrix power X X or the inverse; a 1x1 base to a real power is an ordinary power
+            scalar = node.args[0].shape is not None and is_scalar(node.args[0].shape)
+            return f"{atoms[0]}^{{{'' if scalar else chr(92) + 'circ '}{_exponent(node.params[0])}}}"
+        keywords = keyword_values(node, op)
+        if keywords is not None and "keepdims" in keywords:
+            return _reduction(node.name, args[0], keywords["axis"], keywords["keepdims"])
         params = [r"\,".join(latex_name(f) for f in p.factors()) if isinstance(p, Dim) else str(p) for p in node.params]
         return op.latex(args, atoms, params)
+
+    def _untyped_call(self, node: Call) -> str:
+        """A call as written: a reduction (or a macro over one: mean, var...)
+        along an axis printed as the typed one is (``\\operatorname{sum}_{\\mathrm{axis}=0}``)
+        when its axis, keepdims and ddof are literals, given by name or by position."""
+        values = _axis_keywords(node)
+        if values is not None:
+            return _reduction(escape_text(node.name), self.doprint(node.args[0]), values.get("axis"),
+                              values.get("keepdims", False), values.get("ddof", 0))
+        args = [self.doprint(a) for a in node.args]
+        args += [rf"\mathrm{{{escape_text(k)}}}={self.doprint(v)}" for k, v in node.keywords]
+        return rf"\operatorname{{{escape_text(node.name)}}}\left({', '.join(args)}\right)"
 
     # -- index notation ---------------------------------------------------------------------
 
@@ -214,6 +241,32 @@ class LatexPrinter:
         argument = self.doprint(f.node)
         return rf"\left[{head}\left({argument}\right)\right]_{{{sub}}}" if sub else rf"{head}\left({argument}\right)"
 
+    def _print_Size(self, f: Size) -> str:
+        return r"\,".join(latex_name(x) for x in f.dim.factors())
+
+    def _print_Power(self, f: Power) -> str:
+        """``(M_k)^p``: the entry of the base, in index notation on the first
+        lines (``b_{j}^{-1}``), else as ``[M]_k``; a power of the entry."""
+        sub = self._subscript(f.idx)
+        exponent = _exponent(f.exponent)
+        if self.expand_functions:
+            inner = LatexPrinter(self.entries, dict(self.indices), True)
+            for h, i in zip(f.holes, f.idx):
+                if h is not None and i is not None:
+                    inner.indices[h] = self.index(i)
+            _name_indices(inner.indices, [t.summed for t in f.arg], avoid=set(inner.indices.values()))
+            single = len(f.arg) == 1 and f.arg[0].coef == 1 and not f.arg[0].summed and len(f.arg[0].factors) == 1 \
+                and isinstance(f.arg[0].factors[0], (Element, Size))
+            base = inner.terms(list(f.arg)) if single else rf"\Bigl({inner.terms(list(f.arg))}\Bigr)"
+            return f"{{{base}}}^{{{exponent}}}"
+        if isinstance(f.node, Sym):
+            base = self.entry(f.node.name, f.idx)
+        elif sub:
+            base = rf"\left[{self.doprint(f.node)}\right]_{{{sub}}}"
+        else:
+            base = self._wrap(f.node, _ATOM)
+        return f"{{{base}}}^{{{exponent}}}"
+
     def _print_Term(self, t: Term) -> str:
         return self.term(t, first=True)
 
@@ -241,6 +294,89 @@ class LatexPrinter:
         return r",\quad ".join(parts)
 
 
+def _exponent(value) -> str:
+    """An exponent as printed: ``2``, ``-1``, ``1/2``, ``-3/2``."""
+    value = Fraction(value)
+    return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+
+
+def _starts_with_digit(text: str) -> bool:
+    return text[:1].isdigit() or text.startswith(r"\frac")
+
+
+def keyword_values(node: Call, op) -> dict | None:
+    """The keyword parameters of a typed call, by name (None for an untyped one
+    or an operation without keywords)."""
+    if not op.keywords or node.shape is None or len(node.params) != len(op.params) + len(op.keywords):
+        return None
+    return dict(zip((k.name for k in op.keywords), node.params[len(op.params):]))
+
+
+def _reduction(name: str, arg: str, axis, keepdims: bool, ddof=0) -> str:
+    r"""A reduction of the matrix ``arg`` (LaTeX): over every entry, or along
+    an axis with the axis, ``keepdims`` and ``ddof`` in the subscript, as NumPy
+    writes them -- ``\operatorname{sum}_{\mathrm{axis}=1,\,\mathrm{keepdims}}``
+    is the n x 1 column of row sums, ``\operatorname{sum}_{\mathrm{axis}=1}``
+    NumPy's 1-D array of them (a row here).
+
+    >>> _reduction("sum", "X", 1, True)
+    '\\operatorname{sum}_{\\mathrm{axis}=1,\\,\\mathrm{keepdims}}\\left(X\\right)'
+    """
+    parts = [] if axis is None else [rf"\mathrm{{axis}}={axis}"]
+    if keepdims and axis is not None:            # over every entry the result is 1x1 either way
+        parts.append(r"\mathrm{keepdims}")
+    if ddof:
+        parts.append(rf"\mathrm{{ddof}}={ddof}")
+    sub = "_{" + r",\,".join(parts) + "}" if parts else ""
+    return rf"\operatorname{{{name}}}{sub}\left({arg}\right)"
+
+
+class _NotLiteral(Exception):
+    pass
+
+
+def _literal_value(node: Node):
+    """The value of a keyword argument written as a literal: an integer, True,
+    False or None; raises _NotLiteral for anything else."""
+    if isinstance(node, Sym) and node.name in ("True", "False", "None"):
+        return {"True": True, "False": False, "None": None}[node.name]
+    sign, k = (-1, node.arg) if isinstance(node, Neg) else (1, node)
+    if isinstance(k, Num) and k.value.denominator == 1 and abs(k.value) <= 64:
+        return sign * int(k.value)
+    raise _NotLiteral
+
+
+def _axis_keywords(node: Call) -> dict | None:
+    """The literal axis / keepdims / ddof of an untyped reduction (or a macro
+    over one) of one argument, given by name or by NumPy's position
+    (``np.sum(X, 0)``); None when the call is anything else."""
+    entry = registry.operation(node.name) or registry.macro(node.name)
+    names = {k.name for k in getattr(entry, "keywords", ())}
+    if entry is None or not names or not names <= {"axis", "keepdims", "ddof"} or not node.args:
+        return None
+    required = entry.argument_count if isinstance(entry, registry.Operation) else entry.arity
+    if required != 1:
+        return None
+    takes = [k.name for k in entry.keywords if k.positional]
+    positional = node.args[1:]
+    if len(positional) > len(takes) or not (positional or node.keywords):
+        return None
+    given = list(zip(takes, positional)) + list(node.keywords)
+    if len({k for k, _ in given}) != len(given) or any(k not in names for k, _ in given):
+        return None
+    try:
+        values = {k: _literal_value(v) for k, v in given}
+    except _NotLiteral:
+        return None
+    axis = values.get("axis")
+    if axis is not None and axis not in (0, 1, -1, -2) or not isinstance(values.get("keepdims", False), bool) \
+            or not isinstance(values.get("ddof", 0), int) or isinstance(values.get("ddof", 0), bool):
+        return None
+    if axis is not None:
+        values["axis"] = axis % 2
+    return values
+
+
 def _is_hadamard(node: Mul) -> bool:
     """An untyped ``*``: a product of two non-numbers is taken as Hadamard."""
     return not (_numeric(node.left) or _numeric(node.right))
@@ -260,10 +396,15 @@ def _latex_precedence(node: Node) -> int:
         return _latex_precedence(node.arg)
     if isinstance(node, Num) and node.value.denominator != 1:
         return _ATOM if node.value > 0 else _UNARY       # \frac{1}{2} needs no parentheses
-    if isinstance(node, Call) and node.name in ("inv", "matrix_power"):
-        return _POSTFIX
+    if isinstance(node, Call) and node.name in ("inv", "matrix_power") or \
+            isinstance(node, Call) and node.name == "power" and node.params:
+        return _POSTFIX                                 # X^{-1}, X^{k}, X^{\circ p}: a superscript
+    if isinstance(node, Div) or isinstance(node, Call) and node.name == "divide" and node.shape is not None:
+        return _POWER                                   # \frac{A}{B}: parenthesised only under a superscript
+    if isinstance(node, Call) and node.name == "size" and node.params and len(node.params[0].factors()) > 1:
+        return _PRODUCT                                 # 2\,n
     if isinstance(node, (Apply, Call)):
-        return _ATOM
+        return _ATOM                                    # f(...), \operatorname{sum}(...), [A > B], \max(...)
     return precedence(node)
 
 
@@ -333,7 +474,10 @@ RULE_FORMULAS = {
     "entries of products and transposes": r"(XY)_{ik} = \textstyle\sum_j X_{ij} Y_{jk},\ (X^T)_{ij} = X_{ji}",
     "entries of Hadamard products": r"(X \odot Y)_{ij} = X_{ij} Y_{ij}",
     "elementwise functions act entry by entry": r"[f(X)]_{ij} = f(X_{ij})",
-    "sum and trace as sums of entries": r"\operatorname{tr} X = \textstyle\sum_i X_{ii}",
+    "sum and trace as sums of entries": r"\operatorname{tr} X = \textstyle\sum_i X_{ii},\ "
+                                        r"\operatorname{sum}_{\mathrm{axis}=0}(X)_{j} = \textstyle\sum_i X_{ij}",
+    "entries of broadcast rows and columns": r"(X + b)_{ij} = X_{ij} + b_{j},\ (X + a)_{ij} = X_{ij} + a_{i}",
+    "entries of quotients and powers": r"(X / Y)_{ij} = X_{ij} Y_{ij}^{-1},\ (X^{\circ p})_{ij} = X_{ij}^{p}",
     "derivative of an entry": r"\partial w_{ij}/\partial w_{cd} = \delta_{ic}\delta_{jd}",
     "Kronecker contraction": r"\textstyle\sum_i \delta_{ic} f_i = f_c",
     "reassemble into matrix form": r"(XY)_{cd} = \textstyle\sum_k X_{ck}Y_{kd},\ (uv^T)_{cd} = u_c v_d",

@@ -21,14 +21,15 @@ from fractions import Fraction
 from functools import lru_cache
 
 from ..core import registry
-from ..core.dims import Dim, is_scalar
+from ..core.dims import ONE, Dim, is_scalar
 from ..core.expression import (
-    Add, Apply, Broadcast, Call, Div, Hadamard, MatMul, Mul, Neg, Node, Num, Scale, Sub, Sym, Transpose, substitute,
+    Add, Apply, Broadcast, Call, Div, Hadamard, MatMul, Mul, Neg, Node, Num, Pow, Scale, Sub, Sym, Transpose,
+    substitute,
 )
 from ..language.parser import parse
 from ..language.printer import to_text
 from ..language.shapes import untype
-from .index_form import Delta, Element, Func, Term, Unsupported
+from .index_form import Delta, Element, Func, Power, Size, Term, Unsupported
 
 
 # -- reassembly into matrix form ------------------------------------------------------------
@@ -49,11 +50,24 @@ def _leaf(f, ranges: dict):
     """(node, row index, column index) of a factor, as a matrix."""
     if isinstance(f, Element):
         return Sym(name=f.name), f.idx[0], f.idx[1]
+    if isinstance(f, Size):
+        return _dim_value(f.dim), None, None
+    if isinstance(f, Power):
+        p = f.exponent
+        return Pow(base=f.node, exponent=int(p) if p.denominator == 1 else p), f.idx[0], f.idx[1]
     if isinstance(f, Func):
         return Apply(name=f.name, arg=f.node, order=f.order), f.idx[0], f.idx[1]
     if isinstance(f, Delta):
         return Call(name="eye", args=(_dim_node(ranges[f.a]),)), f.a, f.b
     raise Unsupported(f"cannot reassemble {type(f).__name__}")
+
+
+def _dim_value(dim: Dim) -> Node:
+    """A dimension as the number it is (typed: ``size``): ``N``, ``2 * n``."""
+    out = Num(value=Fraction(dim.coef)) if dim.coef != 1 or not dim.names else None
+    for name in dim.names:
+        out = Sym(name=name) if out is None else Mul(left=out, right=Sym(name=name))
+    return out
 
 
 def _dim_node(dim: Dim) -> Node:
@@ -253,6 +267,71 @@ def _product_kind(node: Node) -> str | None:
     return "mat" if isinstance(node, MatMul) else "hadamard"
 
 
+def _combine(left: dict, right: dict, kind: str) -> dict:
+    """The normal form of a product of two normal forms: ``mat`` (chains
+    concatenated), ``scale_l``/``scale_r`` (the 1x1 side's chain becomes a scalar)."""
+    out: dict = {}
+    for (ls, lc), lv in left.items():
+        for (rs, rc), rv in right.items():
+            if kind == "mat":
+                key = (tuple(sorted(ls + rs)), lc + rc)
+            elif kind == "scale_l":
+                key = (tuple(sorted(ls + rs + (lc,) if lc else ls + rs)), rc)
+            else:
+                key = (tuple(sorted(ls + rs + (rc,) if rc else ls + rs)), lc)
+            out[key] = out.get(key, 0) + lv * rv
+    return out
+
+
+def _ones(rows, cols) -> Node:
+    return Call(name="ones", args=(), params=(rows, cols), shape=(rows, cols))
+
+
+def _power(base: Node, p) -> Node:
+    """``base`` to the power ``p`` entrywise, typed (a 1x1 base to an integer power: Pow)."""
+    if is_scalar(base.shape) and Fraction(p).denominator == 1:
+        return Pow(base=base, exponent=int(p), shape=base.shape)
+    return Call(name="power", args=(base,), params=(int(p) if Fraction(p).denominator == 1 else Fraction(p),),
+                shape=base.shape)
+
+
+def _power_of(node: Node):
+    """(base, exponent) of a typed power, or None."""
+    if isinstance(node, Pow):
+        return node.base, Fraction(node.exponent)
+    if isinstance(node, Call) and node.name == "power" and node.params and node.shape is not None:
+        return node.args[0], Fraction(node.params[0])
+    return None
+
+
+def _lowered(node: Node, used: set) -> Node | None:
+    """The NumPy constructs as products, which the normal form reads: a
+    broadcast row ``1 b``, column ``a 1^T`` or 1x1 value ``s 1``; a sum along an
+    axis ``1^T X`` / ``X 1``; ``M / s`` as ``s^{-1} M``; None for anything else."""
+    if isinstance(node, Broadcast):
+        rows, cols = node.shape
+        arg = node.arg
+        used.add("broadcasting as a product with ones")
+        if is_scalar(arg.shape):
+            return Scale(left=arg, right=_ones(rows, cols), shape=node.shape)
+        if arg.shape[0] == ONE:
+            return MatMul(left=_ones(rows, ONE), right=arg, shape=node.shape)
+        return MatMul(left=arg, right=Transpose(arg=_ones(cols, ONE), shape=(ONE, cols)), shape=node.shape)
+    if isinstance(node, Call) and node.name == "sum" and node.shape is not None and len(node.params) == 2 \
+            and node.params[0] is not None:
+        (x,), (axis, keepdims) = node.args, node.params
+        rows, cols = x.shape
+        used.add("sums along an axis as products with ones")
+        if axis == 0:
+            return MatMul(left=Transpose(arg=_ones(rows, ONE), shape=(ONE, rows)), right=x, shape=(ONE, cols))
+        column = MatMul(left=x, right=_ones(cols, ONE), shape=(rows, ONE))
+        return column if keepdims else Transpose(arg=column, shape=(ONE, rows))
+    if isinstance(node, Div) and not isinstance(node.right, Num):
+        used.add("quotients as powers")
+        return Scale(left=_power(node.right, -1), right=node.left, shape=node.shape)
+    return None
+
+
 def _nf(node: Node, transposed: bool, used: set) -> dict:
     if is_scalar(node.shape):
         transposed = False                  # a 1x1 matrix is its own transpose
@@ -260,7 +339,10 @@ def _nf(node: Node, transposed: bool, used: set) -> dict:
         if isinstance(node.arg, MatMul):
             used.add("transpose of a product")
         return _nf(node.arg, not transposed, used)
-    if isinstance(node, (Add, Sub)) and not any(isinstance(k, Broadcast) for k in (node.left, node.right)):
+    lowered = _lowered(node, used)
+    if lowered is not None:
+        return _nf(lowered, transposed, used)
+    if isinstance(node, (Add, Sub)):
         return _merge(_nf(node.left, transposed, used), _nf(node.right, transposed, used), 1 if isinstance(node, Add) else -1)
     if isinstance(node, Neg):
         return {k: -v for k, v in _nf(node.arg, transposed, used).items()}
@@ -268,6 +350,9 @@ def _nf(node: Node, transposed: bool, used: set) -> dict:
         return {((), ()): node.value}
     if isinstance(node, Div) and isinstance(node.right, Num):
         return {k: v / node.right.value for k, v in _nf(node.left, transposed, used).items()}
+    if isinstance(node, Call) and node.name == "ones" and node.shape is not None:
+        rows, cols = node.shape if not transposed else node.shape[::-1]
+        return {((), (("ones", str(rows), str(cols)),)): Fraction(1)}
     kind = _product_kind(node)
     if kind in ("mat", "scale_l", "scale_r"):
         left, right = _nf(node.left, transposed, used), _nf(node.right, transposed, used)
@@ -275,33 +360,69 @@ def _nf(node: Node, transposed: bool, used: set) -> dict:
             left, right = right, left
         if len(left) > 1 or len(right) > 1:
             used.add("distributivity")
-        out: dict = {}
-        for (ls, lc), lv in left.items():
-            for (rs, rc), rv in right.items():
-                if kind == "mat":
-                    key = (tuple(sorted(ls + rs)), lc + rc)
-                elif kind == "scale_l":
-                    key = (tuple(sorted(ls + rs + (lc,) if lc else ls + rs)), rc)
-                else:
-                    key = (tuple(sorted(ls + rs + (rc,) if rc else ls + rs)), lc)
-                out[key] = out.get(key, 0) + lv * rv
-        return out
-    if kind == "hadamard":
-        # X . Y = Y . X, and (X . Y)^T = X^T . Y^T: a leaf keyed by its sorted factors
-        parts = [_key(n, transposed, used) for n in _hadamard_factors(node)]
-        if parts != sorted(parts):
-            used.add("commutativity of the Hadamard product")
-        return {((), (("hadamard", tuple(sorted(parts))),)): Fraction(1)}
+        return _combine(left, right, kind)
+    power = _power_of(node)
+    if kind == "hadamard" or power is not None and power[1].denominator == 1 and power[1] >= 2 \
+            or isinstance(node, Call) and node.name == "divide" and node.shape is not None:
+        return _hadamard_nf(node, transposed, used)
+    if power is not None:
+        base, p = power
+        inner = _power_of(base)
+        while inner is not None and p.denominator == 1 and inner[1].denominator == 1:
+            base, p = inner[0], p * inner[1]              # (B^2)^{-1} = B^{-2}
+            used.add("powers of powers")
+            inner = _power_of(base)
+        if p == 1:
+            return _nf(base, transposed, used)
+        if p.denominator == 1 and p >= 2:
+            return _hadamard_nf(_power(base, p), transposed, used)
+        return {((), (("power", _key(base, transposed, used), p),)): Fraction(1)}
     if isinstance(node, Apply):
         # [f(M)]^T = f(M^T); the argument compared in normal form
         return {((), (("apply", node.label, _key(node.arg, transposed, used)),)): Fraction(1)}
-    # any other leaf (a symbol, sum(...), a sum with a broadcast 1x1 operand...) is compared by its text
-    return {((), ((to_text(node), transposed),)): Fraction(1)}
+    # any other leaf (a symbol, sum(...), ...) is compared by its text
+    return {((), (("text", to_text(node), transposed),)): Fraction(1)}
 
 
-def _hadamard_factors(node: Node) -> list[Node]:
+def _hadamard_nf(node: Node, transposed: bool, used: set) -> dict:
+    """X . Y = Y . X, and (X . Y)^T = X^T . Y^T: a leaf keyed by its sorted
+    factors; a broadcast 1x1 factor (the 1 of 1 / B) scales it."""
+    factors = _hadamard_factors(node, used)
+    scalars = [f.arg for f in factors if isinstance(f, Broadcast) and is_scalar(f.arg.shape)]
+    rest = [f for f in factors if not (isinstance(f, Broadcast) and is_scalar(f.arg.shape))]
+    if len(rest) == 1:
+        out = _nf(rest[0], transposed, used)
+    elif not rest:
+        return _nf(Scale(left=scalars[0], right=_ones(*node.shape), shape=node.shape), transposed, used)
+    else:
+        # a factor that is a multiple of one product (-A, 2 B) gives its coefficient to the whole
+        coefficient, parts = Fraction(1), []
+        for n in rest:
+            form = normal_form(n, used, transposed)
+            if len(form) == 1:
+                (key, value), = form.items()
+                coefficient *= value
+                form = {key: Fraction(1)}
+            parts.append(repr(sorted(form.items())))
+        if parts != sorted(parts):
+            used.add("commutativity of the Hadamard product")
+        out = {((), (("hadamard", tuple(sorted(parts))),)): coefficient}
+    for s in scalars:
+        out = _combine(_nf(s, False, used), out, "scale_l")
+    return out
+
+
+def _hadamard_factors(node: Node, used: set | None = None) -> list[Node]:
+    """The factors of an entrywise product: ``A / B`` is ``A . B^{-1}``, ``X^{\\circ 2}`` is ``X . X``."""
+    used = set() if used is None else used
     if _product_kind(node) == "hadamard":
-        return _hadamard_factors(node.left) + _hadamard_factors(node.right)
+        return _hadamard_factors(node.left, used) + _hadamard_factors(node.right, used)
+    if isinstance(node, Call) and node.name == "divide" and node.shape is not None:
+        used.add("quotients as powers")
+        return _hadamard_factors(node.args[0], used) + _hadamard_factors(_power(node.args[1], -1), used)
+    power = _power_of(node)
+    if power is not None and power[1].denominator == 1 and power[1] >= 2 and not is_scalar(node.shape):
+        return _hadamard_factors(power[0], used) * int(power[1])
     return [node]
 
 

@@ -31,7 +31,7 @@ module assembles the lines and checks them.
 >>> type(p).__name__, [line.rule for line in p.lines][:2]
 ('CheckedProof', ['the cost', 'entries of products and transposes'])
 >>> index_proof(Claim(shapes="A:n,n", cost="det(A)", wrt="A", claim="det(A) * inv(A).T")).reason
-'det(...) is outside what the index prover handles'
+'det(...) has no index form (the index prover writes the cost entry by entry)'
 """
 from __future__ import annotations
 
@@ -47,20 +47,20 @@ from ..checks.claim import Claim, Prepared, prepare
 from ..checks.symbolic import SYMBOLIC_LIMIT, exact_truth, unknowns, zero_test
 from ..checks.sizes import exact_sizes, show_sizes
 from ..core import elementwise
-from ..core.dims import ONE
-from ..core.expression import Apply, Call, Hadamard, Node
+from ..core.dims import ONE, is_scalar
+from ..core.expression import Apply, Broadcast, Call, Div, Hadamard, Node, Num, Pow
 from ..errors import InputError
 from ..language.printer import to_text
 from ..language.shapes import typecheck
 from .index_form import (
-    MAX_TERMS, Delta, Element, Func, IndexForm, Partial, Term, Unsupported, _indices, collect, contract,
-    differentiate, kronecker,
+    ENTRYWISE_INDEX, MAX_TERMS, Delta, Element, Func, IndexForm, Partial, Power, Size, Term, Unsupported, _indices, collect,
+    contract, differentiate, kronecker,
 )
 from .matrix_form import known_derivatives, reassemble, rearrangement_rule
 
 __all__ = ["index_proof", "build", "CheckedProof", "NoProof", "Unsupported", "Line", "PROOF_SECONDS",
            # the index-notation objects, the steps and the rearrangement, for the printer and the tests
-           "Element", "Partial", "Delta", "Func", "Term", "IndexForm", "differentiate", "kronecker", "contract",
+           "Element", "Partial", "Delta", "Func", "Power", "Size", "Term", "IndexForm", "differentiate", "kronecker", "contract",
            "collect", "reassemble", "rearrangement_rule", "known_derivatives"]
 
 
@@ -156,6 +156,8 @@ class _Checker:
 
     def factor(self, f, truth):
         idx = _indices(f)
+        if isinstance(f, Size):
+            return np.array(sp.Integer(f.dim.value(truth.sizes)), dtype=object), idx
         if isinstance(f, Element):
             m = truth.env[f.name]
             rows = [k for k, i in enumerate(f.idx) if i is not None]
@@ -176,6 +178,9 @@ class _Checker:
         # [f(M)]_idx = f(M_idx), M evaluated from the index form of the argument
         placeholders = tuple(p for p in f.holes if p is not None)
         arg = self.tensor(list(f.arg), placeholders, truth)
+        if isinstance(f, Power):
+            p = sp.Rational(f.exponent.numerator, f.exponent.denominator)
+            return np.vectorize(lambda t: sp.expand(t) ** p, otypes=[object])(arg), idx
         fn = elementwise.exact(f.name, f.order)
         return np.vectorize(lambda t: fn(sp.expand(t)), otypes=[object])(arg), idx
 
@@ -221,12 +226,18 @@ class _Checker:
 
 
 def _rules_of_form(cost: Node) -> str:
+    nodes = list(cost.walk())
     rules = ["entries of products and transposes"]
-    if any(isinstance(n, Hadamard) for n in cost.walk()):
+    if any(isinstance(n, Hadamard) for n in nodes):
         rules.append("entries of Hadamard products")
-    if any(isinstance(n, Apply) for n in cost.walk()):
+    if any(isinstance(n, Broadcast) and not is_scalar(n.arg.shape) for n in nodes):
+        rules.append("entries of broadcast rows and columns")
+    if any(isinstance(n, Call) and n.name in ("divide", "power") or isinstance(n, Div) and not isinstance(n.right, Num)
+           or isinstance(n, Pow) for n in nodes):
+        rules.append("entries of quotients and powers")
+    if any(isinstance(n, Apply) for n in nodes):
         rules.append("elementwise functions act entry by entry")
-    if any(isinstance(n, Call) for n in cost.walk()):
+    if any(isinstance(n, Call) and n.name not in ENTRYWISE_INDEX for n in nodes):
         rules.append("sum and trace as sums of entries")
     return ", ".join(rules)
 
@@ -256,7 +267,7 @@ def _build(prep: Prepared, seed: int, check_line) -> CheckedProof | NoProof:
     cost_terms = form(prep.cost, None, None)
     lines.append(Line("C", cost_terms, _rules_of_form(prep.cost)))
     partial, rules = differentiate(cost_terms, prep.wrt, wrt_idx, form)
-    order = ["linearity", "product rule", "chain rule"]
+    order = ["linearity", "product rule", "chain rule", "power rule"]
     lines.append(Line("entry", partial, "differentiate: " + ", ".join(r_ for r_ in order if r_ in rules)))
     deltas = kronecker(partial)
     lines.append(Line("entry", deltas, "derivative of an entry"))
@@ -275,18 +286,24 @@ def _build(prep: Prepared, seed: int, check_line) -> CheckedProof | NoProof:
         if used:
             matrix = typecheck(closed, prep.decls)
             lines.append(Line("matrix", matrix, "derivatives of known functions: " + ", ".join(used)))
+    stuck = None
     if to_text(matrix) != to_text(prep.claim):
         rule = rearrangement_rule(matrix, prep.claim)
         if rule is None:
-            raise Unsupported(f"the claim is not a rearrangement of the reassembled gradient "
-                              f"{to_text(matrix)} that the prover can justify")
-        lines.append(Line("matrix", prep.claim, rule))
+            stuck = (f"the claim is not a rearrangement of the reassembled gradient {to_text(matrix)} "
+                     "that the prover can justify")
+        else:
+            lines.append(Line("matrix", prep.claim, rule))
 
+    # every line is checked, also when the proof cannot reach the claim: the reason then names
+    # the reassembled gradient, which is shown only once it has passed the check
     checker = _Checker(prep, ranges, seed)
     for number, line in enumerate(lines[1:], start=2):
         ok = check_line(line) if check_line is not None else checker.check(line, free)
         if not ok:
             return NoProof(f"line {number} ({line.rule}) did not pass the check, so no proof is printed")
+    if stuck is not None:
+        return NoProof(stuck)
     return CheckedProof(prep.source, tuple(lines), free, dict(ranges), tuple(checker.sizes), checker.hybrid)
 
 
