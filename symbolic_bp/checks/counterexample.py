@@ -132,12 +132,10 @@ def show_value(value) -> str:
     if value.is_Rational:
         return str(value)
     if sp.count_ops(value) > MAX_SHOWN_OPS:
-        if value.atoms(Opaque):
+        approximate = _approximate(value)
+        if approximate is None or approximate.imag:
             return "an expression too long to show"
-        try:
-            return f"{float(sp.N(value.rewrite(sp.exp), 20)):.6g} (exact value too long to show)"
-        except (TypeError, ValueError):
-            return "an expression too long to show"
+        return f"{approximate.real:.6g} (exact value too long to show)"
     value = sp.factor(sp.expand(value))
     text = str(value)
     if not value.is_Rational and not value.atoms(Opaque):

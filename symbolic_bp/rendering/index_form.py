@@ -134,6 +134,37 @@ def _rename(factor, mapping: dict):
     return replace(factor, idx=tuple(map(m, factor.idx)))
 
 
+def _size_power(f) -> tuple[Dim, Fraction] | None:
+    """(N, p) of a factor N (a :class:`Size`) or N^p (a power of one), else None."""
+    if isinstance(f, Size):
+        return f.dim, Fraction(1)
+    if isinstance(f, Power) and len(f.arg) == 1 and f.arg[0].coef == 1 and not f.arg[0].summed \
+            and len(f.arg[0].factors) == 1 and isinstance(f.arg[0].factors[0], Size):
+        return f.arg[0].factors[0].dim, f.exponent
+    return None
+
+
+def _sizes(t: Term) -> Term:
+    """The sizes of a term gathered: ``N N^{-1}`` cancels, ``N^{-1} N^{-1}`` is ``N^{-2}``."""
+    found = [(k, _size_power(f)) for k, f in enumerate(t.factors)]
+    sized = [(k, dp) for k, dp in found if dp is not None]
+    if len(sized) < 2:
+        return t
+    exponents: dict = {}
+    for k, (dim, p) in sized:
+        exponents[dim] = exponents.get(dim, Fraction(0)) + p
+    if len(exponents) == len(sized):
+        return t
+    factors = [f for f, dp in zip(t.factors, (dp for _, dp in found)) if dp is None]
+    for dim, p in exponents.items():
+        if p.denominator == 1 and p > 0:
+            factors.extend([Size(dim)] * int(p))           # N N stays N N
+        elif p != 0:
+            base = next(t.factors[k] for k, (d, _) in sized if d == dim and isinstance(t.factors[k], Power))
+            factors.append(replace(base, name=f"**{p}", exponent=p))
+    return Term(t.coef, tuple(factors), t.summed)
+
+
 def _product(left: list[Term], right: list[Term]) -> list[Term]:
     return [Term(a.coef * b.coef, a.factors + b.factors, a.summed + b.summed) for a in left for b in right]
 
@@ -160,7 +191,17 @@ class IndexForm:
         terms = getattr(self, "form_" + type(node).__name__, self.unsupported)(node, r, c)
         if len(terms) > MAX_TERMS:
             raise Unsupported(f"the cost has more than {MAX_TERMS} terms in index form")
-        return terms
+        return [_sizes(self._absorb(t)) for t in terms]
+
+    def _absorb(self, t: Term) -> Term:
+        """``sum_i f`` with no factor carrying i is ``N f`` (N the range of i):
+        a sum of a broadcast value over the axis it was broadcast along."""
+        carried = {i for f in t.factors for i in _indices(f)}
+        loose = [i for i in t.summed if i not in carried]
+        if not loose:
+            return t
+        return Term(t.coef, t.factors + tuple(Size(self.ranges[i]) for i in loose),
+                    tuple(i for i in t.summed if i in carried))
 
     def unsupported(self, node, r, c):
         raise Unsupported(f"{type(node).__name__} is outside what the index prover handles")

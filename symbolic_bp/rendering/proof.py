@@ -137,8 +137,12 @@ class _Checker:
         def letter(i: str) -> str:
             return letters.setdefault(i, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"[len(letters)])
         specs, operands = [], []
+        constant = sp.Integer(1)
         for f in t.factors:
             value, idx = self.factor(f, truth)
+            if not idx:                   # a 1x1 factor (a scalar's entry, a size): into the coefficient
+                constant *= np.asarray(value, dtype=object).reshape(()).item()
+                continue
             operands.append(value)
             specs.append("".join(letter(i) for i in idx))
         for i in free:
@@ -148,10 +152,15 @@ class _Checker:
         if any(s not in letters for s in t.summed):
             # a sum of something constant in the index: a factor of a dimension
             raise Unsupported("a sum over an index that no factor carries (a factor of a dimension)")
-        coef = sp.Rational(t.coef.numerator, t.coef.denominator)
+        coef = sp.Rational(t.coef.numerator, t.coef.denominator) * constant
         if not operands:
             return np.array(coef, dtype=object)
-        value = np.einsum(",".join(specs) + "->" + "".join(letters[i] for i in free), *operands, optimize="greedy")
+        equation = ",".join(specs) + "->" + "".join(letters[i] for i in free)
+        try:
+            value = np.einsum(equation, *operands, optimize="greedy")
+        except (AttributeError, TypeError):
+            # NumPy's optimised path can leave a 0-d object intermediate as a bare SymPy number
+            value = np.einsum(equation, *operands, optimize=False)
         return np.asarray(value, dtype=object) * coef
 
     def factor(self, f, truth):
