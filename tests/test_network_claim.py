@@ -51,3 +51,18 @@ def test_instantiate_passes_on_not_expressible():
         raise NotExpressible("no")
     with pytest.raises(NotExpressible):
         instantiate(c, quantity, lambda ref: "sigma", "1")
+
+
+def test_a_name_that_is_no_function_of_the_network_is_invalid_with_one_reason_for_every_check():
+    # issue 15: the induction check read y(...) as an opaque function while the unrolled and
+    # numeric checks called y the labels; now the claim is read once, in the network's scope
+    from symbolic_bp.networks.network import NetworkSpec
+    from symbolic_bp.networks.network_check import check_network_claim
+    spec = NetworkSpec.build((3, 4, 2), "sigmoid", "mse")
+    r = check_network_claim(spec, "nielsen", "delta[l] = W[l+1].T @ delta[l+1] * y(z[l])")
+    assert r.verdict == "invalid"
+    assert r.error == ("claim: column 36: 'y' is not a function of this network (its activations: sigmoid; "
+                       "or a registered elementwise function)")
+    assert r.evidence == []                 # no check ran on a meaning of its own
+    ok = check_network_claim(spec, "nielsen", "delta[l] = W[l+1].T @ delta[l+1] * sigmoid'(z[l])", deep=False)
+    assert ok.verdict == "verified"

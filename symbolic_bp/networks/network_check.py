@@ -64,6 +64,7 @@ from .induction import ROLES, classify, local_claim
 from .network import LAMBDA, LAMBDA_DECLARATION, PENALTIES, PENALTY_SYMBOLS, NetworkSpec
 from .network_claim import (
     BATCH, NetworkClaim, NotExpressible, generic_functions, instantiate, parse_network_claim, plain_symbols,
+    scope_error,
     substitute,
 )
 from ..language.parser import parse
@@ -411,6 +412,9 @@ def check_network_claim(spec: NetworkSpec, convention: str, text: str, *, second
     except InputError as e:
         return Result("invalid", text if isinstance(text, str) else "", error=str(e), seconds=time.monotonic() - start)
     spec = replace(spec, layout=nc.convention.layout)          # the networks of the checks, in the claim's layout
+    outside = scope_error(nc, list(spec.activations) + [spec.input_activation])
+    if outside:     # one meaning for every check: a name no check could call a function
+        return Result("invalid", nc.text, error=outside, seconds=time.monotonic() - start)
     coefficient = plain_symbols(nc) & ({LAMBDA} | {n for names in PENALTY_SYMBOLS.values() for n in names})
     if coefficient and not spec.penalty:
         name = sorted(coefficient)[0]

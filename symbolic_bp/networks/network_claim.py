@@ -316,3 +316,27 @@ def generic_functions(nc: NetworkClaim, activations: list[str]) -> list[str]:
     conv = nc.convention
     names = {conv.function, conv.indexed_function} - {None} - set(activations)
     return [f"{f}:function" for f in sorted(names) if registry.elementwise(f) is None]
+
+
+def scope_error(nc: NetworkClaim, activations: list[str]) -> str | None:
+    """Why the claim calls a name that is not a function of this network, or
+    None: every check reads the claim in this one scope -- the registered
+    elementwise functions, the network's ``activations`` and the convention's
+    activation names -- so that none of them reads ``y(z[l])`` as an opaque
+    function while another calls ``y`` the labels.
+
+    >>> nc = parse_network_claim("delta[l] = W[l+1].T @ delta[l+1] * y(z[l])", "nielsen")
+    >>> scope_error(nc, ["sigmoid", "sigmoid"])
+    "claim: column 36: 'y' is not a function of this network (its activations: sigmoid; or a registered elementwise function)"
+    """
+    conv = nc.convention
+    allowed = set(activations) | {conv.function, conv.indexed_function} - {None}
+    for node in nc.rhs.walk():
+        if not isinstance(node, Apply) or registry.elementwise(node.name) is not None:
+            continue
+        if node.name in allowed or node.name in nc.refs and nc.refs[node.name].kind == "f":
+            continue
+        names = ", ".join(sorted(set(activations) - {"identity"}))
+        return (f"claim: column {node.pos}: {node.name!r} is not a function of this network "
+                f"(its activations: {names}; or a registered elementwise function)")
+    return None
