@@ -247,3 +247,11 @@ def test_a_difference_below_float64_is_undecided_not_a_bug():
     assert "below what float64 resolves" in r.error and "bug" not in r.error
     # a difference float64 resolves is refuted as before
     assert check(Claim(shapes="x:n", cost="x.T @ x", wrt="x", claim="2.001 * x")).verdict == "refuted"
+
+
+def test_a_refutation_without_dimensions_still_finds_a_counterexample():
+    # one size assignment only, and p drawn from 1..3: p and 1/p agree at p = 1, so the
+    # first four draws can all miss; a longer second pass finds the difference
+    r = check(Claim("x:scalar p:scalar:positive", "x / p", "x", "p"), seed=12)
+    assert r.verdict == "refuted"
+    assert r.counterexample is not None and r.counterexample.values["p"] != [[1]]

@@ -50,8 +50,20 @@ def _draw(prep: Prepared, sizes, rng, positive):
 
 
 def find_counterexample(prep: Prepared, seed: int, seconds: float = 5.0) -> Counterexample | None:
-    """The first (sizes, values) at which claim and truth differ, or None."""
+    """The first (sizes, values) at which claim and truth differ, or None.
+
+    A second, longer pass runs where the first found none in its few draws
+    per size (a claim without dimensions has one size only, and a positive
+    scalar drawn as 1 can hide p against 1/p)."""
     deadline = time.monotonic() + seconds
+    for draws in (DRAWS_PER_SIZE, 4 * DRAWS_PER_SIZE):
+        found = _search(prep, seed + (draws != DRAWS_PER_SIZE), deadline, draws)
+        if found is not None or time.monotonic() > deadline:
+            return found
+    return None
+
+
+def _search(prep: Prepared, seed: int, deadline: float, draws: int) -> Counterexample | None:
     rng = random.Random(seed)
     positive = positive_symbols(prep.cost, prep.claim)
     used = prep.used_symbols
@@ -69,8 +81,8 @@ def find_counterexample(prep: Prepared, seed: int, seconds: float = 5.0) -> Coun
             return Counterexample(dict(sizes), _values(env, used), None,
                                   f"a {got[0]}x{got[1]} matrix", f"a {want[0]}x{want[1]} matrix (the shape of {prep.wrt})")
         drawn = 0
-        for _ in range(ATTEMPTS_PER_SIZE):
-            if drawn == DRAWS_PER_SIZE:
+        for _ in range(ATTEMPTS_PER_SIZE * draws // DRAWS_PER_SIZE):
+            if drawn == draws:
                 break
             env = _draw(prep, sizes, rng, positive)
             if env is None:

@@ -88,8 +88,7 @@ def to_text(node: Node) -> str:
     if isinstance(node, Neg):
         return "-" + _wrap(node.arg, _UNARY)
     if isinstance(node, Pow):
-        exponent = str(node.exponent) if node.exponent >= 0 else f"({node.exponent})"
-        return f"{_wrap(node.base, _POSTFIX)}**{exponent}"
+        return f"{_wrap(node.base, _POSTFIX)}**{_exponent(node.exponent)}"
     if isinstance(node, Transpose):
         if isinstance(node.arg, Num):       # "2.T" would read as the number "2." and T
             return f"({to_text(node.arg)}).T"
