@@ -406,7 +406,12 @@ _ALPHABET = ("ABCxyzWbnm_019 .,:;'\"()[]{}+-*/@%^&|!=<>~`$#?\\\t\n"
 _TOKENS = ("A", "x", "y", "W", "s", "m", "n", "B", "sigma", "sigmoid", "tr", "inv", "det", "sum", "eye", "ones",
            "kron", "matrix_power", "logdet", "T", "nan", "inf", "exec", "open", "lambda", "__import__",
            "0", "1", "2", "0.5", "1e308", "64", "-65", "(", ")", ",", "'", "@", "*", "/", "+", "-", "**", ".T",
-           ":", "scalar", "spd", "symmetric", "invertible", " ")
+           ":", "scalar", "spd", "symmetric", "invertible", " ",
+           # the NumPy dialect: prefixes, methods, keyword arguments, comparisons, real exponents
+           "np.", "numpy.", "scipy.special.", "np.linalg.", ".sum(", ".max(", ".mean(", ".var(", ".dot(", ".",
+           "axis=", "axis=None", "keepdims=True", "ddof=1", "=", "==", ">", ">=", "<", "!=", "True", "None",
+           "softmax", "log_softmax", "logsumexp", "maximum", "minimum", "mean", "var", "std", "max", "outer",
+           "ones_like", "zeros", "square", "1e-5", "-0.5", "(1/3)", "positive", "onehot", "binary")
 
 
 def random_text(rng: random.Random) -> str:
