@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test bench wheel-check clean
+.PHONY: report test bench difftest wheel-check clean
 
 # PYTHONWARNINGS: setuptools prints a notice on every editable install of a flat
 # layout ("Editable installation. Please be careful with folders ... same name")
@@ -25,6 +25,12 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_report.py
 	$(BIN)/python bench/bench_report_parallel.py
+
+# differential testing of the derivation against autograd: N random programs of the whole
+# language, both checks on every 10th (tests/difftest.py); prints the figures
+N ?= 2000
+difftest: $(STAMP)
+	$(BIN)/python -m tests.difftest --n $(N)
 
 # the package as pip installs it: build sdist and wheel (no warning), install the
 # wheel into a fresh venv, run report and check from an empty folder (.ci/run calls it)

@@ -222,3 +222,87 @@ def test_other_reading_is_checked_and_reported_without_breaking_the_chain():
     assert [r.verdict for r in results] == ["verified", "verified", "refuted", "verified"]
     assert entries[3].step.previous == 1 and entries[2].statement().startswith("other reading: ")
     assert results[0].derived == "all 2 lines hold; other readings: line 2 refuted"
+
+
+# -- a batch-norm chain in the NumPy dialect -------------------------------------------------------------
+
+BATCH_NORM = '''title = "batch norm, by steps"
+shapes = "X:N,D dY:N,D gamma:1,D beta:1,D eps:scalar:positive"
+
+[[chain]]
+name = "centering"
+start = "np.sum(dY * (X - X.mean(axis=0)))"
+expect = "verified"
+
+[[step]]
+relation = "="
+expr = "np.sum(dY * X) - np.sum(dY.sum(axis=0) * X.sum(axis=0)) / N"
+
+[[step]]
+relation = "="
+expr = "np.sum((dY - dY.mean(axis=0)) * X)"
+
+[[step]]
+relation = "gradient"
+wrt = "X"
+expr = "dY - dY.mean(axis=0)"
+
+[[chain]]
+name = "normalise"
+start = "np.sum(dY * (gamma * (X - X.mean(axis=0)) / np.sqrt(X.var(axis=0) + eps) + beta))"
+expect = "refuted"
+
+[[chain.define]]
+name = "xhat"
+expr = "(X - X.mean(axis=0)) / np.sqrt(X.var(axis=0) + eps)"
+
+[[step]]
+relation = "="
+expr = "np.sum(dY * (gamma * xhat + beta))"
+
+[[step]]
+relation = "gradient"
+wrt = "gamma"
+expr = "np.sum(dY * xhat, axis=0, keepdims=True)"
+
+[[step]]
+relation = "gradient"
+wrt = "beta"
+expr = "dY.sum(axis=0)"
+
+[[step]]
+relation = "gradient"
+wrt = "X"
+expr = "gamma / np.sqrt(X.var(axis=0) + eps) / N * (N * dY - dY.sum(axis=0) - xhat * np.sum(dY * xhat, axis=0))"
+
+[[step]]
+relation = "up-to-constant"
+in = "X"
+from = 1
+expr = "np.sum(dY * gamma * xhat)"
+
+[[step]]
+name = "forgot-the-variance"
+relation = "gradient"
+wrt = "X"
+expr = "gamma / np.sqrt(X.var(axis=0) + eps) * (dY - dY.mean(axis=0))"
+expect = "refuted"
+'''
+
+
+def test_a_batch_norm_chain_in_the_numpy_dialect(tmp_path):
+    path = tmp_path / "bn.toml"
+    path.write_text(BATCH_NORM)
+    rep = report.run([path], seconds=60)
+    verdicts = {r.entry.name: r.result.verdict for r in rep.rows}
+    assert verdicts == {"centering": "verified", "centering/1": "verified", "centering/2": "verified",
+                        "centering/3": "verified", "normalise": "refuted", "normalise/1": "verified",
+                        "normalise/2": "verified", "normalise/3": "verified", "normalise/4": "verified",
+                        "normalise/5": "verified", "forgot-the-variance": "refuted"}, verdicts
+    assert all(r.matches for r in rep.rows)
+    chain = next(r for r in rep.rows if r.entry.name == "normalise")
+    assert "line 6 of 6 is the first wrong line" in chain.result.diagnosis
+    # the lines are typeset typed, the definitions declared with their shapes: N dY is a scaling
+    from symbolic_bp.rendering.document import render
+    tex = render(rep, {})
+    assert r"N\,\mathrm{dY}" in tex and r"\operatorname{sum}_{\mathrm{axis}=0,\,\mathrm{keepdims}}" in tex

@@ -257,3 +257,110 @@ def test_a_failing_section_renderer_does_not_lose_the_document(good_file, monkey
     tex = document.render(rep, proofs)
     assert tex.count(r"\textit{Its proof could not be typeset:} KeyError: 'lemma2'") == 2
     assert tex.rstrip().endswith(r"\end{document}") and r"\textit{Statement:}" in tex
+
+
+# -- the NumPy dialect -------------------------------------------------------------------------------
+
+DIALECT_FILE = r'''title = "the NumPy dialect, typeset"
+shapes = "X:N,D W:D,K b:1,K dY:N,K B:N,D Y:N,K:onehot Z:N,K S:4,5 dP:4,5 P:N,D:positive A:D,D s:scalar:positive"
+
+[[claim]]
+name = "relu-bias"
+cost = "np.sum(dY * np.maximum(0, X @ W + b))"
+wrt = "b"
+claim = "(dY * ((X @ W + b) > 0)).sum(axis=0, keepdims=True)"
+
+[[claim]]
+name = "linear-bias"
+cost = "np.sum(dY * (X @ W + b))"
+wrt = "b"
+claim = "dY.sum(axis=0, keepdims=True)"
+
+[[claim]]
+name = "softmax-cross-entropy"
+cost = "-np.sum(Y * log_softmax(Z, axis=1)) / N"
+wrt = "Z"
+claim = "(softmax(Z, axis=1) - Y) / N"
+
+[[claim]]
+name = "softmax-backward"
+cost = "np.sum(dP * softmax(S, axis=1))"
+wrt = "S"
+claim = "softmax(S, axis=1) * (dP - np.sum(dP * softmax(S, axis=1), axis=1, keepdims=True))"
+
+[[claim]]
+name = "centering"
+cost = "np.sum(dY[:, :0] if False else B * (X - X.mean(axis=0)))"
+wrt = "X"
+claim = "B"
+expect = "invalid"
+
+[[claim]]
+name = "mean-centering"
+cost = "np.sum(B * (X - X.mean(axis=0)))"
+wrt = "X"
+claim = "B - B.mean(axis=0)"
+
+[[claim]]
+name = "quotient-and-powers"
+cost = "np.sum(X / P) + np.sum(P ** 0.5) + s ** 2 + np.sum(X.var(axis=0, ddof=1))"
+wrt = "P"
+claim = "-X / P ** 2 + 0.5 * P ** -0.5"
+
+[[claim]]
+name = "matrix-power"
+cost = "np.trace(matrix_power(A, 3))"
+wrt = "A"
+claim = "3 * matrix_power(A.T, 2)"
+
+[[claim]]
+name = "wrong-bias"
+cost = "np.sum(dY * (X @ W + b))"
+wrt = "b"
+claim = "dY.sum(axis=1)"
+expect = "refuted"
+'''
+
+
+@pytest.fixture
+def dialect_file(tmp_path):
+    path = tmp_path / "dialect.toml"
+    path.write_text(DIALECT_FILE)
+    return path
+
+
+def test_the_dialect_is_typeset_and_proved_in_parallel(dialect_file):
+    rep, proofs = document.build([dialect_file], seconds=60, jobs=2)
+    verdicts = {r.entry.name: r.result.verdict for r in rep.rows}
+    assert all(r.matches for r in rep.rows), verdicts
+    key = lambda name: (str(dialect_file), name)
+    for name in ("linear-bias", "softmax-backward", "mean-centering", "quotient-and-powers"):
+        assert isinstance(proofs[key(name)], CheckedProof), (name, proofs[key(name)])
+    assert "maximum(...) has no index form" in proofs[key("relu-bias")].reason
+    assert "Y:onehot" in proofs[key("softmax-cross-entropy")].reason
+    assert proofs[key("matrix-power")].reason.startswith("matrix_power(...) has no index form")
+    tex = document.render(rep, proofs)
+    assert r"\left[X W + b > 0\right]" in tex and r"\max\left(0, X W + b\right)" in tex
+    assert r"\operatorname{sum}_{\mathrm{axis}=0,\,\mathrm{keepdims}}" in tex
+    assert r"P^{\circ 1/2}" in tex and r"A^{3}" in tex and r"{N}^{-1}" in tex
+    assert r"Y \in \mathbb{R}^{N \times K}\ \text{(onehot)}" in tex
+    # the same document one proof after the other
+    rep1, proofs1 = document.build([dialect_file], seconds=60, jobs=1)
+    assert {k: type(v) for k, v in proofs1.items()} == {k: type(v) for k, v in proofs.items()}
+
+
+def test_the_dialect_document_compiles(dialect_file, tmp_path):
+    tex_or_skip()
+    rep, proofs = document.build([dialect_file], seconds=60, jobs=2)
+    out = tmp_path / "dialect.tex"
+    out.write_text(document.render(rep, proofs))
+    pdf, why = document.compile_pdf(out)
+    assert pdf is not None, why
+    assert ink(render_page(pdf)) > 0.005
+
+
+def test_a_chain_line_is_typed_with_the_chains_definitions():
+    tex = document.step_latex("N * dY * xhat", "X:N,D dY:N,D", [("xhat", "X - X.mean(axis=0)")])
+    assert tex == r"N\,\mathrm{dY} \odot \mathrm{xhat}"
+    # a line that does not type falls back on the text as written
+    assert document.step_latex("N * dY", "X:N,D", []) == r"N \odot \mathrm{dY}"

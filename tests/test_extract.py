@@ -245,3 +245,135 @@ def test_hostile_text_never_crashes(parts):
     for c in found.claims:                  # what is translated is claim-language text
         parse(c.cost), parse(c.claim)
     loads(to_toml(found), "h.toml") if found.claims else None
+
+
+# -- the NumPy dialect: the LaTeX the printer writes, read back -----------------------------------------
+
+PRINTED = [
+    ("maximum", r"\max\left(0, Z\right)", "maximum(0, Z)"),
+    ("minimum", r"\min\left(X, Y\right)", "minimum(X, Y)"),
+    ("max-of-one", r"\max\left(X\right)", "max(X)"),
+    ("iverson", r"\left[A > B\right]", "A > B"),
+    ("iverson-geq", r"\left[X \geq 0\right]", "X >= 0"),
+    ("iverson-eq", r"[X = Y]", "X == Y"),
+    ("iverson-in-a-product", r"\mathrm{dY} \odot \left[X W + b > 0\right]", "dY * (X @ W + b > 0)"),
+    ("quotient", r"\frac{A}{B}", "A / B"),
+    ("real-power", r"A^{1/2}", "A**(1/2)"),
+    ("real-power-frac", r"s^{\frac{1}{2}}", "s**(1/2)"),
+    ("real-power-decimal", r"s^{0.5}", "s**(1/2)"),
+    ("hadamard-power", r"X^{\circ 2}", "X**2"),
+    ("hadamard-reciprocal", r"X^{\circ -1} \odot Y", "X**(-1) * Y"),
+    ("reduction-keepdims", r"\operatorname{sum}_{\mathrm{axis}=1,\,\mathrm{keepdims}}\left(X\right)",
+     "sum(X, axis=1, keepdims=True)"),
+    ("reduction-over-size", r"\frac{\operatorname{sum}_{\mathrm{axis}=0}\left(X\right)}{N}", "sum(X, axis=0) / N"),
+    ("macro-ddof", r"\operatorname{var}_{\mathrm{axis}=0,\,\mathrm{ddof}=1}\left(X\right)", "var(X, axis=0, ddof=1)"),
+    ("upright-function", r"\mathrm{sigmoid}'\left(X W\right)", "sigmoid'(X @ W)"),
+    ("upright-name", r"\mathrm{dW}_{1} + a_{\mathrm{prev}}", "dW1 + a_prev"),
+    ("ones", r"\mathbf{1}_{2\,n \times 3}", "ones(2 * n, 3)"),
+    ("identity", r"I_{n} + A", "eye(n) + A"),
+    ("named-functions", r"\sin\left(x\right) + \sqrt{x} + \log\det\left(X\right)", "sin(x) + sqrt(x) + logdet(X)"),
+    ("opaque-function", r"\sigma'\left(z\right)", "sigma'(z)"),
+]
+
+
+@pytest.mark.parametrize("latex,text", [p[1:] for p in PRINTED], ids=[p[0] for p in PRINTED])
+def test_the_printers_notation_translates(latex, text):
+    assert to_claim_text(latex) == text
+    parse(text)
+
+
+@pytest.mark.parametrize("latex,reason", [
+    (r"\operatorname{sum}_{\mathrm{axes}=0}\left(X\right)", "only axis, keepdims and ddof translate"),
+    (r"\operatorname{frobnicate}\left(X\right)", "not an operation of the claim language"),
+    (r"\max\left(a, b, c\right)", "\\max of 3 arguments"),
+    (r"[a > b > c]", "comparisons cannot be chained"),
+    (r"x^{\circ}", "superscript"),
+])
+def test_what_of_the_dialect_does_not_translate_says_why(latex, reason):
+    with pytest.raises(Untranslatable) as e:
+        to_claim_text(latex)
+    assert reason in str(e.value)
+
+
+def test_a_power_of_a_matrix_is_its_matrix_power_and_of_a_scalar_a_power():
+    assert to_claim_text(r"A^{3} + s^{2} A", "A:n,n s:scalar") == "matrix_power(A, 3) + s**2 @ A"
+    assert to_claim_text(r"A^{\circ 3}", "A:n,n") == "A**3"
+    with pytest.raises(Untranslatable, match="matrix function"):
+        to_claim_text(r"A^{1/2}", "A:n,n")
+
+
+ROUND_TRIP_SHAPES = ("X:N,D W:D,K b:1,K dY:N,K B:N,D Y:N,K:onehot Z:N,K c:N r:1,D s:scalar eps:scalar:positive "
+                     "A:D,D x:D P:N,D:positive")
+ROUND_TRIP = [
+    "(dY * ((X @ W + b) > 0)).sum(axis=0, keepdims=True)", "np.maximum(0, X @ W + b)", "X / B", "P ** 0.5", "X ** 2",
+    "s ** 2", "P**-1", "X - X.mean(axis=0)", "np.var(X, axis=0)", "X.std(axis=0)",
+    "(X - X.mean(axis=0)) / np.sqrt(X.var(axis=0) + eps)", "softmax(Z, axis=1) - Y",
+    "np.sum(Y * log_softmax(Z, axis=1))", "X.sum(axis=1)", "X.max(axis=0)", "np.minimum(X, B)", "X >= B", "X == B",
+    "X != B", "X < 0", "matrix_power(A, 3)", "inv(A) @ x", "np.trace(A)", "ones_like(X)", "np.outer(c, c)",
+    "diagflat(c)", "X.T @ (X @ W - Y) / N", "np.exp(X) / np.exp(X).sum(axis=1, keepdims=True)", "1 / N * X",
+    "2 * N * X", "X.var(axis=0, ddof=1)", "X + r", "X * c", "(X > 0).T @ dY", "relu'(X)", "(P ** 0.5).T",
+    "np.mean(X)", "2 * 3 * X", "-X / B", "scipy.special.logsumexp(Z, axis=1)",
+]
+
+
+@pytest.mark.parametrize("text", ROUND_TRIP)
+def test_a_typed_claim_printed_and_extracted_is_the_same_claim(text):
+    from symbolic_bp.checks.identity import check_equal
+    from symbolic_bp.language.shapes import parse_declarations, parse_typed
+    from symbolic_bp.rendering.latex import latex
+    printed = latex(parse_typed(text, parse_declarations(ROUND_TRIP_SHAPES)))
+    back = to_claim_text(printed, ROUND_TRIP_SHAPES)
+    assert check_equal(ROUND_TRIP_SHAPES, text, back, seconds=60).verdict == "verified", (printed, back)
+
+
+PRINTED_DOC = r"""# ReLU layer
+
+$$\boxed{C = \operatorname{sum}\left(\mathrm{dY} \odot \max\left(0, X W + b\right)\right) \implies
+\frac{\partial C}{\partial W} = X^{T} \left[\mathrm{dY} \odot \left[X W + b > 0\right]\right]}$$
+
+$$\boxed{C = \operatorname{sum}\left(\mathrm{dY} \odot \max\left(0, X W + b\right)\right) \implies
+\frac{\partial C}{\partial b} = \operatorname{sum}_{\mathrm{axis}=0}\left(\mathrm{dY} \odot \left[X W + b > 0\right]\right)}$$
+
+# Mean centering, as the proofs document boxes it
+
+\[\boxed{\begin{aligned} C &= \operatorname{sum}\left(\mathrm{dY} \odot \left(X - \frac{\operatorname{sum}_{\mathrm{axis}=0}\left(X\right)}{N}\right)\right) \\ \frac{\partial C}{\partial X} &= \mathrm{dY} - \frac{\operatorname{sum}_{\mathrm{axis}=0}\left(\mathrm{dY}\right)}{N}\end{aligned}}\]
+
+# Powers
+
+$$\boxed{C = \operatorname{sum}\left(A^{\circ 3}\right) \implies \frac{\partial C}{\partial A} = 3\,A^{\circ 2}}$$
+
+$$\boxed{C = \operatorname{tr}\left(A^{3}\right) \implies \frac{\partial C}{\partial A} = 3\,\left(A^{T}\right)^{2}}$$
+
+$$\boxed{C = \operatorname{sum}\left(\frac{A}{B}\right) \implies \frac{\partial C}{\partial B} = -\frac{A}{B^{\circ 2}}}$$
+"""
+
+
+def test_a_document_in_the_printers_notation_is_extracted_and_verifies(tmp_path):
+    from symbolic_bp.rendering import report
+    found = extract_text(PRINTED_DOC, "printed.md")
+    assert found.skipped == []
+    got = {(c.wrt, c.claim, c.shapes) for c in found.claims}
+    assert ("b", "sum(dY * (X @ W + b > 0), axis=0)", "W:m,n X:k,m b:1,n dY:k,n") in got   # the bias is a row
+    assert ("A", "3 * matrix_power(A.T, 2)", "A:m,m") in got
+    assert ("X", "dY - sum(dY, axis=0) / N", "N:scalar X:m,n dY:m,n") in got          # from the aligned rows
+    out = tmp_path / "printed.toml"
+    out.write_text(to_toml(found))
+    rep = report.run([out], seconds=60)
+    assert rep.summary()["verdicts"] == {"verified": 6}, [r.result for r in rep.rows]
+
+
+DIALECT_FRAGMENTS = FRAGMENTS + [
+    "\\max", "\\min", "\\left[", "\\right]", ">", "\\geq", "\\neq", "^{\\circ 2}", "^{1/2}", "^{\\frac{1}{2}}",
+    "^{\\circ", "\\operatorname{sum}", "\\operatorname{", "_{\\mathrm{axis}=0", ",\\,\\mathrm{keepdims}}", "\\mathrm{",
+    "dY}", "\\mathbf{1}_{", "n \\times 1}", "I_{n}", "\\sqrt{", "\\log\\det", "\\frac{", "}{N}", "\\begin{aligned}",
+    "&=", "\\\\", "\\end{aligned}", "\\partial", "\\,", "N", "0.5", "-1",
+]
+
+
+@given(st.lists(st.sampled_from(DIALECT_FRAGMENTS), max_size=40))
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+def test_hostile_dialect_latex_never_crashes(parts):
+    found = extract_text("".join(parts), "h.md")
+    for c in found.claims:
+        parse(c.cost), parse(c.claim)
+    loads(to_toml(found), "h.toml") if found.claims else None

@@ -155,3 +155,27 @@ def test_fuzz_command_prints_the_figures(cli):
         assert column in head
     total = next(line for line in r.stdout.splitlines() if line.startswith("total")).split()
     assert int(total[1]) > 300 and total[5:9] == ["0", "0", "0", "0"]
+
+
+def test_the_numpy_dialect_is_generated_and_in_the_corpus():
+    import random
+    rng = random.Random(0)
+    made = " ".join(fuzz.random_dialect(rng) for _ in range(400))
+    for construct in ("axis=", "keepdims=", ".sum(", "np.", "scipy.special.", " > ", " == ", " = ", "** 0.5",
+                      "1e-300", "(10**100)", "ddof=", "np.__class__."):
+        assert construct in made, construct
+    declared = " ".join(fuzz.random_declarations(rng) for _ in range(100))
+    for prop in (":onehot", ":binary", ":positive", "s:scalar:binary"):
+        assert prop in declared, prop
+    assert fuzz.random_dialect(random.Random(3)) == fuzz.random_dialect(random.Random(3))
+    # the bundled NumPy-dialect claims are mutated too
+    assert any("axis=" in t for t in fuzz.bundled_texts())
+    expressions = fuzz.read_corpus(CORPUS / "expressions.txt")
+    for needle in ("axis=10**9", "keepdims=np", "axis=0, axis=1", "x.sum().sum().max(axis=1)", "np.__class__",
+                   "np.linalg.__dict__", "scipy.special.", "x = y", "x ** 1e-300", "x**(1/0)", "x**(10**100)",
+                   "1/m * x"):
+        assert any(needle in e for e in expressions), needle
+    assert any(":onehot" in s for s in fuzz.read_corpus(CORPUS / "shapes.txt"))
+    assert any("np." in p and "PWNED" in p for p in fuzz.read_corpus(CORPUS / "payloads.txt"))
+    files = {p.name for p in (CORPUS / "files").iterdir()}
+    assert {"numpy_dialect.toml", "numpy_chain.toml"} <= files

@@ -99,3 +99,65 @@ def test_counterexample_values_are_scalar_products():
     # the claimed/true entries of a counterexample are numbers: products print as scaling
     assert latex_of_text("-2*sigma'(-2)") == r"-2\,\sigma'\left(-2\right)"
     assert latex_of_text("a * b") == r"a \odot b"
+
+
+# -- the NumPy dialect ------------------------------------------------------------------------------
+
+DIALECT = "X:N,D W:D,K b:1,K dY:N,K B:N,D Y:N,K:onehot c:N s:scalar P:N,D:positive A:D,D"
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a broadcast row prints as itself; comparisons are Iverson brackets; a reduction along an axis
+    ("(dY * ((X @ W + b) > 0)).sum(axis=0, keepdims=True)",
+     r"\operatorname{sum}_{\mathrm{axis}=0,\,\mathrm{keepdims}}\left(\mathrm{dY} \odot \left[X W + b > 0\right]\right)"),
+    ("np.maximum(0, X @ W + b)", r"\max\left(0, X W + b\right)"),
+    ("np.minimum(X, B)", r"\min\left(X, B\right)"),
+    ("X >= B", r"\left[X \geq B\right]"),
+    ("X == B", r"\left[X = B\right]"),
+    ("X != B", r"\left[X \neq B\right]"),
+    # entrywise division and powers: a matrix power is a Hadamard power, not X X or the inverse
+    ("X / B", r"\frac{X}{B}"),
+    ("X ** 2", r"X^{\circ 2}"),
+    ("P ** 0.5", r"P^{\circ 1/2}"),
+    ("P ** -1", r"P^{\circ -1}"),
+    ("s ** 0.5", r"s^{1/2}"),
+    ("s ** 2", r"s^{2}"),
+    ("matrix_power(A, 2)", r"A^{2}"),
+    ("(X ** 2).T", r"\left(X^{\circ 2}\right)^{T}"),
+    ("(X ** 2) ** 2", r"\left(X^{\circ 2}\right)^{\circ 2}"),
+    ("(X / B).T", r"\left(\frac{X}{B}\right)^{T}"),
+    # sizes as numbers, by the dimension's name; a product of 1x1 values is an ordinary product
+    ("X - X.mean(axis=0)", r"X - \frac{\operatorname{sum}_{\mathrm{axis}=0}\left(X\right)}{N}"),
+    ("1 / N * X", r"\frac{1}{N}\,X"),
+    ("2 * N * X", r"2\,N\,X"),
+    ("np.mean(X)", r"\frac{\operatorname{sum}\left(X\right)}{D\,N}"),
+    # keepdims along axis 1: the n x 1 column; without it NumPy's 1-D array (a row here)
+    ("X.sum(axis=1, keepdims=True)", r"\operatorname{sum}_{\mathrm{axis}=1,\,\mathrm{keepdims}}\left(X\right)"),
+    ("X.sum(axis=1)", r"\operatorname{sum}_{\mathrm{axis}=1}\left(X\right)"),
+    ("np.sum(X, axis=-1)", r"\operatorname{sum}_{\mathrm{axis}=1}\left(X\right)"),
+    ("X.max(axis=0)", r"\operatorname{max}_{\mathrm{axis}=0}\left(X\right)"),
+    ("ones_like(X)", r"\mathbf{1}_{N \times D}"),
+])
+def test_numpy_dialect_typed(text, expected):
+    assert latex(parse_typed(text, parse_declarations(DIALECT))) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # untyped: the axis given by position is not dropped, a macro keeps its keywords
+    ("np.sum(X, 0)", r"\operatorname{sum}_{\mathrm{axis}=0}\left(X\right)"),
+    ("X.mean(axis=0)", r"\operatorname{mean}_{\mathrm{axis}=0}\left(X\right)"),
+    ("np.var(X, axis=0, ddof=1)", r"\operatorname{var}_{\mathrm{axis}=0,\,\mathrm{ddof}=1}\left(X\right)"),
+    ("X.mean(axis=k)", r"\operatorname{mean}\left(X, \mathrm{axis}=k\right)"),
+    ("X > 0", r"\left[X > 0\right]"),
+    ("2 * 3 * X", r"2 \cdot 3\,X"),
+])
+def test_numpy_dialect_untyped(text, expected):
+    assert latex(parse(text)) == expected
+
+
+def test_an_index_proof_with_broadcasting_sizes_and_powers_prints():
+    prep = prepare(Claim("X:N,D dY:N,D", "np.sum(dY * (X - X.mean(axis=0)))", "X", "dY - dY.mean(axis=0)"))
+    text = proof_latex(build(prep), prep.decls)
+    assert r"\operatorname{sum}_{\mathrm{axis}=0}" in text and "N}^{-1}" in text
+    assert "entries of broadcast rows and columns" in text and "sums along an axis as products with ones" in text
+    assert not COMMAND.search(text)

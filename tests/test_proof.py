@@ -165,3 +165,85 @@ def test_known_derivatives_in_closed_form():
     assert to_text(node) == "sigmoid(z) - y + (1 - tanh(z) * tanh(z))"
     assert used == ["softplus' = sigmoid", "tanh' = 1 - tanh^2"]
     assert proof.known_derivatives(parse("sigma'(z)"))[1] == []          # opaque: no closed form
+
+
+# -- the NumPy dialect --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("claim, rule", [
+    # a row broadcast over the batch: entry (0, c) of the bias; the gradient sums down the rows
+    (Claim("X:4,3 W:3,5 b:1,5 dY:4,5", "np.sum(dY * (X @ W + b))", "b", "dY.sum(axis=0, keepdims=True)"),
+     "sums along an axis as products with ones"),
+    (Claim("X:4,3 W:3,5 b:1,5 dY:4,5", "np.sum(dY * (X @ W + b))", "W", "X.T @ dY"), "holds for every entry"),
+    (Claim("X:n,k c:n,1 dY:n,k", "np.sum(dY * (X + c))", "c", "dY.sum(axis=1, keepdims=True)"),
+     "sums along an axis as products with ones"),
+    # a size as a number, and the mean along an axis broadcast back
+    (Claim("X:N,D W:D,K Y:N,K", "np.sum(Y * (X @ W)) / N", "W", "X.T @ Y / N"), "quotients as powers"),
+    (Claim("X:N,D dY:N,D", "np.sum(dY * (X - X.mean(axis=0)))", "X", "dY - dY.mean(axis=0)"),
+     "broadcasting as a product with ones"),
+    # entrywise division and powers (integer: a product of entries; any other: the power rule)
+    (Claim("A:m,n B:m,n", "np.sum(A / B)", "A", "1 / B"), "quotients as powers"),
+    (Claim("A:m,n B:m,n", "np.sum(A / B)", "B", "-A / B**2"), "powers of powers"),
+    (Claim("X:m,n", "np.sum(X ** 3)", "X", "3 * X**2"), "associativity"),
+    (Claim("X:m,n", "np.sum(X ** 0.5)", "X", "0.5 * X ** -0.5"), "holds for every entry"),
+    (Claim("x:n s:scalar", "x.T @ x / s", "x", "2 * x / s"), "quotients as powers"),
+    (Claim("X:N,D W:D,K Y:N,K", "np.sum((X @ W - Y)**2) / 2", "W", "X.T @ (X @ W - Y)"), "distributivity"),
+    # the softmax Jacobian applied row by row: equal only entry by entry
+    (Claim("S:3,4 dP:3,4", "np.sum(dP * softmax(S, axis=1))", "S",
+           "softmax(S, axis=1) * (dP - np.sum(dP * softmax(S, axis=1), axis=1, keepdims=True))"),
+     "the same entries in index notation"),
+    (Claim("x:n", "np.sum(np.log(x))", "x", "1 / x"), "derivatives of known functions"),
+])
+def test_numpy_dialect_index_proofs(claim, rule):
+    p = index_proof(claim)
+    assert isinstance(p, CheckedProof), p
+    assert rule in " ".join(line.rule for line in p.lines[-2:])
+
+
+@pytest.mark.parametrize("claim, reason", [
+    (Claim("X:4,3 W:3,5 b:1,5 dY:4,5", "np.sum(dY * np.maximum(0, X @ W + b))", "b",
+           "(dY * ((X @ W + b) > 0)).sum(axis=0, keepdims=True)"),
+     "the entrywise maximum maximum(...) has no index form"),
+    (Claim("X:4,3 dY:4,3", "np.sum(dY * (X > 0) * X)", "X", "dY * (X > 0)"),
+     "the comparison '>' (greater, an Iverson bracket [A > B]) has no index form"),
+    (Claim("X:4,3", "np.sum(X.max(axis=0))", "X", "X == X.max(axis=0)"),
+     "the reduction max(...) (the entry where the maximum is attained) has no index form"),
+    # the claim rests on the rows of Y summing to 1, which the index prover does not use
+    (Claim("Z:3,4 Y:3,4:onehot", "-np.sum(Y * log_softmax(Z, axis=1))", "Z", "softmax(Z, axis=1) - Y"),
+     "the claim may rest on the declared property Y:onehot"),
+])
+def test_numpy_constructs_without_an_index_form_say_which(claim, reason):
+    p = index_proof(claim)
+    assert isinstance(p, NoProof) and reason in p.reason, p
+
+
+def test_a_false_index_rearrangement_is_caught_by_the_real_check(monkeypatch):
+    # if the comparison entry by entry wrongly accepted a wrong claim, its line fails the check
+    monkeypatch.setattr(proof, "rearrangement_rule", lambda derived, claim: None)
+    monkeypatch.setattr(proof, "same_entries", lambda *args: True)
+    for claim in (Claim("A:m,n B:m,n", "np.sum(A / B)", "B", "A / B**2"),
+                  Claim("S:3,4 dP:3,4", "np.sum(dP * np.tanh(S))", "S", "dP * (1 + np.tanh(S) ** 2)")):
+        p = build(prepare(claim))
+        assert isinstance(p, NoProof) and "did not pass the check" in p.reason, p
+
+
+def test_the_line_check_decides_at_random_points_and_falls_back():
+    import random
+    import sympy as sp
+    x = sp.Symbol("x")
+    rng = random.Random(0)
+    assert proof.same_at_points([sp.tanh(x) ** 2 + 1 / sp.cosh(x) ** 2], [sp.Integer(1)], rng) is True
+    assert proof.same_at_points([sp.exp(x) * sp.exp(x)], [sp.exp(2 * x) + sp.Rational(1, 10 ** 30)], rng) is False
+    assert proof.same_at_points([x ** 2 - 1], [(x - 1) * (x + 1)], rng) is True
+    assert proof.same_at_points([sp.Function("f")(x)], [x], rng) is None        # unknown: zero_test decides
+
+
+def test_dialect_costs_never_crash_the_prover():
+    for claim in (Claim("X:3,2 B:3,2", "np.sum(X / np.maximum(B, 1))", "X", "1 / np.maximum(B, 1)"),
+                  Claim("X:3,2", "np.sum(np.sqrt(X ** 2 + 1))", "X", "X / np.sqrt(X ** 2 + 1)"),
+                  Claim("x:scalar y:scalar", "(x + (1.0 / (1 + np.exp(-y)))) * (1.0 / ((1.0 / (1 + np.exp(-x))) + "
+                        "((x + y)**2)))", "x", "x"),
+                  Claim("X:N,D", "np.sum(X.var(axis=0, ddof=1))", "X", "2 * (X - X.mean(axis=0)) / (N - 1)"),
+                  Claim("X:3,2", "np.sum(X ** -1)", "X", "-X ** -2")):
+        p = index_proof(claim, seconds=60)
+        assert isinstance(p, (CheckedProof, NoProof))
+        assert not isinstance(p, NoProof) or "could not be built" not in p.reason, p.reason

@@ -21,7 +21,8 @@ from fractions import Fraction
 from ..core.expression import (
     Add, Apply, Binary, Broadcast, Call, Div, Hadamard, MatMul, Mul, Neg, Node, Num, Scale, Sub, Sym, Transpose, num,
 )
-from ..language.shapes import Declarations, Typer, is_scalar
+from ..core import registry
+from ..language.shapes import Declarations, Typer, is_flat, is_scalar, keyword_params
 from .builder import Builder
 
 
@@ -70,7 +71,30 @@ class _Simplifier:
             return self(self.b.neg(t(a.arg)))
         if isinstance(a, Apply):
             return self(self.b.apply(a.name, t(a.arg), a.order))
+        if isinstance(a, Call):
+            return self.transposed_call(a, t) or node
         return node
+
+    def transposed_call(self, a: Call, t) -> Node | None:
+        """The transpose of a value NumPy holds as 1-D (which .T leaves as it is, so the text
+        would not read back), moved inside: a reduction along an axis without keepdims
+        becomes the column it is, the reduction with keepdims=True along axis 1; an entrywise
+        operation of such values takes the transposes of its operands.  None: left as it is
+        -- elsewhere the transpose of a call stays outside, so that the two sides of a tie
+        test (X == max(X), from the adjoint of max) are computed alike in float64."""
+        if not is_flat(a):
+            return None
+        op = registry.operation(a.name)
+        kw = keyword_params(a)
+        if kw.get("axis") is not None and kw.get("keepdims") is False:
+            x = a.args[0] if kw["axis"] == 1 else t(a.args[0])
+            values = dict(kw, axis=1, keepdims=True)
+            params = a.params[:len(op.params)] + tuple(values[k.name] for k in op.keywords)
+            return self(self.b.call(a.name, x, params=params))
+        if op is not None and (op.broadcasts or op.name == "power"):
+            args = tuple(x if is_scalar(x.shape) else t(x) for x in a.args)
+            return self(self.type(replace(a, args=args, shape=None)))
+        return None
 
     def symmetric(self, node: Node) -> bool:
         return isinstance(node, Sym) and self.decls.symbols[node.name].prop in ("symmetric", "spd")

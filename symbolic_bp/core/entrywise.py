@@ -154,7 +154,8 @@ def _vjp_power(b, node, g):
     x, p = node.args[0], node.params[0]
     if p == 0:
         return (None,)
-    slope = b.number(p) if p == 1 else b.mul(b.number(p), b.call("power", x, params=(p - 1,)))
+    power = x if p == 2 else b.call("power", x, params=(p - 1,))        # x**1 is x
+    slope = b.number(p) if p == 1 else b.mul(b.number(p), power)
     return (b.mul(slope, g),)               # d x^p = p x^(p-1) dx
 
 

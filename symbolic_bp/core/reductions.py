@@ -116,11 +116,17 @@ def _vjp_sum(b, node, g):
 
 
 def _vjp_extreme(b, node, g):
-    # d max(X)/dX = 1 where X_ij is the maximum of its line (ties: measure 0)
+    # d max(X)/dX = 1 where X_ij is the maximum of its line (ties: measure 0).  A tie that
+    # holds near the point -- copies of one value, max(kron(x, ones)) or a broadcast row --
+    # is no kink: the copies move together and max moves with them, so they share the
+    # adjoint (1/count each), as a derivative of max counts it once
     x = node.args[0]
     axis, keepdims = node.params
-    value = b.t(node) if axis == 1 and not keepdims else node
-    return (b.mul(b.call("equal", x, value), _unreduce(b, node, g)),)
+    # along axis 1 without keepdims the value is NumPy's 1-D row: compared as the column it is
+    value = b.call(node.name, x, params=(1, True)) if axis == 1 and not keepdims else node
+    chosen = b.call("equal", x, value)
+    share = b.div(chosen, b.call("sum", chosen, params=(axis, True)))
+    return (b.mul(share, _unreduce(b, node, g)),)
 
 
 # the printers receive the parameters as text: axis "None", "0", "1"; keepdims "True", "False"

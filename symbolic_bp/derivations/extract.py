@@ -21,16 +21,33 @@ LaTeX                              claim language
 \\\\ x_n \\end{bmatrix}``
 ``\\underbrace{Bx}_{x'}``            ``B @ x``, and a definition of x'
 ``X^{-1}``, ``s^2``                 ``inv(X)``, ``s**2``
+``A^{3}`` of a matrix A              ``matrix_power(A, 3)``
+``X^{\\circ 2}``, ``s^{1/2}``       ``X**2`` (entrywise), ``s**(1/2)``
+``\\frac{A}{B}``                    ``A / B`` (entrywise for a matrix B)
+``\\max\\left(0, Z\\right)``        ``maximum(0, Z)`` (one argument: ``max``)
+``\\left[A > B\\right]``, ``\\geq``  ``A > B``, ``>=`` (an Iverson bracket)
+``\\operatorname{sum}_{\\mathrm{axis}=1,\\,\\mathrm{keepdims}}(X)``
+                                   ``sum(X, axis=1, keepdims=True)``
+``\\mathrm{dY}``, ``\\mathrm{exp}(X)`` ``dY``, ``exp(X)``
+``\\mathbf{1}_{m \\times n}``, ``I_n`` ``ones(m, n)``, ``eye(n)``
+``\\begin{aligned} C &= … \\\\ \\frac{\\partial C}{\\partial W} &= … \\end{aligned}``
+                                   a cost and its gradient (as the proofs document boxes them)
 =================================  ===================================
+
+The notation of the project's own LaTeX printer
+(:mod:`symbolic_bp.rendering.latex`) reads back into the claim it was
+printed from; a dimension used as a number (the N of ``\\frac{1}{N}``) is
+read as a symbol that is only ever divided by, declared a scalar.
 
 A boxed gradient without its cost (``\\boxed{\\frac{\\delta C}{\\delta A} = …}``)
 takes the latest cost ``C = …`` written before it; names defined before it
 (``D \\equiv W_{23}W_{12}``, ``x_3 = W_{23}W_{12}W_{01}x_0``, underbraces) are
-substituted.  Shapes are inferred from how the symbols are used (lower-case
-letters are column vectors, upper-case ones matrices, a product ties inner
-dimensions, a sum or Hadamard product equal shapes, the cost is 1x1, a
-gradient has the shape of its variable); dimensions nothing ties are named
-and listed.  Formulas that cannot be translated are listed with the reason.
+substituted.  Shapes are inferred from how the symbols are used (a name
+with a capital -- A, W01, dY -- is a matrix, any other a column vector, a
+product ties inner dimensions, a sum, Hadamard product or comparison
+broadcasts as NumPy does, the cost is 1x1, a gradient has the shape of its
+variable, so that the b of X W + b whose gradient is a row is a row);
+dimensions nothing ties are named and listed.  Formulas that cannot be translated are listed with the reason.
 
 >>> to_claim_text(r"[y \\odot \\sigma'(Ax)] x^T")      # '*' and '@' bind equally, left to right
 "y * sigma'(A @ x) @ x.T"
@@ -79,7 +96,10 @@ GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "eta", "theta", "lambda",
          "sigma", "tau", "phi", "chi", "psi", "omega", "Delta", "Theta", "Sigma", "Phi", "Omega", "Lambda"}
 # names that are functions when followed by '(' or a prime
 FUNCTION_LETTERS = {"sigma", "phi", "psi", "f", "g", "h"}
-NAMED_FUNCTIONS = {"exp": "exp", "log": "log", "tanh": "tanh", "ln": "log"}
+NAMED_FUNCTIONS = {"exp": "exp", "log": "log", "tanh": "tanh", "ln": "log", "sin": "sin", "cos": "cos"}
+# comparisons, as the printer writes an Iverson bracket [A > B] (and as papers do)
+COMPARISONS = {">": ">", "<": "<", "=": "==", "\\gt": ">", "\\lt": "<", "\\geq": ">=", "\\ge": ">=",
+               "\\geqslant": ">=", "\\leq": "<=", "\\le": "<=", "\\leqslant": "<=", "\\neq": "!=", "\\ne": "!="}
 TRANSPARENT = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "displaystyle",
                "mathbf", "mathrm", "boldsymbol", "vec", "bm", "mathit"}
 HADAMARD = {"odot", "circ"}
@@ -135,7 +155,8 @@ class LatexParser:
 
     def take(self) -> Tok:
         t = self.toks[self.i]
-        self.i += 1
+        if t.kind != "end":          # the end stays the current token, however often it is taken
+            self.i += 1
         return t
 
     def expect(self, text: str) -> None:
@@ -184,6 +205,7 @@ class LatexParser:
         if t.kind == "command":
             name = t.text[1:]
             return name not in ("right", "implies", "Rightarrow", "equiv", "approx", "neq", "rangle", "end") \
+                and t.text not in COMPARISONS \
                 and t.text not in ("\\}", "\\]", "\\|") and name not in HADAMARD and name != "cdot"
         return t.text in ("(", "[", "{")
 
@@ -231,28 +253,35 @@ class LatexParser:
                 return node
 
     def superscript(self, base: Node) -> Node:
-        if self.at("{"):
-            self.take()
-            inner = []
-            while not self.at("}"):
-                if self.tok.kind == "end":
-                    self.fail("unclosed '{'")
-                inner.append(self.take())
-            self.take()
-        else:
-            inner = [self.take()]
+        inner = self._braced_tokens() if self.at("{") else [self.take()]
         text = "".join(t.text for t in inner).replace(" ", "")
         if text in ("T", "\\top", "\\intercal", "t"):
             return Transpose(arg=base)
-        if text == "-1":
+        entrywise = text.startswith("\\circ")           # X^{\circ p}: the Hadamard (entrywise) power
+        if entrywise:
+            text = text[len("\\circ"):]
+        if text == "-1" and not entrywise:
             return Call(name="inv", args=(base,))
-        if re.fullmatch(r"-?\d+", text):
-            return Pow(base=base, exponent=int(text))
+        exponent = _exponent(text)
+        if exponent is not None:
+            value = int(exponent) if exponent.denominator == 1 else exponent
+            return (EntrywisePow if entrywise else Pow)(base=base, exponent=value)
         raise Untranslatable(f"column {inner[0].col if inner else self.tok.col}: superscript {text!r} "
-                             "(only ^T, ^{-1} and integer powers translate)")
+                             "(only ^T, ^{-1}, number powers and entrywise powers ^{\\circ p} translate)")
+
+    def compare(self) -> Node:
+        """An expression, or a comparison of two (inside brackets: the Iverson
+        bracket ``[A > B]`` is the 0/1 matrix ``A > B``)."""
+        node = self.expr()
+        if self.tok.text in COMPARISONS and self.tok.kind in ("op", "command"):
+            op = COMPARISONS[self.take().text]
+            node = Call(name=registry.infix(op), args=(node, self.expr()))
+            if self.tok.text in COMPARISONS and self.tok.kind in ("op", "command"):
+                self.fail("comparisons cannot be chained")
+        return node
 
     def group(self, close: str) -> Node:
-        node = self.expr()
+        node = self.compare()
         if close == "]" and self.at("\\}", ")", "}"):
             # the source leaves a '[' open: close it where the enclosing group ends
             self.repairs.append(f"an unclosed '[' is closed before {self.tok.text!r} (column {self.tok.col})")
@@ -268,21 +297,16 @@ class LatexParser:
         """The text of a subscript: ``_0`` -> "0", ``_{12}`` -> "12"."""
         self.expect("_")
         if self.at("{"):
-            self.take()
-            parts = []
-            while not self.at("}"):
-                t = self.take()
-                if t.kind == "end":
-                    self.fail("unclosed '{'")
-                parts.append(t.text)
-            self.take()
-            return "".join(parts)
+            return "".join(t.text for t in self._braced_tokens())
         return self.take().text
 
     def name_with_subscript(self, base: str) -> str:
         if self.at("_"):
             sub = self.subscript_text()
-            # W_{12}, x_0, sigma_2 name objects; a_{kl}, x_i, delta_{2-i} index entries
+            # W_{12}, x_0, sigma_2, a_{\mathrm{prev}} name objects; a_{kl}, x_i, delta_{2-i} index entries
+            word = re.fullmatch(r"\\mathrm\{([A-Za-z][A-Za-z0-9]*)\}", sub)
+            if word:
+                return f"{base}_{word.group(1)}"
             if not re.fullmatch(r"[0-9]+", sub):
                 raise Untranslatable(f"subscript {sub!r} of {base} is an index expression (entries do not translate)")
             return f"{base}_{sub}" if base in FUNCTION_LETTERS or base in GREEK else base + sub
@@ -310,6 +334,10 @@ class LatexParser:
         self.fail(f"expected an operand, found {t.text or 'the end'!r}")
 
     def named(self, base: str) -> Node:
+        if base == "I" and self.at("_") and self.toks[self.i + 1].text in ("{",) + tuple("abcdefghijklmnopqrstuvwxyzABCDEFGHJKLMNOPQRSTUVWXYZ"):
+            self.take()                              # I_{n}: the identity of size n (as the printer writes eye(n))
+            toks = [self.take()] if not self.at("{") else self._braced_tokens()
+            return Call(name="eye", args=(self._dimension(toks),))
         name = self.name_with_subscript(base)
         primes = 0
         while self.tok.kind == "prime":
@@ -317,12 +345,7 @@ class LatexParser:
             primes += 1
         function = base in FUNCTION_LETTERS and (primes or self.at("(") or self.at("\\left"))
         if function:
-            if self.at("\\left"):
-                self.take()
-            if not self.at("("):
-                self.fail(f"expected '(' after {name + chr(39) * primes}")
-            self.take()
-            return Apply(name=name, arg=self.group(")"), order=primes)
+            return Apply(name=name, arg=self.call_arguments(name + chr(39) * primes, 1)[0], order=primes)
         if primes:
             name += "_prime" * primes
         if name in registry.reserved():
@@ -344,17 +367,39 @@ class LatexParser:
                     closer = {"(": ")", "[": "]", "\\{": "\\}"}.get(opener)
                     if closer is None:
                         self.fail(f"\\left{opener}")
-                    node = self.expr()
+                    node = self.compare()
                     if self.at("\\right"):
                         self.take()
                     self.expect(closer)
                     return node
                 self.fail("unmatched \\right")
+            if name in ("mathrm", "mathit") and self._word_follows():
+                return self.word(self.braced_raw())
+            if name == "mathbf" and self._ones_follow():
+                return self.ones()
             if name in ("mathbf", "mathrm", "boldsymbol", "vec", "bm", "mathit"):
                 self.expect("{")
                 node = self.group("}")
                 return node
             return self.atom()
+        if name == "operatorname":
+            return self.operator(self.braced_raw())
+        if name in ("max", "min"):
+            args = self.call_arguments(f"\\{name}")
+            if len(args) == 2:          # \max(0, Z): the entrywise maximum
+                return Call(name=name + "imum", args=tuple(args))
+            if len(args) == 1:          # \max(X): the largest entry
+                return Call(name=name, args=tuple(args))
+            self.fail(f"\\{name} of {len(args)} arguments")
+        if name == "sqrt":
+            if self.at("["):
+                self.fail("\\sqrt[n] (only square roots translate)")
+            return Apply(name="sqrt", arg=self.braced())
+        if name == "det":
+            return Call(name="det", args=tuple(self.call_arguments("\\det", 1)))
+        if name == "log" and self.at("\\det"):
+            self.take()
+            return Call(name="logdet", args=tuple(self.call_arguments("\\log\\det", 1)))
         if name == "frac" or name == "dfrac":
             top, bottom = self.braced(), self.braced()
             return Div(left=top, right=bottom)
@@ -391,25 +436,164 @@ class LatexParser:
         if name == "boxed":
             return self.braced()
         if name in NAMED_FUNCTIONS:
-            if not self.at("("):
-                self.fail(f"expected '(' after \\{name}")
-            self.take()
-            return Apply(name=NAMED_FUNCTIONS[name], arg=self.group(")"))
+            primes = self.primes()
+            return Apply(name=NAMED_FUNCTIONS[name], arg=self.call_arguments(f"\\{name}", 1)[0], order=primes)
         if name == "begin":
             return self.environment()
         if name in GREEK:
             return self.named(name)
         raise Untranslatable(f"column {t.col}: \\{name} does not translate")
 
-    def braced_raw(self) -> str:
-        self.expect("{")
-        parts = []
-        while not self.at("}"):
-            if self.tok.kind == "end":
-                self.fail("unclosed '{'")
-            parts.append(self.take().text)
+    # -- the printer's own notation (symbolic_bp.rendering.latex), read back ---------------------
+
+    def primes(self) -> int:
+        count = 0
+        while self.tok.kind == "prime":
+            self.take()
+            count += 1
+        return count
+
+    def _word_follows(self) -> bool:
+        """``{`` letters ``}`` next: a name written upright (``\\mathrm{dY}``, ``\\mathrm{sigmoid}``)."""
+        k = self.i
+        if self.toks[k].text != "{":
+            return False
+        k += 1
+        start = k
+        while self.toks[k].kind == "letter":
+            k += 1
+        return k > start + 1 and self.toks[k].text == "}"
+
+    def word(self, text: str) -> Node:
+        """An upright multi-letter word: a registered function applied (with
+        primes), else a symbol's name (``\\mathrm{dW}_{1}`` is ``dW1``)."""
+        if registry.elementwise(text) is not None or text in NAMED_FUNCTIONS:
+            primes = self.primes()
+            if self.at("\\left") or self.at("("):
+                args = self.call_arguments(text, 1)
+                return Apply(name=NAMED_FUNCTIONS.get(text, text), arg=args[0], order=primes)
+            if primes:
+                self.fail(f"expected '(' after {text + chr(39) * primes}")
+        return self.named(text)
+
+    def call_arguments(self, what: str, count: int | None = None) -> list[Node]:
+        """``( a, b )`` or ``\\left( a, b \\right)``: the arguments of a call."""
+        if self.at("\\left"):
+            self.take()
+        if not self.at("("):
+            self.fail(f"expected '(' after {what}")
         self.take()
-        return "".join(parts)
+        args = [self.compare()]
+        while self.at(","):
+            self.take()
+            args.append(self.compare())
+        if self.at("\\right"):
+            self.take()
+        self.expect(")")
+        if count is not None and len(args) != count:
+            self.fail(f"{what} takes {count} argument{'s' * (count > 1)}, found {len(args)}")
+        return args
+
+    def operator(self, text: str) -> Node:
+        """``\\operatorname{sum}_{\\mathrm{axis}=0,\\,\\mathrm{keepdims}}\\left(X\\right)``:
+        a registered operation (or a macro: mean, var ...), its keyword
+        parameters read from the subscript."""
+        name = text.strip()
+        if not re.fullmatch(r"[A-Za-z_]+", name) or not (registry.operation(name) or registry.macro(name)
+                                                          or registry.elementwise(name)):
+            self.fail(f"\\operatorname{{{name}}} is not an operation of the claim language")
+        keywords = self.reduction_subscript(name) if self.at("_") else ()
+        primes = self.primes()
+        args = self.call_arguments(f"\\operatorname{{{name}}}")
+        if registry.elementwise(name) is not None:
+            if len(args) != 1 or keywords:
+                self.fail(f"{name} takes 1 argument")
+            return Apply(name=name, arg=args[0], order=primes)
+        if primes:
+            self.fail(f"{name} is a matrix function and has no elementwise derivative")
+        wanted = registry.arguments(name)
+        if wanted is not None and not wanted[0] <= len(args) <= wanted[1]:
+            self.fail(f"{name} takes {wanted[0]} argument{'s' * (wanted[0] > 1)}, found {len(args)}")
+        return Call(name=name, args=tuple(args), keywords=keywords)
+
+    def reduction_subscript(self, name: str) -> tuple:
+        """``_{\\mathrm{axis}=1,\\,\\mathrm{keepdims},\\,\\mathrm{ddof}=1}``: (name, node) keyword pairs."""
+        self.expect("_")
+        raw = self.braced_raw() if self.at("{") else self.take().text
+        known = registry.keywords(name)
+        keywords = []
+        for part in raw.split(","):
+            m = re.fullmatch(r"\\mathrm\{(\w+)\}(?:=(-?\d{1,3}|\\mathrm\{(?:None|True|False)\}|None|True|False))?", part)
+            if not m or m.group(1) not in known or any(k == m.group(1) for k, _ in keywords):
+                self.fail(f"subscript {raw!r} of \\operatorname{{{name}}} (only axis, keepdims and ddof translate)")
+            key, value = m.group(1), m.group(2)
+            if value is None:
+                if key != "keepdims":
+                    self.fail(f"{key} without a value in the subscript of \\operatorname{{{name}}}")
+                node: Node = Sym(name="True")
+            else:
+                value = re.sub(r"\\mathrm\{(\w+)\}", r"\1", value)
+                node = Sym(name=value) if value in ("None", "True", "False") else \
+                    (Neg(arg=Num(value=Fraction(-int(value)))) if value.startswith("-") else Num(value=Fraction(int(value))))
+            keywords.append((key, node))
+        return tuple(keywords)
+
+    def _ones_follow(self) -> bool:
+        """``\\mathbf{1}_`` or ``\\mathbf{0}_``: the printer's ones(m, n) and zeros(m, n)."""
+        t = self.toks[self.i:self.i + 4]
+        return len(t) == 4 and t[0].text == "{" and t[1].text in ("1", "0") and t[2].text == "}" and t[3].text == "_"
+
+    def ones(self) -> Node:
+        self.expect("{")
+        value = self.take().text
+        self.expect("}")
+        self.expect("_")
+        if not self.at("{"):
+            self.fail("expected the shape m \\times n after \\mathbf{1}_")
+        self.take()
+        sides: list[list[Tok]] = [[]]
+        while not self.at("}"):
+            t = self.take()
+            if t.kind == "end":
+                self.fail("unclosed '{'")
+            if t.text == "\\times":
+                sides.append([])
+            else:
+                sides[-1].append(t)
+        self.take()
+        if len(sides) != 2 or not all(sides):
+            self.fail("expected the shape m \\times n after \\mathbf{1}_")
+        dims = [self._dimension(side) for side in sides]
+        return Call(name="ones" if value == "1" else "zeros", args=tuple(dims))
+
+    def _dimension(self, toks: list[Tok]) -> Node:
+        """A dimension as the printer writes it: ``n``, ``3``, ``2\\,n`` (a product)."""
+        node = None
+        for t in toks:
+            if t.kind == "number" and t.text.isdigit() and len(t.text) <= 6:
+                leaf: Node = Num(value=Fraction(int(t.text)))
+            elif t.kind == "letter":
+                leaf = Sym(name=t.text)
+            else:
+                self.fail(f"{t.text!r} in a dimension")
+            node = leaf if node is None else Mul(left=node, right=leaf)
+        return node
+
+    def _braced_tokens(self) -> list[Tok]:
+        """The tokens of a ``{...}`` group, nested groups included (without the outer braces)."""
+        self.expect("{")
+        out, depth = [], 1
+        while True:
+            t = self.take()
+            if t.kind == "end":
+                self.fail("unclosed '{'")
+            depth += {"{": 1, "}": -1}.get(t.text, 0) if t.kind == "op" else 0
+            if depth == 0:
+                return out
+            out.append(t)
+
+    def braced_raw(self) -> str:
+        return "".join(t.text for t in self._braced_tokens())
 
     def environment(self) -> Node:
         kind = self.braced_raw()
@@ -455,6 +639,37 @@ def _vector_of_entries(rows: list[list[Tok]]) -> Node:
     return node
 
 
+class EntrywisePow(Pow):
+    """``X^{\\circ p}`` as read: an entrywise power whatever the shape of X
+    (a plain ``X^{k}`` of a matrix is its matrix power); written ``X**p``."""
+
+
+_EXPONENT = re.compile(r"(-?)(?:(\d{1,6})(?:\.(\d{1,6}))?|(\d{1,6})/(\d{1,6})|\\frac\{(\d{1,6})\}\{(\d{1,6})\})")
+
+
+def _plain(tree: Node) -> Node:
+    """``tree`` with its entrywise powers as the claim language's ``**`` (for the type pass)."""
+    return substitute(tree, lambda n: Pow(base=_plain(n.base), exponent=n.exponent, pos=n.pos)
+                      if isinstance(n, EntrywisePow) else None)
+
+
+def _exponent(text: str) -> Fraction | None:
+    """A literal exponent as written in a superscript: ``2``, ``-1``, ``0.5``,
+    ``1/2``, ``-3/2``, ``\\frac{1}{2}``; None for anything else."""
+    m = _EXPONENT.fullmatch(text)
+    if not m:
+        return None
+    sign = -1 if m.group(1) else 1
+    if m.group(2) is not None:
+        value = Fraction(f"{m.group(2)}.{m.group(3)}") if m.group(3) else Fraction(int(m.group(2)))
+    else:
+        top, bottom = (m.group(4), m.group(5)) if m.group(4) is not None else (m.group(6), m.group(7))
+        if int(bottom) == 0:
+            return None
+        value = Fraction(int(top), int(bottom))
+    return sign * value
+
+
 def _numeric(node: Node) -> bool:
     if isinstance(node, Num):
         return True
@@ -465,9 +680,14 @@ def _numeric(node: Node) -> bool:
     return False
 
 
-def to_claim_text(latex: str) -> str:
-    """One LaTeX expression in the claim language (:class:`Untranslatable` if not)."""
-    return to_text(LatexParser(latex).parse())
+def to_claim_text(latex: str, shapes: str | None = None) -> str:
+    """One LaTeX expression in the claim language (:class:`Untranslatable` if
+    not); with the declarations ``shapes``, a power ``X^{k}`` of a matrix is
+    its matrix power (:func:`resolve_powers`)."""
+    tree = LatexParser(latex).parse()
+    if shapes is not None:
+        tree = resolve_powers(tree, shapes)
+    return to_text(tree)
 
 
 # -- finding math and claims in a document ---------------------------------------------
@@ -553,6 +773,9 @@ def split_top(text: str, separators: tuple[str, ...]) -> list[str]:
             depth -= 1
             i += 6
             continue
+        if ch == "\\" and text[i + 1:i + 2] in (",", ";", ":", "!", " "):
+            i += 2                       # a thin space \, is not a separator
+            continue
         if ch in "{([":
             depth += 1
         elif ch in "})]":
@@ -587,6 +810,23 @@ def _strip(text: str) -> str:
             out.append(text[i])
             i += 1
     return "".join(out).strip().rstrip(".,;")
+
+
+_ALIGNED = re.compile(r"\\begin\{(aligned|gathered|split)\}(?P<body>.*)\\end\{\1\}", re.DOTALL)
+
+
+def _aligned(body: str) -> str:
+    """A statement set in rows, as the proofs document boxes its claims:
+    ``\\begin{aligned} C &= ... \\\\ \\frac{\\partial C}{\\partial W} &= ... \\end{aligned}``
+    read as ``C = ... \\implies \\frac{\\partial C}{\\partial W} = ...``."""
+    m = _ALIGNED.fullmatch(body.strip())
+    if not m:
+        return body
+    rows = [r.replace("&", " ").strip() for r in re.split(r"\\\\(?:\[[^\]]*\])?", m.group("body"))]
+    rows = [r for r in rows if r]
+    if len(rows) < 2 or not _COST.match(split_top(rows[0], ("=",))[0]):
+        return body
+    return rows[0] + " \\implies " + ", ".join(rows[1:])
 
 
 def _definitions(segment: str) -> list[tuple[str, Node]]:
@@ -632,7 +872,7 @@ def extract_text(text: str, path: str = "<text>") -> Extraction:
     counter = 0
     for seg in math_segments(text):
         boxed = "\\boxed" in seg.text
-        body = _strip(seg.text)
+        body = _aligned(_strip(seg.text))
         parts = split_top(body, ("\\implies", "\\Rightarrow", "\\Longrightarrow"))
         gradient_form = len(parts) >= 2 and any(_GRADIENT.match(split_top(p, ("=",))[0])
                                                 for q in parts[1:] for p in split_top(q, (",",)))
@@ -692,6 +932,7 @@ def _claims(seg: Math, parts: list[str], defs: dict, cost, counter: int, boxed: 
             local = dict(defs, **p.defined)
             cost_tree, claim_tree = _substitute(local_cost[0], local), _substitute(tree, local)
             shapes, unknown = infer_shapes(cost_tree, claim_tree, wrt_tree.name)
+            cost_tree, claim_tree = resolve_powers(cost_tree, shapes), resolve_powers(claim_tree, shapes)
             note = f"line {seg.line}; cost from line {local_cost[1]}"
             substituted = sorted(n for n in local if n in {x.name for x in tree.walk() if isinstance(x, Sym)}
                                  | {x.name for x in local_cost[0].walk() if isinstance(x, Sym)})
@@ -745,17 +986,46 @@ def infer_shapes(cost: Node, claim: Node, wrt: str) -> tuple[str, str]:
     recorded (a square argument, a column vector); a result dimension that
     is a product is a new dimension tied to nothing.  Dimensions the formula
     passes to a call (a name, a literal) keep their names.
+
+    Broadcasting makes a lower-case variable ambiguous: the b of ``X W + b``
+    is a column of X's rows or a row of W's columns.  Both readings are tried
+    and the one that keeps more dimensions (and types) is taken.
     """
+    first = _infer_shapes(cost, claim, wrt, False)
+    if wrt[:1].isupper() or wrt in GREEK:
+        return first
+    row = _infer_shapes(cost, claim, wrt, True)
+    return row if _reading_score(row[0], cost, claim, wrt) > _reading_score(first[0], cost, claim, wrt) else first
+
+
+def _reading_score(shapes: str, cost: Node, claim: Node, wrt: str) -> tuple:
+    """How good a reading of the shapes is: (it types, the dimensions that are not 1)."""
+    from ..language.shapes import parse_declarations, typecheck
+    try:
+        decls = parse_declarations(shapes)
+        typed_cost, typed_claim = typecheck(_plain(cost), decls), typecheck(_plain(claim), decls)
+        types = typed_claim.shape == decls.symbols[wrt].shape and typed_cost.shape == (ONE, ONE)
+    except (InputError, KeyError, RecursionError):
+        return (False, 0)
+    return (types, sum(d != ONE for sym in decls.symbols.values() for d in sym.shape))
+
+
+def _infer_shapes(cost: Node, claim: Node, wrt: str, wrt_row: bool) -> tuple[str, str]:
     dims = _Dims()
     shape: dict[str, tuple[int, int]] = {}
     order: list[str] = []
     named: dict[str, int] = {}      # a dimension passed to a call (a name, a literal) -> its variable
+    if wrt_row:                     # the variable read as a row (a bias broadcast over the rows)
+        shape[wrt] = (0, dims.new())
+        order.append(wrt)
 
     def of_symbol(name: str) -> tuple[int, int]:
         if name not in shape:
             order.append(name)
             scalar = name in GREEK or name.startswith(tuple(GREEK)) and not name[:1].isupper()
-            shape[name] = (0, 0) if scalar else (dims.new(), dims.new() if name[:1].isupper() else 0)
+            # a name with a capital (A, W01, dY, Wxh) is a matrix, else (x, h0, bh) a column vector
+            matrix = any(ch.isupper() for ch in name)
+            shape[name] = (0, 0) if scalar else (dims.new(), dims.new() if matrix else 0)
         return shape[name]
 
     def scalar(s) -> bool:
@@ -834,7 +1104,10 @@ def infer_shapes(cost: Node, claim: Node, wrt: str) -> tuple[str, str]:
         expansion = registry.macro(node.name)
         if expansion is not None:
             try:        # a macro whose expansion reads no shape (pinv, softmax) is walked expanded
-                tree = expansion.expand(node.args, {k.name: k.default for k in expansion.keywords})
+                given = dict(node.keywords)
+                tree = expansion.expand(node.args[:expansion.arity],
+                                        {k.name: keyword_value(k, given[k.name]) if k.name in given else k.default
+                                         for k in expansion.keywords})
             except (AttributeError, TypeError, registry.ShapeError):
                 tree = None
             if tree is None:
@@ -848,11 +1121,37 @@ def infer_shapes(cost: Node, claim: Node, wrt: str) -> tuple[str, str]:
                 walk(a)
             return (dims.new(), dims.new())
         args = [walk(a) for a in node.args[:op.arity]]
-        params = [dimension(a) if kind == "dim" else integer(a)
+        if op.broadcasts:
+            # NumPy broadcasting (A > B, maximum(0, Z), A / B): read as a sum is
+            return _broadcast(args)
+        params = [dimension(a) if kind == "dim" else literal(a) if kind == "real" else integer(a)
                   for kind, a in zip(op.params, node.args[op.arity:])]
-        params += [k.default for k in op.keywords]      # keyword parameters: not written in LaTeX
+        given = dict(node.keywords)
+        params += [keyword_value(k, given[k.name]) if k.name in given else k.default for k in op.keywords]
         result = apply_rule(op, args, params)
         return result if result is not None else (dims.new(), dims.new())
+
+    def _broadcast(args):
+        return entrywise(*args)
+
+    def literal(node: Node):
+        k = node.arg if isinstance(node, Neg) else node
+        if isinstance(k, Num):
+            value = -k.value if isinstance(node, Neg) else k.value
+            return int(value) if value.denominator == 1 else value
+        return 1
+
+    def keyword_value(k, node: Node):
+        """A keyword argument written as a literal (axis=0, keepdims=True), else its default."""
+        if isinstance(node, Sym) and node.name in ("None", "True", "False"):
+            value = {"None": None, "True": True, "False": False}[node.name]
+            return value if k.kind in ("axis", "bool") else k.default
+        if k.kind == "axis":
+            value = integer(node)
+            return value % 2 if value in (0, 1, -1, -2) else k.default
+        if k.kind == "int":
+            return integer(node)
+        return k.default
 
     def walk(node: Node) -> tuple[int, int]:
         if isinstance(node, Num):
@@ -868,7 +1167,8 @@ def infer_shapes(cost: Node, claim: Node, wrt: str) -> tuple[str, str]:
             return walk(node.arg)
         if isinstance(node, Pow):
             s = walk(node.base)
-            dims.union(s[0], s[1])
+            if not isinstance(node, EntrywisePow):          # X^{k}: a matrix power, of a square X
+                dims.union(s[0], s[1])
             return s
         if isinstance(node, Call):
             return call(node)
@@ -882,23 +1182,43 @@ def infer_shapes(cost: Node, claim: Node, wrt: str) -> tuple[str, str]:
             return (left[0], right[1])
         if isinstance(node, Div):
             return left
+        return entrywise(left, right)
+
+    def entrywise(left, right):
+        """The shape of an entrywise operation (+, -, *, a comparison ...), by
+        NumPy's broadcasting: a dimension 1 beside another one stretches to it
+        (a row b in X W + b), two others are the same dimension."""
         if scalar(left):
             return right
         if scalar(right):
             return left
-        dims.union(left[0], right[0])
-        dims.union(left[1], right[1])
-        return left
+        out = []
+        for a, b in zip(left, right):
+            if dims.find(a) == 0:
+                out.append(b)
+            elif dims.find(b) == 0:
+                out.append(a)
+            else:
+                dims.union(a, b)
+                out.append(a)
+        return tuple(out)
 
+    for name in sorted(_divisors_only(cost, claim) - {wrt}):
+        shape[name] = (0, 0)            # written only as a divisor (1/N, X / s): a number
+        order.append(name)
     for _ in range(2):              # a second pass uses what the first one learned
-        c = walk(cost)
-        dims.union(c[0], 0)
-        dims.union(c[1], 0)
+        # the claim first: the variable has the claim's shape (a bias b is a row when its gradient is one)
         k = walk(claim)
+        if wrt not in shape and not scalar(k) and wrt not in GREEK:
+            shape[wrt] = k
+            order.append(wrt)
         w = of_symbol(wrt)
         if not scalar(k):
             dims.union(k[0], w[0])
             dims.union(k[1], w[1])
+        c = walk(cost)
+        dims.union(c[0], 0)
+        dims.union(c[1], 0)
     letters = [d for d in "mnkpqrstlhuvw" if d not in shape and d not in named]
     fixed = {dims.find(v): text for text, v in reversed(named.items()) if dims.find(v)}
     names: dict[int, str] = dict(fixed)
@@ -927,6 +1247,50 @@ def infer_shapes(cost: Node, claim: Node, wrt: str) -> tuple[str, str]:
     functions = sorted({n.name for tree in (cost, claim) for n in tree.walk()
                         if isinstance(n, Apply) and n.name not in registry.reserved()})
     return " ".join([f"{f}:function" for f in functions] + parts), ", ".join(unknown)
+
+
+def _divisors_only(*trees: Node) -> set[str]:
+    """Symbols that occur only as the whole divisor of a quotient (the N of
+    ``\\frac{1}{N}``): a size or a number, never a matrix."""
+    divisors, elsewhere = set(), set()
+    for tree in trees:
+        inside = set()
+        for n in tree.walk():
+            if isinstance(n, Div) and isinstance(n.right, Sym):
+                divisors.add(n.right.name)
+                inside.add(id(n.right))
+        elsewhere |= {n.name for n in tree.walk() if isinstance(n, Sym) and id(n) not in inside}
+    return divisors - elsewhere
+
+
+def resolve_powers(tree: Node, shapes: str) -> Node:
+    """A power written ``X^{k}`` of a matrix X is its matrix power
+    ``matrix_power(X, k)`` (the claim language's ``X**k`` is entrywise, as in
+    NumPy); of a 1x1 value, ``x**k``.  A non-integer power of a matrix (a
+    matrix function) does not translate.  ``X^{\\circ p}`` stays entrywise."""
+    from ..language.shapes import parse_declarations, typecheck
+    try:
+        decls = parse_declarations(shapes)
+    except InputError:
+        return tree
+
+    def rule(node: Node) -> Node | None:
+        if type(node) is not Pow:
+            return None
+        try:
+            base_shape = typecheck(_plain(node.base), decls).shape
+        except (InputError, RecursionError):
+            return None
+        if base_shape[0] == ONE and base_shape[1] == ONE:
+            return None
+        if not isinstance(node.exponent, int):
+            raise Untranslatable(f"the power ^{{{node.exponent}}} of the matrix {to_text(node.base)!r} is a matrix "
+                                 "function (write ^{\\circ p} for the entrywise power)")
+        if node.exponent == -1:
+            return Call(name="inv", args=(node.base,))
+        k = Num(value=Fraction(abs(node.exponent)))
+        return Call(name="matrix_power", args=(node.base, k if node.exponent > 0 else Neg(arg=k)))
+    return substitute(tree, rule, bottom_up=True)
 
 
 # -- output -----------------------------------------------------------------------------

@@ -411,7 +411,9 @@ _TOKENS = ("A", "x", "y", "W", "s", "m", "n", "B", "sigma", "sigmoid", "tr", "in
            "np.", "numpy.", "scipy.special.", "np.linalg.", ".sum(", ".max(", ".mean(", ".var(", ".dot(", ".",
            "axis=", "axis=None", "keepdims=True", "ddof=1", "=", "==", ">", ">=", "<", "!=", "True", "None",
            "softmax", "log_softmax", "logsumexp", "maximum", "minimum", "mean", "var", "std", "max", "outer",
-           "ones_like", "zeros", "square", "1e-5", "-0.5", "(1/3)", "positive", "onehot", "binary")
+           "ones_like", "zeros", "square", "1e-5", "-0.5", "(1/3)", "positive", "onehot", "binary",
+           "keepdims=", "ddof=", "False", "-1", "10**9", "<=", "diagflat", "min", "1e-300", "(1/0)", "(10**100)",
+           "__class__", "__dict__", "keepdims=np", "np.np.")
 
 
 def random_text(rng: random.Random) -> str:
@@ -420,6 +422,60 @@ def random_text(rng: random.Random) -> str:
 
 def random_tokens(rng: random.Random) -> str:
     return "".join(rng.choice(_TOKENS) for _ in range(rng.randint(1, 25)))
+
+
+# the NumPy dialect, generated: nearly valid expressions over the symbols of CLAIM (A:m,n x:n y:m),
+# so that they reach the type pass, the derivation and both checks, not only the parser
+_OPERANDS = ("A", "x", "y", "A.T", "x.T", "y.T", "m", "n", "1", "0", "2.5", "(1/3)", "A @ x", "x @ y.T", "s")
+_PREFIXES = ("np.", "numpy.", "", "", "scipy.special.", "np.linalg.", "np.np.", "np.__class__.")
+_FUNCTIONS = ("sum", "mean", "var", "std", "max", "min", "exp", "log", "tanh", "sqrt", "abs", "softmax",
+              "log_softmax", "logsumexp", "ones_like", "zeros_like", "diagflat", "expit", "amax", "trace", "inv",
+              "maximum", "minimum", "outer", "dot", "multiply", "divide", "power", "transpose", "norm", "square",
+              "eval")
+_KEYWORDS = ("axis=0", "axis=1", "axis=-1", "axis=-2", "axis=None", "axis=2", "axis=10**9", "axis=x", "keepdims=True",
+             "keepdims=False", "keepdims=np", "keepdims=1", "ddof=1", "ddof=-1", "ddof=10**9", "dtype=float",
+             "out=A", "axis=0, axis=1", "0", "1")
+_METHODS = (".sum()", ".sum(axis=0)", ".sum(axis=1, keepdims=True)", ".mean(axis=0)", ".max(axis=1)", ".min()",
+            ".var(ddof=1)", ".std(axis=0)", ".dot(x)", ".T", ".transpose()", ".sum().sum()", ".__class__",
+            ".reshape(-1, 1)", ".shape")
+_INFIX = (" + ", " - ", " * ", " / ", " @ ", " ** ", " > ", " >= ", " < ", " <= ", " == ", " != ", " = ")
+_EXPONENTS = ("2", "0.5", "-1", "(-1/2)", "1e-300", "(1/0)", "(10**100)", "64", "65", "(1/3)", "0", "x")
+
+
+def random_dialect(rng: random.Random, depth: int = 0) -> str:
+    """A random expression of the NumPy dialect over A, x, y (m, n as sizes):
+    calls with keyword arguments, method chains, broadcasting sums and
+    products, comparisons (also chained, also ``=``), real exponents --
+    valid, or just off."""
+    if depth > 3 or rng.random() < 0.25:
+        return rng.choice(_OPERANDS)
+    kind = rng.randrange(5)
+    inner = random_dialect(rng, depth + 1)
+    if kind == 0:
+        args = [inner] + ([random_dialect(rng, depth + 1)] if rng.random() < 0.3 else [])
+        args += rng.sample(_KEYWORDS, rng.randint(0, 2))
+        return f"{rng.choice(_PREFIXES)}{rng.choice(_FUNCTIONS)}({', '.join(args)})"
+    if kind == 1:
+        return f"({inner}){''.join(rng.choice(_METHODS) for _ in range(rng.randint(1, 3)))}"
+    if kind == 2:
+        op = rng.choice(_INFIX)
+        right = rng.choice(_EXPONENTS) if op == " ** " else random_dialect(rng, depth + 1)
+        return f"({inner}{op}{right})"
+    if kind == 3:
+        return f"{inner}{rng.choice(_INFIX).strip()}{random_dialect(rng, depth + 1)}{rng.choice(('', ' > 0', ' < 1'))}"
+    return f"-{inner}" if rng.random() < 0.5 else f"({inner}) ** {rng.choice(_EXPONENTS)}"
+
+
+_PROPERTIES = ("", "", ":onehot", ":binary", ":positive", ":symmetric", ":spd", ":onehot:binary", ":")
+_SHAPES = ("m,n", "n,m", "m", "n", "1,n", "m,1", "scalar", "n,n", "0", "10**9", "N")
+
+
+def random_declarations(rng: random.Random) -> str:
+    """Declarations of CLAIM's symbols with random shapes and the data
+    properties (onehot, binary, positive) on matrices, vectors and scalars --
+    so that the variable ``A`` is sometimes one-hot data."""
+    return " ".join(f"{name}:{rng.choice(_SHAPES)}{rng.choice(_PROPERTIES)}" for name in ("A", "x", "y")) + \
+        rng.choice(("", " s:scalar", " s:scalar:positive", " s:scalar:binary", " s:n:onehot", " np:n", " N:scalar"))
 
 
 def mutate(text: str, rng: random.Random) -> str:
@@ -464,10 +520,11 @@ def mutate_file(text: str, rng: random.Random) -> str:
 
 
 def bundled_texts() -> list[str]:
-    """Valid claim-language strings: every cost and claim of the bundled derivations."""
+    """Valid claim-language strings: every cost and claim of the bundled
+    derivations (the post's and the NumPy-dialect modern_* files)."""
     import tomllib
     out = []
-    for path in sorted(BUNDLED.glob("post_*.toml")):
+    for path in sorted(BUNDLED.glob("post_*.toml")) + sorted(BUNDLED.glob("modern_*.toml")):
         for table in tomllib.loads(path.read_text()).get("claim", []):
             out += [table["cost"], table["claim"]]
     return out
@@ -490,6 +547,8 @@ def text_cases(examples: int, seed: int, corpus: Path | None) -> list[Case]:
         cases.append(Case("random string", random_text(rng)))
         cases.append(Case("random tokens", random_tokens(rng)))
         cases.append(Case("mutated claim", mutate(rng.choice(valid), rng)))
+        cases.append(Case("random NumPy dialect", random_dialect(rng)))
+        cases.append(Case("random declarations", random_declarations(rng)))
     return cases
 
 

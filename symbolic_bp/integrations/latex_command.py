@@ -1,6 +1,8 @@
 """``symbolic-bp latex``: the proofs of derivation files as one standalone
 LaTeX document (:mod:`symbolic_bp.rendering.document`), compiled with
-``--pdf``.
+``--pdf``.  The claims are checked, then proved, in ``--jobs`` worker
+processes at once (one per core by default: the bundled derivations take
+minutes one after the other).
 
 Exit status: 0 every verdict as expected, 1 otherwise, 2 unreadable input
 (the other files are still typeset) or an unwritable output, 4 ``--pdf`` was

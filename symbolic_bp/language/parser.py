@@ -322,7 +322,7 @@ class _Parser:
             return tok.text, False
         if ".".join(parts) in _MODULES:
             raise self.error(f"expected a function after {'.'.join(parts)}")
-        while parts[0] in ("np", "numpy", "scipy"):
+        while len(parts) > 1 and parts[0] in ("np", "numpy", "scipy"):
             parts.pop(0)
         return ".".join(parts), True
 

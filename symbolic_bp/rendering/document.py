@@ -169,8 +169,9 @@ def item_section(row, proof=None) -> list[str]:
            r"\textit{Statement:} {\ttfamily " + escape_text(e.statement()) + "}\\par"]
     fields = e.fields() if hasattr(e, "fields") else {}
     if isinstance(fields.get("expr"), str) and isinstance(fields.get("shapes"), str):
-        # a step of a chain: its formula typeset (typed with the chain's declarations where it parses)
-        out.append(r"\[" + latex_of_text(fields["expr"], fields["shapes"]) + r"\]")
+        # a step of a chain: its formula typeset (typed with the chain's declarations where it parses,
+        # the chain's defined names declared with the shapes of their definitions)
+        out.append(r"\[" + step_latex(fields["expr"], fields["shapes"], _definitions_of(e)) + r"\]")
     if fields.get("relation"):
         out.append(r"\textit{Relation to the line it follows:} " + escape_text(fields["relation"]) + r"\par")
     out += _as_written(e)
@@ -186,6 +187,34 @@ def item_section(row, proof=None) -> list[str]:
     if e.note:
         out.append(r"\textit{Note:} " + escape_text(e.note))
     return out
+
+
+def _definitions_of(entry) -> list[tuple[str, str]]:
+    chain = getattr(entry, "chain", None)
+    return [(d.name, d.expr) for d in getattr(chain, "definitions", ())
+            if isinstance(getattr(d, "name", None), str) and isinstance(getattr(d, "expr", None), str)]
+
+
+def step_latex(expr: str, shapes: str, definitions: list[tuple[str, str]]) -> str:
+    """A line of a chain as LaTeX, typed (so that ``N * dY`` is a scaling by
+    the size N, not a Hadamard product) with the chain's definitions
+    (``xhat = ...``) declared as symbols of their shapes; as
+    :func:`~symbolic_bp.rendering.latex.latex_of_text` where that fails."""
+    from ..errors import InputError
+    from ..language.shapes import Declarations, Symbol, parse_declarations, parse_typed
+    from ..core.dims import is_scalar
+    try:
+        decls = parse_declarations(shapes)
+        for name, text in definitions:
+            if name in decls.symbols or name in decls.dims or name in decls.functions:
+                continue
+            shape = parse_typed(text, decls).shape
+            symbols = dict(decls.symbols, **{name: Symbol(name, shape, "scalar" if is_scalar(shape) else None,
+                                                          is_scalar(shape))})
+            decls = Declarations(symbols, decls.dims, decls.functions)
+        return latex(parse_typed(expr, decls))
+    except (InputError, RecursionError, TypeError, ValueError):
+        return latex_of_text(expr, shapes)
 
 
 def local_claim_of(entry):

@@ -134,6 +134,11 @@ def _rename(factor, mapping: dict):
     return replace(factor, idx=tuple(map(m, factor.idx)))
 
 
+def _kept(shape, r, c) -> tuple:
+    """The indices of an entry of a value of ``shape`` broadcast: none along a dimension 1."""
+    return (r if shape[0] != ONE else None, c if shape[1] != ONE else None)
+
+
 def _size_power(f) -> tuple[Dim, Fraction] | None:
     """(N, p) of a factor N (a :class:`Size`) or N^p (a power of one), else None."""
     if isinstance(f, Size):
@@ -142,6 +147,45 @@ def _size_power(f) -> tuple[Dim, Fraction] | None:
             and len(f.arg[0].factors) == 1 and isinstance(f.arg[0].factors[0], Size):
         return f.arg[0].factors[0].dim, f.exponent
     return None
+
+
+def _power_base(f) -> tuple | None:
+    """(base key, exponent) of a factor that is a power of an entry: a Power,
+    or an Element beside a Power of the same entry (x_k x_k^{-1})."""
+    if isinstance(f, Power):
+        return (to_text(f.node), f.idx), f.exponent
+    if isinstance(f, Element):
+        return (f.name, f.idx), Fraction(1)
+    return None
+
+
+def _powers(t: Term) -> Term:
+    """Powers of one entry multiplied: ``u_k^{-1} u_k^{-1} = u_k^{-2}``,
+    ``x_k x_k^{-1} = 1`` (a Power of a symbol's entry with exponent 1 is the entry)."""
+    t = _sizes(t)
+    bases = [_power_base(f) for f in t.factors]
+    keys = [b[0] for b, f in zip(bases, t.factors) if b is not None and isinstance(f, Power)]
+    if not keys or all(sum(1 for b in bases if b is not None and b[0] == k) < 2 for k in keys):
+        return t
+    exponents: dict = {}
+    template: dict = {}
+    factors = []
+    for f, b in zip(t.factors, bases):
+        if b is None or b[0] not in keys:
+            factors.append(f)
+            continue
+        exponents[b[0]] = exponents.get(b[0], Fraction(0)) + b[1]
+        if isinstance(f, Power):
+            template.setdefault(b[0], f)
+    for key, p in exponents.items():
+        base = template[key]
+        if p == 0:
+            continue
+        if p == 1 and isinstance(base.node, Sym):
+            factors.append(Element(base.node.name, base.idx))
+        else:
+            factors.append(replace(base, name=f"**{p}", exponent=p))
+    return Term(t.coef, tuple(factors), t.summed)
 
 
 def _sizes(t: Term) -> Term:
@@ -191,7 +235,7 @@ class IndexForm:
         terms = getattr(self, "form_" + type(node).__name__, self.unsupported)(node, r, c)
         if len(terms) > MAX_TERMS:
             raise Unsupported(f"the cost has more than {MAX_TERMS} terms in index form")
-        return [_sizes(self._absorb(t)) for t in terms]
+        return [_powers(self._absorb(t)) for t in terms]
 
     def _absorb(self, t: Term) -> Term:
         """``sum_i f`` with no factor carrying i is ``N f`` (N the range of i):
@@ -217,8 +261,7 @@ class IndexForm:
 
     def form_Broadcast(self, node: Broadcast, r, c):
         # a 1x1 value, a row or a column filled into the shape: (s 1)_rc = s, (1 b)_rc = b_c, (a 1^T)_rc = a_r
-        rows, cols = node.arg.shape
-        return self(node.arg, r if rows != ONE else None, c if cols != ONE else None)
+        return self(node.arg, *_kept(node.arg.shape, r, c))
 
     def form_Add(self, node: Add, r, c):
         return self(node.left, r, c) + self(node.right, r, c)
@@ -258,6 +301,8 @@ class IndexForm:
         :class:`Power` factor of the entry."""
         if p == 0:
             return [Term(Fraction(1), ())]
+        if isinstance(base, Broadcast):              # ((1 b)_rc)^p = (b_c)^p
+            return self.power(base.arg, p, *_kept(base.arg.shape, r, c))
         if p.denominator == 1 and 1 <= p <= 8:
             terms = [Term(Fraction(1), ())]
             for _ in range(int(p)):
@@ -273,6 +318,9 @@ class IndexForm:
 
     def form_Apply(self, node: Apply, r, c):
         # [f(M)]_rc = f(M_rc): the argument is kept as a closed template
+        if isinstance(node.arg, Broadcast):          # f(1 b)_rc = f(b)_c: the function of what is broadcast
+            inner = node.arg.arg
+            return self(replace(node, arg=inner, shape=inner.shape), *_kept(inner.shape, r, c))
         shape = node.arg.shape
         holes = (self.fresh(shape[0]), self.fresh(shape[1]))
         template = tuple(self(node.arg, *holes))
@@ -464,3 +512,25 @@ def collect(terms: list[Term]) -> list[Term]:
         else:
             groups[key] = t
     return [t for t in groups.values() if t.coef != 0]
+
+
+def same_entries(a: Node, b: Node, ranges: dict, r, c) -> bool:
+    """Whether two typed matrices have the same entry (r, c) as sums of index
+    terms, up to the names of summed indices: products distributed over sums,
+    entrywise products in any order, broadcasts, sums along an axis and
+    powers of one entry gathered.  False (never an error) where either has no
+    index form."""
+    form = IndexForm(dict(ranges))
+    form._fresh = count(10_000)                  # away from the proof's own indices
+    try:
+        left, right = collect(form(a, r, c)), collect(form(b, r, c))
+    except (Unsupported, RecursionError):
+        return False
+
+    def keyed(terms):
+        out: dict = {}
+        for t in terms:
+            key = canonical(t)
+            out[key] = out.get(key, 0) + t.coef
+        return {k: v for k, v in out.items() if v != 0}
+    return keyed(left) == keyed(right)

@@ -184,7 +184,8 @@ class LatexPrinter:
         keywords = keyword_values(node, op)
         if keywords is not None and "keepdims" in keywords:
             return _reduction(node.name, args[0], keywords["axis"], keywords["keepdims"])
-        params = [r"\,".join(latex_name(f) for f in p.factors()) if isinstance(p, Dim) else str(p) for p in node.params]
+        params = [r"\,".join(f if f.isdigit() else latex_name(f) for f in p.factors()) if isinstance(p, Dim)
+                  else str(p) for p in node.params]
         return op.latex(args, atoms, params)
 
     def _untyped_call(self, node: Call) -> str:
@@ -242,7 +243,7 @@ class LatexPrinter:
         return rf"\left[{head}\left({argument}\right)\right]_{{{sub}}}" if sub else rf"{head}\left({argument}\right)"
 
     def _print_Size(self, f: Size) -> str:
-        return r"\,".join(latex_name(x) for x in f.dim.factors())
+        return r"\,".join(x if x.isdigit() else latex_name(x) for x in f.dim.factors())
 
     def _print_Power(self, f: Power) -> str:
         """``(M_k)^p``: the entry of the base, in index notation on the first

@@ -17,8 +17,10 @@ closed form, from their registry entries.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 from functools import lru_cache
+from itertools import product
 
 from ..core import registry
 from ..core.dims import ONE, Dim, is_scalar
@@ -76,6 +78,20 @@ def _dim_node(dim: Dim) -> Node:
     return Sym(name=dim.names[0]) if dim.names else Num(value=Fraction(dim.coef))
 
 
+def _parallel(edges: list) -> list:
+    """Matrices on the same pair of indices multiplied entrywise first:
+    ``X_ik Y_ik = (X . Y)_ik``, ``X_ik Y_ki = (X . Y^T)_ik``."""
+    merged: dict = {}
+    for node, r, c in edges:
+        key = frozenset((r, c))
+        if key in merged:
+            first, r0, c0 = merged[key]
+            merged[key] = (Mul(left=first, right=node if (r, c) == (r0, c0) else _t(node)), r0, c0)
+        else:
+            merged[key] = (node, r, c)
+    return list(merged.values())
+
+
 class Reassembly:
     """The matrix whose entry (r, c) a term is: a tree walk over the indices."""
 
@@ -96,6 +112,7 @@ class Reassembly:
                 raise Unsupported("a diagonal entry X_ii is outside what the index prover reassembles")
             else:
                 self.edges.append((node, r, c))
+        self.edges = _parallel(self.edges)
         self.used_edges: set = set()
         self.visited: set = set()
 
@@ -308,6 +325,12 @@ def _lowered(node: Node, used: set) -> Node | None:
     """The NumPy constructs as products, which the normal form reads: a
     broadcast row ``1 b``, column ``a 1^T`` or 1x1 value ``s 1``; a sum along an
     axis ``1^T X`` / ``X 1``; ``M / s`` as ``s^{-1} M``; None for anything else."""
+    power = _power_of(node)
+    if power is not None and isinstance(power[0], Broadcast):
+        # (b 1^T)^{\\circ p} = b^{\\circ p} 1^T: the power of what is broadcast
+        return Broadcast(arg=_power(power[0].arg, power[1]), shape=node.shape)
+    if isinstance(node, Apply) and isinstance(node.arg, Broadcast):
+        return Broadcast(arg=replace(node, arg=node.arg.arg, shape=node.arg.arg.shape), shape=node.shape)
     if isinstance(node, Broadcast):
         rows, cols = node.shape
         arg = node.arg
@@ -386,30 +409,38 @@ def _nf(node: Node, transposed: bool, used: set) -> dict:
 
 def _hadamard_nf(node: Node, transposed: bool, used: set) -> dict:
     """X . Y = Y . X, and (X . Y)^T = X^T . Y^T: a leaf keyed by its sorted
-    factors; a broadcast 1x1 factor (the 1 of 1 / B) scales it."""
+    factors, distributed over sums ((A + B) . C = A . C + B . C); the scalars
+    of a factor scale the product, a ones matrix (the broadcast 1 of 1 - X,
+    1 / B) is the product's identity."""
     factors = _hadamard_factors(node, used)
-    scalars = [f.arg for f in factors if isinstance(f, Broadcast) and is_scalar(f.arg.shape)]
-    rest = [f for f in factors if not (isinstance(f, Broadcast) and is_scalar(f.arg.shape))]
-    if len(rest) == 1:
-        out = _nf(rest[0], transposed, used)
-    elif not rest:
-        return _nf(Scale(left=scalars[0], right=_ones(*node.shape), shape=node.shape), transposed, used)
-    else:
-        # a factor that is a multiple of one product (-A, 2 B) gives its coefficient to the whole
-        coefficient, parts = Fraction(1), []
-        for n in rest:
-            form = normal_form(n, used, transposed)
-            if len(form) == 1:
-                (key, value), = form.items()
-                coefficient *= value
-                form = {key: Fraction(1)}
-            parts.append(repr(sorted(form.items())))
-        if parts != sorted(parts):
+    forms = [normal_form(n, used, transposed) for n in factors]
+    if len(forms) == 1:
+        return forms[0]
+    if any(len(f) > 1 for f in forms):
+        used.add("distributivity")
+    out: dict = {}
+    for combination in product(*(f.items() for f in forms)):
+        coefficient, scalars, parts, ones = Fraction(1), (), [], None
+        for (s, chain), value in combination:
+            coefficient *= value
+            scalars += s
+            if len(chain) == 1 and chain[0][0] == "ones":
+                ones = chain                         # 1 . X = X
+            elif chain:
+                parts.append(repr(chain))
+            else:                                    # pragma: no cover - a 1x1 factor scales
+                continue
+        if len(parts) > 1 and [p for p in parts] != sorted(parts):
             used.add("commutativity of the Hadamard product")
-        out = {((), (("hadamard", tuple(sorted(parts))),)): coefficient}
-    for s in scalars:
-        out = _combine(_nf(s, False, used), out, "scale_l")
-    return out
+        if not parts:
+            chain = ones or ()
+        elif len(parts) == 1:
+            chain = next(c for (_, c), _ in combination if repr(c) == parts[0])
+        else:
+            chain = (("hadamard", tuple(sorted(parts))),)
+        key = (tuple(sorted(scalars)), chain)
+        out[key] = out.get(key, 0) + coefficient
+    return {k: v for k, v in out.items() if v != 0}
 
 
 def _hadamard_factors(node: Node, used: set | None = None) -> list[Node]:
@@ -447,9 +478,18 @@ def _closed_derivative(name: str) -> tuple[str, Node] | None:
     """(rule, f'(u) as a surface tree in ``u``) from the registry entry of
     ``name``; None for an opaque function or one without a closed form."""
     entry = registry.elementwise(name)
-    if entry is None or entry.derivative is None:
+    if entry is None:
         return None
+    if entry.derivative is None:
+        # a closed form the claim language can write now that it has entrywise powers
+        power = _POWER_DERIVATIVES.get(name)
+        return (entry.rule, parse(power)) if power is not None else None
     return entry.rule, parse(entry.derivative)
+
+
+# f'(u) of registered functions whose registry entry has no closed form in the language (log' = 1/u),
+# written with entrywise powers
+_POWER_DERIVATIVES = {"log": "u**(-1)", "sqrt": "1/2 * sqrt(u)**(-1)"}
 
 
 def known_derivatives(node: Node) -> tuple[Node, list[str]]:

@@ -19,7 +19,9 @@ Every line is then *checked*: both of its sides are evaluated on explicit
 symbolic matrices (:func:`symbolic_bp.checks.symbolic.exact_truth`, whose gradient comes
 from scalar calculus on the expanded cost -- a route that shares nothing with
 this module) at two size assignments with all dimensions distinct, and
-compared exactly.  Only a :class:`CheckedProof` can be printed; a line the
+compared: polynomial entries exactly (expanded), the others (quotients,
+powers, exp, tanh ...) at random rational points -- exactly where they are
+rational functions, to 40 digits where transcendental functions occur.  Only a :class:`CheckedProof` can be printed; a line the
 check rejects turns the whole proof into a :class:`NoProof` with the reason.
 
 Steps 1-5 work in index notation (:mod:`symbolic_bp.rendering.index_form`),
@@ -37,7 +39,9 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from fractions import Fraction
 
+import mpmath
 import numpy as np
 import sympy as sp
 
@@ -47,14 +51,15 @@ from ..checks.claim import Claim, Prepared, prepare
 from ..checks.symbolic import SYMBOLIC_LIMIT, exact_truth, unknowns, zero_test
 from ..checks.sizes import exact_sizes, show_sizes
 from ..core import elementwise
+from ..core.elementwise import Opaque
 from ..core.dims import ONE, is_scalar
 from ..core.expression import Apply, Broadcast, Call, Div, Hadamard, Node, Num, Pow
 from ..errors import InputError
 from ..language.printer import to_text
-from ..language.shapes import typecheck
+from ..language.shapes import Typer
 from .index_form import (
     ENTRYWISE_INDEX, MAX_TERMS, Delta, Element, Func, IndexForm, Partial, Power, Size, Term, Unsupported, _indices, collect,
-    contract, differentiate, kronecker,
+    contract, differentiate, kronecker, same_entries,
 )
 from .matrix_form import known_derivatives, reassemble, rearrangement_rule
 
@@ -98,7 +103,9 @@ class CheckedProof:
         mode = ("explicit matrices (the variable symbolic, the other symbols exact random rationals)"
                 if self.hybrid else "explicit symbolic matrices")
         return (f"Every line was checked by symbolic_bp before printing: both sides evaluated on {mode} "
-                f"at {where} and compared exactly with the cost and with its entrywise derivative.")
+                f"at {where} and compared exactly with the cost and with its entrywise derivative "
+                "(entries that are not polynomials: at random rational points, to 40 digits where exp, log, "
+                "tanh ... occur).")
 
 
 @dataclass(frozen=True)
@@ -197,7 +204,20 @@ class _Checker:
         a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
         if a.shape != b.shape:
             return False
-        return all(zero_test(sp.expand(x - y), self.rng)[0] is True for x, y in zip(a.flat, b.flat))
+        left, right = [sp.sympify(x) for x in a.flat], [sp.sympify(y) for y in b.flat]
+        # polynomial entries are expanded (certain, for all values); the others -- rational
+        # functions, exp, tanh ... -- are compared at random points, each shared subexpression
+        # evaluated once (sympy's evalf of every entry separately takes minutes)
+        exact = [k for k, (x, y) in enumerate(zip(left, right)) if _polynomial(x) and _polynomial(y)]
+        if not all(zero_test(left[k] - right[k], self.rng)[0] is True for k in exact):
+            return False
+        rest = [k for k in range(len(left)) if k not in set(exact)]
+        if not rest:
+            return True
+        fast = same_at_points([left[k] for k in rest], [right[k] for k in rest], self.rng)
+        if fast is not None:
+            return fast
+        return all(zero_test(left[k] - right[k], self.rng)[0] is True for k in rest)
 
     def truth_tensor(self, truth, free) -> np.ndarray:
         arr = np.array(truth.true.tolist(), dtype=object)
@@ -251,6 +271,15 @@ def _rules_of_form(cost: Node) -> str:
     return ", ".join(rules)
 
 
+def _typed(tree: Node, prep: Prepared) -> Node:
+    """A reassembled tree typed as the derivation passes type theirs: 2-D
+    throughout (the transpose of a row that NumPy would hold as 1-D is a column)."""
+    try:
+        return Typer(prep.decls, numpy_rules=False)(tree)
+    except InputError as e:
+        raise Unsupported(f"the reassembled gradient does not type ({e})") from None
+
+
 def build(prep: Prepared, seed: int = 0, check_line=None) -> CheckedProof | NoProof:
     """The index proof of a prepared claim, every line checked (no budget:
     see :func:`index_proof`).  ``check_line(line) -> bool`` replaces the check
@@ -259,6 +288,8 @@ def build(prep: Prepared, seed: int = 0, check_line=None) -> CheckedProof | NoPr
         return _build(prep, seed, check_line)
     except Unsupported as e:
         return NoProof(str(e))
+    except RecursionError:
+        return NoProof("the expression is nested too deeply for the index prover")
 
 
 def _build(prep: Prepared, seed: int, check_line) -> CheckedProof | NoProof:
@@ -287,32 +318,36 @@ def _build(prep: Prepared, seed: int, check_line) -> CheckedProof | NoProof:
         lines.append(Line("entry", collected, "rename summed indices, collect equal terms"))
     if len(collected) > MAX_TERMS:
         raise Unsupported(f"the gradient has more than {MAX_TERMS} terms in index form")
-    matrix = typecheck(reassemble(collected, ranges, r, c), prep.decls)
+    matrix = _typed(reassemble(collected, ranges, r, c), prep)
     lines.append(Line("entry", matrix, "reassemble into matrix form", entry=True))
     lines.append(Line("matrix", matrix, "holds for every entry, at every size"))
     if to_text(matrix) != to_text(prep.claim) and rearrangement_rule(matrix, prep.claim) is None:
         closed, used = known_derivatives(matrix)
         if used:
-            matrix = typecheck(closed, prep.decls)
+            matrix = _typed(closed, prep)
             lines.append(Line("matrix", matrix, "derivatives of known functions: " + ", ".join(used)))
-    stuck = None
     if to_text(matrix) != to_text(prep.claim):
         rule = rearrangement_rule(matrix, prep.claim)
+        if rule is None and same_entries(matrix, prep.claim, ranges, r, c):
+            rule = "the same entries in index notation"
         if rule is None:
-            stuck = (f"the claim is not a rearrangement of the reassembled gradient {to_text(matrix)} "
-                     "that the prover can justify")
-        else:
-            lines.append(Line("matrix", prep.claim, rule))
+            # the reassembled gradient is not shown: it was not checked (checking every line of a
+            # proof that cannot be completed would cost its whole budget)
+            reason = ("the index proof reaches a matrix form of the gradient that it cannot rearrange into the "
+                      "claim as written")
+            data = [f"{n}:{sym.prop}" for n, sym in prep.decls.symbols.items()
+                    if sym.prop in ("onehot", "binary", "positive") and n in prep.used_symbols]
+            if data:
+                reason += (f" (the claim may rest on the declared propert{'ies' if len(data) > 1 else 'y'} "
+                           f"{', '.join(data)}, which the index prover does not use)")
+            raise Unsupported(reason)
+        lines.append(Line("matrix", prep.claim, rule))
 
-    # every line is checked, also when the proof cannot reach the claim: the reason then names
-    # the reassembled gradient, which is shown only once it has passed the check
     checker = _Checker(prep, ranges, seed)
     for number, line in enumerate(lines[1:], start=2):
         ok = check_line(line) if check_line is not None else checker.check(line, free)
         if not ok:
             return NoProof(f"line {number} ({line.rule}) did not pass the check, so no proof is printed")
-    if stuck is not None:
-        return NoProof(stuck)
     return CheckedProof(prep.source, tuple(lines), free, dict(ranges), tuple(checker.sizes), checker.hybrid)
 
 
@@ -335,3 +370,145 @@ def index_proof(claim: Claim, *, seed: int = 0, seconds: float = PROOF_SECONDS) 
     result = outcome.value
     assert isinstance(result, (CheckedProof, NoProof)), result
     return result
+
+
+# -- a fast comparison of the two sides of a line ------------------------------------------------
+
+class _Unknown(Exception):
+    """A node the point evaluator does not know: the line falls back to zero_test."""
+
+
+class _Undefined(Exception):
+    """A pole or a logarithm of 0 at the point: another point is drawn."""
+
+
+_MP_FUNCTIONS = {"exp": "exp", "log": "log", "tanh": "tanh", "sinh": "sinh", "cosh": "cosh", "sin": "sin",
+                 "cos": "cos", "tan": "tan"}
+_DIGITS = 60
+# the piecewise functions of the registry (core.elementwise), exact on Fractions
+_PIECEWISE = {"Abs": abs, "Relu": lambda x: x if x > 0 else 0 * x, "Relu_prime": lambda x: 1 if x > 0 else 0,
+              "Sign": lambda x: 1 if x > 0 else -1}
+
+
+class _Point:
+    """Values of SymPy expressions at one random point: exact (Fractions) while
+    only rational operations occur, else mpmath numbers at 60 digits; each
+    distinct subexpression is evaluated once (the entries of a line share
+    most of theirs)."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.values: dict = {}
+        self.cache: dict = {}
+
+    def random(self) -> Fraction:
+        return Fraction(self.rng.randint(-999, 999), self.rng.randint(1, 999))
+
+    def __call__(self, e):
+        key = id(e)
+        hit = self.cache.get(key)
+        if hit is not None and hit[0] is e:
+            return hit[1]
+        value = self._value(e)
+        self.cache[key] = (e, value)
+        return value
+
+    def _value(self, e):
+        if e.is_Integer or e.is_Rational:
+            return Fraction(int(e.p), int(e.q))
+        if e.is_Symbol or isinstance(e, Opaque):
+            if e not in self.values:                    # a symbol, or an opaque f(u) as one unknown
+                self.values[e] = self.random()
+            return self.values[e]
+        if e.is_Float:
+            return mpmath.mpf(e._mpf_)
+        if e.is_Add:
+            return _add([self(a) for a in e.args])
+        if e.is_Mul:
+            return _mul([self(a) for a in e.args])
+        if e.is_Pow:
+            base, exponent = self(e.base), self(e.exp)
+            if isinstance(exponent, Fraction) and exponent.denominator == 1 and isinstance(base, Fraction):
+                if base == 0 and exponent < 0:
+                    raise _Undefined
+                return base ** int(exponent)
+            base, exponent = _mp(base), _mp(exponent)
+            if base == 0:
+                raise _Undefined
+            return mpmath.power(base, exponent)
+        name = getattr(type(e), "__name__", "")
+        if name in _MP_FUNCTIONS and len(e.args) == 1:
+            x = _mp(self(e.args[0]))
+            if name == "log" and x == 0:
+                raise _Undefined
+            return getattr(mpmath, _MP_FUNCTIONS[name])(x)
+        if name in _PIECEWISE and len(e.args) == 1:
+            x = self(e.args[0])
+            if isinstance(x, mpmath.mpc):
+                raise _Unknown(name)
+            if x == 0 and name in ("Relu_prime", "Sign"):
+                raise _Undefined                            # a kink: another point
+            return _PIECEWISE[name](x)
+        if name in ("Sigmoid", "Softplus") and len(e.args) == 1:
+            x = _mp(self(e.args[0]))
+            return 1 / (1 + mpmath.exp(-x)) if name == "Sigmoid" else mpmath.log(1 + mpmath.exp(x))
+        raise _Unknown(name)
+
+
+def _mp(v):
+    return mpmath.mpf(v.numerator) / v.denominator if isinstance(v, Fraction) else v
+
+
+def _add(values):
+    if all(isinstance(v, Fraction) for v in values):
+        return sum(values, Fraction(0))
+    return mpmath.fsum([_mp(v) for v in values])
+
+
+def _mul(values):
+    if all(isinstance(v, Fraction) for v in values):
+        out = Fraction(1)
+        for v in values:
+            out *= v
+        return out
+    out = mpmath.mpf(1)
+    for v in values:
+        out *= _mp(v)
+    return out
+
+
+def _equal(x, y) -> bool:
+    if isinstance(x, Fraction) and isinstance(y, Fraction):
+        return x == y
+    x, y = _mp(x), _mp(y)
+    return abs(x - y) <= mpmath.mpf(10) ** (-40) * max(1, abs(x), abs(y))
+
+
+def _polynomial(e) -> bool:
+    """A polynomial in symbols and opaque function values (what zero_test expands)."""
+    if any(not isinstance(f, Opaque) for f in e.atoms(sp.Function)):
+        return False
+    return all(p.exp.is_Integer and p.exp > 0 for p in e.atoms(sp.Pow))
+
+
+def same_at_points(left: list, right: list, rng: random.Random, points: int = 2) -> bool | None:
+    """Whether the SymPy expressions ``left[k]`` and ``right[k]`` agree at
+    ``points`` random rational points (exactly where they are rational
+    functions, to 40 digits where transcendental functions occur); None when
+    they hold a node the evaluator does not know, or no point is defined."""
+    agreed = 0
+    with mpmath.workdps(_DIGITS):
+        for _attempt in range(points + 5):
+            point = _Point(rng)
+            try:
+                for x, y in zip(left, right):
+                    if not _equal(point(x), point(y)):
+                        return False
+            except _Undefined:
+                continue
+            except (_Unknown, RecursionError, ZeroDivisionError, ValueError, TypeError):
+                return None
+            agreed += 1
+            if agreed == points:
+                return True
+    return None
