@@ -238,6 +238,20 @@ def _comparison(name, symbol, latex, test, sign_test):
         kink=None if symbol in ("==", "!=") else _tie_distance)
 
 
+def _extreme(name: str, larger: bool, summary: str) -> Operation:
+    """``maximum`` (larger) or ``minimum``: the chosen argument entry by entry."""
+    chosen, other = ("greater_equal", "less") if larger else ("less_equal", "greater")
+    exact = sp.Max if larger else sp.Min
+    return Operation(
+        name, 2, _same, broadcasts=True,
+        vjp=_vjp_extreme(chosen, other),
+        exact=_exact_entrywise(lambda x, y: exact(x, y)),
+        numeric=lambda a, b: np.maximum(a, b) if larger else np.minimum(a, b),
+        latex=lambda a, atoms, p: rf"\{name[:3]}\left({a[0]}, {a[1]}\right)",
+        numpy=lambda a, p: f"np.{name}({a[0]}, {a[1]})",
+        summary=summary, dual=_dual_extreme(larger), degree=_degree_pieces, kink=_tie_distance)
+
+
 for _entry in (
     Operation(
         "divide", 2, _same, broadcasts=True, infix="/",
@@ -252,22 +266,8 @@ for _entry in (
         latex=_latex_power, numpy=_numpy_power,
         summary="X ** p entrywise, p a number literal (a non-integer p needs a positive base)",
         positive=_positive_base, dual=_dual_power, degree=_degree_power),
-    Operation(
-        "maximum", 2, _same, broadcasts=True,
-        vjp=_vjp_extreme("greater_equal", "less"),
-        exact=_exact_entrywise(lambda x, y: sp.Max(x, y)), numeric=lambda a, b: np.maximum(a, b),
-        latex=lambda a, atoms, p: rf"\max\left({a[0]}, {a[1]}\right)",
-        numpy=lambda a, p: f"np.maximum({a[0]}, {a[1]})",
-        summary="the entrywise maximum (NumPy broadcasting; np.maximum(0, Z) is relu)",
-        dual=_dual_extreme(True), degree=_degree_pieces, kink=_tie_distance),
-    Operation(
-        "minimum", 2, _same, broadcasts=True,
-        vjp=_vjp_extreme("less_equal", "greater"),
-        exact=_exact_entrywise(lambda x, y: sp.Min(x, y)), numeric=lambda a, b: np.minimum(a, b),
-        latex=lambda a, atoms, p: rf"\min\left({a[0]}, {a[1]}\right)",
-        numpy=lambda a, p: f"np.minimum({a[0]}, {a[1]})",
-        summary="the entrywise minimum (NumPy broadcasting)",
-        dual=_dual_extreme(False), degree=_degree_pieces, kink=_tie_distance),
+    _extreme("maximum", larger=True, summary="the entrywise maximum (NumPy broadcasting; np.maximum(0, Z) is relu)"),
+    _extreme("minimum", larger=False, summary="the entrywise minimum (NumPy broadcasting)"),
     *(_comparison(*row) for row in _COMPARISONS),
 ):
     register(_entry)
