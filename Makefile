@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test bench difftest wheel-check clean
+.PHONY: report test bench difftest fuzz wheel-check clean
 
 # PYTHONWARNINGS: setuptools prints a notice on every editable install of a flat
 # layout ("Editable installation. Please be careful with folders ... same name")
@@ -31,6 +31,12 @@ bench: $(STAMP)
 N ?= 2000
 difftest: $(STAMP)
 	$(BIN)/python -m tests.difftest --n $(N)
+
+# hostile input at volume: at least FUZZ_INPUTS inputs for every entry point (check, step, network,
+# report, latex, extract, the pytest plugin...), in two worker processes; prints the figures (README)
+FUZZ_INPUTS ?= 10000
+fuzz: $(STAMP)
+	$(BIN)/symbolic-bp fuzz --inputs $(FUZZ_INPUTS) --jobs 2 --seed 0
 
 # the package as pip installs it: build sdist and wheel (no warning), install the
 # wheel into a fresh venv, run report and check from an empty folder (.ci/run calls it)

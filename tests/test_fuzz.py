@@ -1,5 +1,6 @@
 """symbolic_bp.integrations.fuzz: the harness itself -- that it detects what it claims to detect."""
 import json
+import operator
 import os
 from pathlib import Path
 
@@ -179,3 +180,60 @@ def test_the_numpy_dialect_is_generated_and_in_the_corpus():
     assert any("np." in p and "PWNED" in p for p in fuzz.read_corpus(CORPUS / "payloads.txt"))
     files = {p.name for p in (CORPUS / "files").iterdir()}
     assert {"numpy_dialect.toml", "numpy_chain.toml"} <= files
+
+
+def _tiny_corpus(tmp_path):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "p.txt").write_text('"x @ y.T"\n"__import__(\'os\')"\n')
+    return corpus
+
+
+def test_workers_give_the_same_figures(tmp_path):
+    """--jobs 2 forks two workers with their own scratch folders and monitors: the same inputs, the same
+    figures as one process."""
+    corpus = _tiny_corpus(tmp_path)
+    one = fuzz.run(examples=3, seed=4, budget=3.0, corpus=corpus, only=["check (API)", "derivation file (API)"])
+    two = fuzz.run(examples=3, seed=4, budget=3.0, corpus=corpus, only=["check (API)", "derivation file (API)"],
+                   jobs=2)
+    assert [(t.name, t.counts) for t in one] == [(t.name, t.counts) for t in two]
+    assert one[0].tried == 4 * (2 + len(fuzz.giants()) + 3 * len(fuzz.TEXT_GENERATORS))
+
+
+def test_inputs_gives_every_entry_point_at_least_that_many(tmp_path):
+    corpus = _tiny_corpus(tmp_path)
+    for entry in fuzz.entry_points():
+        tasks = fuzz.plan(0, 0, corpus, only=[entry.name], inputs=700)
+        total = sum(t.stop - t.start for t in tasks)
+        assert 700 <= total < 700 + len(entry.slots) * max(len(fuzz.TEXT_GENERATORS), len(fuzz.FILE_GENERATORS)), \
+            (entry.name, total)
+
+
+def test_an_escaping_exception_in_the_pytest_plugin_is_a_crash(only, tmp_path, monkeypatch):
+    """The plugin entry point runs pytest on each hostile file: an exception that escapes the plugin's
+    collection shows as a traceback, and is counted as a crash, not as a clean rejection."""
+    from symbolic_bp.derivations import derivation
+    [entry] = [e for e in fuzz.ENTRY_POINTS if e.name == "pytest plugin"]
+    only(entry)
+
+    # load(path) -> AttributeError: 'PosixPath' object has no attribute 'split' (a C function: pytest's
+    # traceback shows no source, so none of this file's payload strings)
+    monkeypatch.setattr(derivation, "load", operator.attrgetter("split"))
+    corpus = tmp_path / "c"
+    (corpus / "files").mkdir(parents=True)
+    (corpus / "files" / "one.toml").write_text("title = 't'\n")
+    [tally] = fuzz.run(examples=0, corpus=corpus)
+    assert tally.counts["crashed"] == tally.tried and tally.tried > 0, tally
+    assert "AttributeError" in tally.problems[0]
+
+
+def test_the_pytest_plugin_rejects_a_broken_file_cleanly(only, tmp_path):
+    [entry] = [e for e in fuzz.ENTRY_POINTS if e.name == "pytest plugin"]
+    only(entry)
+    corpus = tmp_path / "c"
+    (corpus / "files").mkdir(parents=True)
+    (corpus / "files" / "bad.toml").write_text("title = 't'\nshapes = 'x:n'\n[[claim]]\nname = 'a'\n"
+                                               "cost = 'x.T @ x'\nwrt = 'x'\nclaim = '2 * x'\nexpett = 'verified'\n")
+    [tally] = fuzz.run(examples=0, corpus=corpus)
+    assert tally.counts["crashed"] == tally.counts["unclear"] == tally.counts["executed"] == 0, tally.problems
+    assert tally.counts["rejected"] >= 1

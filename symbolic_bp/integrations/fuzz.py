@@ -29,9 +29,13 @@ process creation, deletions, sockets, writes outside the scratch folder, and any
 """
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import contextlib
+import functools
 import io
 import json
+import multiprocessing
 import os
 import random
 import re
@@ -114,7 +118,8 @@ class Monitor:
                 return f"open {text}"
             writes = any(c in mode for c in "wax+") if isinstance(mode, str) else \
                 bool(isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
-            if text and writes and "__pycache__" not in text and not os.path.abspath(text).startswith(self.scratch):
+            harmless = "__pycache__" in text or text == os.devnull      # pytest writes nothing to /dev/null
+            if text and writes and not harmless and not os.path.abspath(text).startswith(self.scratch):
                 return f"open for writing {text}"
         if event in ("compile", "exec", "builtins.eval"):
             # every payload quotes the marker ('touch PWNED'); a bare identifier PWNED in
@@ -312,6 +317,51 @@ def _count_items(values: dict) -> int:
     return max(1, values.get("file", "").count("[["))
 
 
+# pytest's own plugins that have nothing to do with a derivation file (and would write a cache),
+# and no capture (its temporary files would be written outside the scratch folder)
+_PYTEST_QUIET = ("-s", "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:xdist", "-p", "no:hypothesispytest")
+
+
+def classify_pytest(status: int, out: str) -> tuple[str, str]:
+    """Exit status and output of ``pytest FILE`` with the plugin -> (outcome, message).
+
+    A derivation file is *rejected* cleanly when its collection error is one line
+    naming the file; the items of an accepted file pass or fail (0, 1, 5: none
+    collected) with the plugin's own report, never an exception's traceback.
+
+    >>> classify_pytest(2, "___ ERROR collecting a.toml ___\na.toml: key 'shapes' must be a string\n=== short")
+    ('rejected', "a.toml: key 'shapes' must be a string")
+    >>> classify_pytest(1, "E   AttributeError: 'float' object\n")[0]
+    'crashed'
+    """
+    lines = out.splitlines()
+    escaped = [line for line in lines if line.startswith("E   ") or line.startswith("INTERNALERROR")]
+    if escaped or status in (3, 4):
+        return "crashed", (escaped[-1] if escaped else f"exit status {status}")[:300]
+    if status == 2:
+        heads = [i for i, line in enumerate(lines) if "ERROR collecting" in line]
+        messages = [lines[i + 1] if i + 1 < len(lines) else "" for i in heads]
+        follow = [lines[i + 2] if i + 2 < len(lines) else "" for i in heads]
+        clean = bool(heads) and all(m.strip() and ".toml" in m for m in messages) and \
+            all(f.startswith(("=", "_")) for f in follow)
+        return ("rejected" if clean else "unclear"), (messages[0] if messages else "no collection error")[:300]
+    if status in (0, 1, 5):
+        return "accepted", f"exit status {status}"
+    return "crashed", f"exit status {status}"
+
+
+def _pytest_plugin(values: dict, ctx: "Context"):
+    """``pytest FILE``: the derivation file collected and run by the plugin, in this process."""
+    import pytest
+    path = ctx.file(values["file"])
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        status = pytest.main([str(path), "-q", *_PYTEST_QUIET, "--rootdir", str(ctx.scratch), "-c", os.devnull,
+                              "-o", f"symbolic_bp_paths={ctx.scratch}", "--symbolic-bp-budget", str(ctx.budget),
+                              "--symbolic-bp-allow-undecided"])
+    return classify_pytest(int(status), out.getvalue())
+
+
 CLAIM = {"shapes": "A:m,n x:n y:m", "cost": "y.T @ A @ x", "wrt": "A", "claim": "y @ x.T"}
 DERIVATION = (BUNDLED / "post_III_matrix_identities.toml")
 
@@ -339,6 +389,7 @@ ENTRY_POINTS: list[EntryPoint] = [
         command="latex", items=lambda values: 2 * _count_items(values)),      # a check and a proof each
     EntryPoint("extract (CLI)", "file", {"file": ""}, _cli("extract", {0, 1, 2}, lambda v, ctx: [
         str(ctx.file(v["file"], ".md"))]), command="extract"),
+    EntryPoint("pytest plugin", "file", {"file": ""}, _pytest_plugin, items=_count_items),
 ]
 
 
@@ -519,6 +570,31 @@ def mutate_file(text: str, rng: random.Random) -> str:
     return "".join(lines[:k] + [f"{key}= {rng.choice(_WRONG_TYPES)}\n"] + lines[k + 1:])
 
 
+_ITEM = re.compile(r"^\[\[\s*[A-Za-z_]+\s*\]\]", re.M)     # [[claim]], [[chain]]: not [[chain.define]]
+
+
+def excerpt(text: str, rng: random.Random, most: int = 2) -> str:
+    r"""A derivation file cut to its header and up to ``most`` of its items, in
+    order (a ``[[chain]]`` keeps its ``[[chain.define]]`` tables): mutations of a
+    whole file mostly leave it valid, and checking all of its claims at every
+    mutation would spend the run on valid claims.
+
+    >>> text = "title = 't'\n[[claim]]\nname = 'a'\n[[chain]]\nname = 'b'\n[[chain.define]]\nx = 1\n"
+    >>> print(excerpt(text, random.Random(0), most=1), end="")
+    title = 't'
+    [[chain]]
+    name = 'b'
+    [[chain.define]]
+    x = 1
+    """
+    starts = [m.start() for m in _ITEM.finditer(text)]
+    if not starts:
+        return text
+    items = [text[a:b] for a, b in zip(starts, starts[1:] + [len(text)])]
+    keep = sorted(rng.sample(range(len(items)), min(len(items), rng.randint(1, most))))
+    return text[:starts[0]] + "".join(items[i] for i in keep)
+
+
 def bundled_texts() -> list[str]:
     """Valid claim-language strings: every cost and claim of the bundled
     derivations (the post's and the NumPy-dialect modern_* files)."""
@@ -536,35 +612,78 @@ class Case:
     text: str
 
 
-def text_cases(examples: int, seed: int, corpus: Path | None) -> list[Case]:
-    """Hostile strings for the slots of text entry points, deterministic in ``seed``."""
-    rng = random.Random(seed)
-    cases = [Case(f"corpus {p.name}:{i + 1}", t) for p in sorted(corpus.glob("*.txt")) if corpus
+def _mutated_claim(rng: random.Random) -> str:
+    return mutate(rng.choice(_VALID), rng)
+
+
+# the random generators of each kind of entry point, one row each: (label, draw(rng) -> text).
+# One "example" is one draw of every row: --examples E gives E inputs a generator and slot.
+TEXT_GENERATORS: tuple = (
+    ("random string", random_text),
+    ("random tokens", random_tokens),
+    ("mutated claim", _mutated_claim),
+    ("random NumPy dialect", random_dialect),
+    ("random declarations", random_declarations),
+)
+FILE_GENERATORS: tuple = (
+    ("mutated file", lambda rng: mutate_file(excerpt(rng.choice(_FILES), rng), rng)),
+    ("random file", random_text),
+)
+_VALID = bundled_texts()
+_FILES = [p.read_text() for p in sorted(BUNDLED.glob("*.toml"))]
+
+
+def _fixed_text_cases(corpus: Path | None) -> list[Case]:
+    cases = [Case(f"corpus {p.name}:{i + 1}", t) for p in sorted(corpus.glob("*.txt"))
              for i, t in enumerate(read_corpus(p))] if corpus and corpus.is_dir() else []
-    cases += [Case(label, text) for label, text in giants()]
-    valid = bundled_texts()
-    for i in range(examples):
-        cases.append(Case("random string", random_text(rng)))
-        cases.append(Case("random tokens", random_tokens(rng)))
-        cases.append(Case("mutated claim", mutate(rng.choice(valid), rng)))
-        cases.append(Case("random NumPy dialect", random_dialect(rng)))
-        cases.append(Case("random declarations", random_declarations(rng)))
-    return cases
+    return cases + [Case(label, text) for label, text in giants()]
 
 
-def file_cases(examples: int, seed: int, corpus: Path | None) -> list[Case]:
-    """Hostile derivation files."""
-    rng = random.Random(seed + 1)
+def _fixed_file_cases(corpus: Path | None) -> list[Case]:
     cases = []
     if corpus and (corpus / "files").is_dir():
         cases += [Case(f"corpus files/{p.name}", p.read_bytes().decode("utf-8", "surrogateescape"))
                   for p in sorted((corpus / "files").iterdir()) if p.is_file()]
-    cases += [Case(label, text) for label, text in file_giants()]
-    texts = [p.read_text() for p in sorted(BUNDLED.glob("*.toml"))]
-    for i in range(examples):
-        cases.append(Case("mutated file", mutate_file(rng.choice(texts), rng)))
-        cases.append(Case("random file", random_text(rng)))
-    return cases
+    return cases + [Case(label, text) for label, text in file_giants()]
+
+
+# kind of entry point -> (the fixed cases: corpus and giants, the generators, seed offset)
+KINDS = {"text": (_fixed_text_cases, TEXT_GENERATORS, 0), "file": (_fixed_file_cases, FILE_GENERATORS, 1)}
+
+
+def cases(kind: str, examples: int, seed: int, corpus: Path | None) -> list[Case]:
+    """The inputs of an entry point of ``kind``: the corpus, the giants, then
+    ``examples`` draws of every generator, deterministic in ``seed``."""
+    fixed, generators, offset = KINDS[kind]
+    rng = random.Random(seed + offset)
+    out = fixed(corpus)
+    for _ in range(examples):
+        out += [Case(label, draw(rng)) for label, draw in generators]
+    return out
+
+
+def text_cases(examples: int, seed: int, corpus: Path | None) -> list[Case]:
+    """Hostile strings for the slots of text entry points, deterministic in ``seed``."""
+    return cases("text", examples, seed, corpus)
+
+
+def file_cases(examples: int, seed: int, corpus: Path | None) -> list[Case]:
+    """Hostile derivation files."""
+    return cases("file", examples, seed, corpus)
+
+
+def examples_for(entry: EntryPoint, inputs: int, corpus: Path | None) -> int:
+    """The fewest ``examples`` that give ``entry`` at least ``inputs`` inputs in all
+    (each slot takes the fixed cases and every generator's draws).
+
+    >>> e = EntryPoint("t", "text", {"a": "", "b": ""}, None)
+    >>> n = examples_for(e, 10_000, None)
+    >>> 2 * (len(giants()) + 5 * n) >= 10_000 > 2 * (len(giants()) + 5 * (n - 1))
+    True
+    """
+    fixed, generators, _ = KINDS[entry.kind]
+    per_slot = -(-inputs // len(entry.slots))          # ceil
+    return max(0, -(-(per_slot - len(fixed(corpus))) // len(generators)))
 
 
 # -- the run ----------------------------------------------------------------------------------
@@ -600,36 +719,124 @@ def _warm_up() -> None:
     decide(prepare(Claim("A:m,n x:n y:m", "y.T @ tanh(A @ x)", "A", "y @ x.T")))
 
 
-def run(examples: int = 50, seed: int = 0, budget: float = 5.0, corpus: Path | None = CORPUS,
-        only: list[str] | None = None, progress=lambda tally: None) -> list[Tally]:
-    """Every entry point against every input; one :class:`Tally` per entry point."""
-    if examples < 0 or budget <= 0:
-        raise ValueError(f"examples must be >= 0 and the budget positive, got {examples}, {budget}")
-    texts, files = text_cases(examples, seed, corpus), file_cases(examples, seed, corpus)
-    _warm_up()
-    tallies = []
-    previous = os.getcwd()
-    with tempfile.TemporaryDirectory(prefix="symbolic_bp_fuzz_") as scratch:
-        scratch_path = Path(scratch).resolve()
-        monitor = Monitor.install(scratch_path)
-        os.chdir(scratch_path)              # a payload that ran would write its canary here
+CHUNK = 200         # inputs of one task: what a worker runs between reports
+
+
+@dataclass(frozen=True)
+class Task:
+    """A slice of one entry point's inputs in one slot: what one process runs."""
+
+    entry: str
+    slot: str
+    examples: int
+    start: int
+    stop: int
+
+
+@functools.lru_cache(maxsize=8)
+def _cases(kind: str, examples: int, seed: int, corpus: Path | None) -> tuple:
+    return tuple(cases(kind, examples, seed, corpus))
+
+
+class _Runner:
+    """Runs tasks in this process: a scratch folder of its own as the working
+    directory (a payload that ran would write its canary there) and the monitor."""
+
+    def __init__(self, root: Path, seed: int, budget: float, corpus: Path | None):
+        _warm_up()
+        self.scratch = Path(tempfile.mkdtemp(prefix="worker_", dir=root)).resolve()
+        self.seed, self.budget, self.corpus = seed, budget, corpus
+        self.monitor = Monitor.install(self.scratch)
+        self.entries = {e.name: e for e in entry_points()}
+
+    def __call__(self, task: Task) -> Tally:
+        entry = self.entries[task.entry]
+        tally = Tally(entry.name)
+        previous = os.getcwd()
+        os.chdir(self.scratch)
         try:
-            for entry in entry_points():
-                if only and entry.name not in only:
-                    continue
-                tally = Tally(entry.name)
-                for slot in entry.slots:
-                    for case in (files if entry.kind == "file" else texts):
-                        values = dict(entry.slots, **{slot: case.text})
-                        label = f"{case.label} in {slot}: {_short(case.text)}"
-                        tally.add(observe(entry, values, Context(scratch_path, budget), monitor, label))
-                tallies.append(tally)
-                progress(tally)
+            for case in _cases(entry.kind, task.examples, self.seed, self.corpus)[task.start:task.stop]:
+                values = dict(entry.slots, **{task.slot: case.text})
+                label = f"{case.label} in {task.slot}: {_short(case.text)}"
+                tally.add(observe(entry, values, Context(self.scratch, self.budget), self.monitor, label))
         finally:
             os.chdir(previous)
-            os.close(monitor.fd)
-            monitor.fd = os.open(os.devnull, os.O_WRONLY)
-    return tallies
+        return tally
+
+    def close(self) -> None:
+        os.close(self.monitor.fd)
+        self.monitor.fd = os.open(os.devnull, os.O_WRONLY)
+
+
+_worker: "_Runner | None" = None          # the runner of a worker process
+
+
+def _start_worker(root: Path, seed: int, budget: float, corpus: Path | None) -> None:
+    global _worker
+    _worker = _Runner(root, seed, budget, corpus)
+
+
+def _work(task: Task) -> Tally:
+    return _worker(task)
+
+
+def plan(examples: int, seed: int, corpus: Path | None, only: list[str] | None = None,
+         inputs: int | None = None) -> list[Task]:
+    """The tasks of a run, in the order of the entry points: ``examples`` draws of
+    every generator, or, with ``inputs``, as many as give each entry point at
+    least that many inputs.
+
+    >>> tasks = plan(0, 0, None, only=["check (API)"], inputs=1000)
+    >>> sum(t.stop - t.start for t in tasks) >= 1000, {t.slot for t in tasks} == set(CLAIM)
+    (True, True)
+    """
+    tasks = []
+    for entry in entry_points():
+        if only and entry.name not in only:
+            continue
+        n = examples_for(entry, inputs, corpus) if inputs is not None else examples
+        count = len(_cases(entry.kind, n, seed, corpus))
+        tasks += [Task(entry.name, slot, n, i, min(i + CHUNK, count))
+                  for slot in entry.slots for i in range(0, count, CHUNK)]
+    return tasks
+
+
+def run(examples: int = 50, seed: int = 0, budget: float = 5.0, corpus: Path | None = CORPUS,
+        only: list[str] | None = None, progress=lambda tally: None, inputs: int | None = None,
+        jobs: int = 1) -> list[Tally]:
+    """Every entry point against every input; one :class:`Tally` per entry point.
+    With ``jobs`` > 1 the tasks run in that many forked worker processes, each
+    with its own scratch folder and monitor; the figures are the same."""
+    if examples < 0 or budget <= 0 or jobs < 1 or (inputs is not None and inputs < 0):
+        raise ValueError(f"examples and inputs must be >= 0, the budget positive and jobs >= 1, "
+                         f"got {examples}, {inputs}, {budget}, {jobs}")
+    tasks = plan(examples, seed, corpus, only, inputs)
+    tallies = {name: Tally(name) for name in dict.fromkeys(t.entry for t in tasks)}
+    left = collections.Counter(t.entry for t in tasks)
+
+    def done(task: Task, tally: Tally) -> None:
+        tallies[task.entry].merge(tally)
+        left[task.entry] -= 1
+        if not left[task.entry]:
+            progress(tallies[task.entry])
+
+    with tempfile.TemporaryDirectory(prefix="symbolic_bp_fuzz_") as root:
+        if jobs == 1:
+            runner = _Runner(Path(root), seed, budget, corpus)
+            try:
+                for task in tasks:
+                    done(task, runner(task))
+            finally:
+                runner.close()
+        else:
+            # fork: the workers start from this process's imports, and the monitor sees what
+            # the inputs do, not what starting a Python interpreter does
+            context = multiprocessing.get_context("fork")
+            with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker,
+                                                        initargs=(Path(root), seed, budget, corpus)) as pool:
+                for task, tally in zip(tasks, pool.map(_work, tasks)):
+                    done(task, tally)
+    return list(tallies.values())
 
 
 def total(tallies: list[Tally]) -> Tally:
