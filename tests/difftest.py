@@ -55,8 +55,16 @@ What is not independent, or not compared, and how it is counted:
   convention of the gradients (the tie of S_ij and S_ji of a symmetric S is
   one: :func:`kink_gap`); ties that stay as every entry moves (max over copies
   of one value) are not.
-* the checks' verdicts on the sample are counted by verdict; undecided and
-  invalid ones are listed with the checker's reason and a shrunk program.
+* the checks' verdicts on the sample are counted by verdict; every one not
+  as expected is listed with the checker's reason and a shrunk program, and
+  counted by why (:func:`classify`): a bug the checker reports, a limitation
+  (the time budget; one check inconclusive, with the reason its evidence
+  gives; a difference below what float64 resolves), an invalid claim, a
+  verified mutant.  A program without a mutant checked is counted with why:
+  no mutation type-checks, or every candidate was equal to the truth at two
+  points (the truth 0 there, sign'(x) or ``zeros(n, n) * ...``, so that every
+  mutant of it is 0 too; or an equivalent mutant), differed at one point of
+  two only (on a region), or could not be evaluated (:func:`mutant_status`).
 
     python -m tests.difftest --n 2000          # or: make difftest N=2000
 
@@ -69,6 +77,7 @@ import argparse
 import hashlib
 import math
 import random
+import re
 import sys
 import time
 import traceback
@@ -1181,27 +1190,96 @@ class CheckRecord:
     error: str | None
     seconds: float
     program: Program
+    notes: dict | None = None     # method -> detail of each check that was inconclusive
 
     @property
     def ok(self) -> bool:
         return self.verdict == self.expected
 
 
-def _differs(comparison: Comparison, wrt: str, claim: str, rng) -> bool:
-    """The mutant differs from the derived gradient at two random points (not an equivalent mutant)."""
+def _inconclusive_notes(result) -> dict:
+    return {e.method: e.detail for e in result.evidence if e.outcome == "inconclusive"}
+
+
+# why a mutant was passed over, not checked (counted per program: see check_program)
+ZERO, EQUAL, PIECEWISE, UNEVALUATED = ("the truth is 0 at both points (every mutant of 0 is 0)",
+                                       "equal to the truth at two points", "differs at one point of two",
+                                       "not evaluable at a point")
+
+
+def mutant_status(comparison: Comparison, wrt: str, claim: str, rng) -> str | None:
+    """None when the mutant differs from the derived gradient at two random points; else why
+    it is passed over: :data:`ZERO` (the gradient is 0 there, as is its mutant: sign'(x),
+    ``zeros(n, n) * ...``), :data:`EQUAL` (an equivalent mutant), :data:`PIECEWISE` (equal at one
+    of the points: it differs on a region only), :data:`UNEVALUATED`."""
     typed = parse_typed(claim, comparison.decls)
-    hits = 0
+    hits, zero = 0, True
     for _ in range(2):
         env, _, derived = comparison.point(rng)
         if env is None:
-            return False
+            return UNEVALUATED
         try:
             with np.errstate(all="ignore"):
                 value = _as_shape(comparison.evaluator(typed, env), derived[wrt].shape)
         except (ZeroDivisionError, ArithmeticError, ValueError, Undefined):
-            return False
+            return UNEVALUATED
         hits += relative(value, derived[wrt]) > 1e-6
-    return hits == 2
+        zero = zero and not np.any(derived[wrt])
+    if hits == 2:
+        return None
+    return PIECEWISE if hits else (ZERO if zero else EQUAL)
+
+
+def _differs(comparison: Comparison, wrt: str, claim: str, rng) -> bool:
+    """The mutant differs from the derived gradient at two random points (not an equivalent mutant)."""
+    return mutant_status(comparison, wrt, claim, rng) is None
+
+
+# the reasons of an inconclusive check, from its evidence (numeric.py, exact.py): a few words each
+INCONCLUSIVE = (
+    ("non-finite or ill-conditioned", "no finite, well-conditioned draw at its sizes"),
+    ("of a kink or a tie", "every draw near a kink or a tie"),
+    ("on a kink or a tie", "every point on a kink or a tie"),
+    ("cancellation", "float64 cancellation"),
+    ("not settled at", "too close to call at 50 digits"),
+    ("too wide to decide", "an interval enclosure too wide"),
+)
+
+
+def _inconclusive_reason(note: str) -> str:
+    """A few words from the evidence of an inconclusive check (:data:`INCONCLUSIVE`); for the
+    exact check without a point, what failed there: ``no point inside the domain (claim a
+    comparison whose enclosure contains a tie)``."""
+    found = re.search(r"no random point inside the domain: \(.*?\): (.*?) at all \d+ random points", note)
+    if found:
+        return f"no point inside the domain ({found.group(1)})"
+    return next((words for key, words in INCONCLUSIVE if key in note), _first_words(note) or "no reason given")
+
+
+def classify(check: dict) -> str:
+    """Why a check's verdict is not the expected one, in a few words (the report counts them):
+    ``bug: ...`` (the checker says so), ``limitation: ...`` (the time budget; one check
+    inconclusive, with the reason its evidence gives; a difference below float64), ``invalid:
+    ...``, ``a mutant verified`` -- or ``as expected``."""
+    error = check.get("error") or ""
+    if check["verdict"] == check["expected"]:
+        return "as expected"
+    if "this is a bug" in error:                # "internal error: DMFormatError", "the exact check says ..."
+        parts = error.split(": ")
+        return "bug: " + ": ".join(parts[:2] if parts[0] == "internal error" else parts[:1])[:80]
+    if "time budget" in error:
+        return "limitation: the time budget ran out"
+    if check["verdict"] == "invalid":          # the reason without its column: "comparisons cannot be chained"
+        return "invalid: " + " ".join(error.split(": ")[-1].split()[:6])
+    if "only one check could decide" in error:
+        which = "exact" if "exact: inconclusive" in error else "numeric"
+        why = _inconclusive_reason((check.get("notes") or {}).get(which, ""))
+        return f"limitation: the {which} check inconclusive ({why})"
+    if "below what float64 resolves" in error:
+        return "limitation: a difference below what float64 resolves"
+    if check["verdict"] == "verified":
+        return "a mutant verified"
+    return "other: " + _first_words(error)
 
 
 def claim_for(program: Program, wrt: str, kind: str, rng_seed: int = 0) -> str | None:
@@ -1240,9 +1318,10 @@ def shrink_check(program: Program, record: CheckRecord, seconds: float = 10.0, b
     return small, found.get(id(small), record.claim)
 
 
-def check_program(program: Program, index: int, seconds: float = 30.0) -> tuple[list[CheckRecord], int]:
+def check_program(program: Program, index: int, seconds: float = 30.0) -> tuple[list[CheckRecord], Counter]:
     """check() on the derived gradient (expected verified) and one mutant (expected refuted);
-    the second value counts the equivalent mutants passed over."""
+    the second value counts the mutants passed over, by why (:func:`mutant_status`): when
+    none is left, the program has no mutant checked."""
     from symbolic_bp import Claim, check
     comparison = Comparison(program)
     rng = random.Random(program.seed)
@@ -1253,23 +1332,24 @@ def check_program(program: Program, index: int, seconds: float = 30.0) -> tuple[
     start = time.monotonic()
     r = check(Claim(program.shapes, program.text, wrt, true_text), seconds=seconds)
     records.append(CheckRecord("true", true_text, wrt, "verified", r.verdict, r.error, time.monotonic() - start,
-                               program))
-    equivalent = 0
+                               program, _inconclusive_notes(r)))
+    passed = Counter()
     nprng = np.random.default_rng(program.seed + 1)
     order = MUTATIONS[index % len(MUTATIONS):] + MUTATIONS[:index % len(MUTATIONS)]
     for kind in order:
         candidates = mutants(gradient, comparison.decls, kind)
         rng.shuffle(candidates)
         for kind_, claim in candidates[:4]:
-            if not _differs(comparison, wrt, claim, nprng):
-                equivalent += 1
+            why = mutant_status(comparison, wrt, claim, nprng)
+            if why is not None:
+                passed[why] += 1
                 continue
             start = time.monotonic()
             r = check(Claim(program.shapes, program.text, wrt, claim), seconds=seconds)
             records.append(CheckRecord(kind_, claim, wrt, "refuted", r.verdict, r.error,
-                                       time.monotonic() - start, program))
-            return records, equivalent
-    return records, equivalent
+                                       time.monotonic() - start, program, _inconclusive_notes(r)))
+            return records, passed
+    return records, passed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1363,12 +1443,21 @@ def run_one(seed: int, check_this: bool, check_seconds: float, shrink_checks: bo
             record["shrunk"] = f"(shrinking failed: {e})"
     if check_this and outcome.status == "agree":
         try:
-            records, equivalent = check_program(program, seed, check_seconds)
+            records, passed = check_program(program, seed, check_seconds)
         except Exception as e:
-            records, equivalent = [], 0
+            records, passed = [], Counter()
             record["check_error"] = _short_traceback(e)
         record["checks"] = [{"kind": r.kind, "claim": r.claim, "wrt": r.wrt, "expected": r.expected,
-                             "verdict": r.verdict, "error": r.error, "seconds": r.seconds} for r in records]
+                             "verdict": r.verdict, "error": r.error, "seconds": r.seconds, "notes": r.notes}
+                            for r in records]
+        for c in record["checks"]:
+            c["why"] = classify(c)
+        equivalent = passed[EQUAL] + passed[ZERO]
+        record["passed_over"] = dict(passed)
+        if records and all(r.kind == "true" for r in records):
+            # no mutant checked: why (no mutation type-checks, or each candidate passed over)
+            record["no_mutant"] = (max(passed, key=passed.get) if passed
+                                   else "no mutation type-checks")
         for r, c in zip(records, record["checks"]):
             if not r.ok and shrink_checks and "time budget" not in (r.error or ""):
                 try:
@@ -1417,6 +1506,13 @@ def run_many(n: int, base: int = 0, jobs: int = 1, check_every: int = 10, check_
     return out
 
 
+def _reasons(write, checks: list[dict]) -> None:
+    """One line: the checks not as expected, counted by :func:`classify`."""
+    why = Counter(c.get("why") or classify(c) for c in checks if c["verdict"] != c["expected"])
+    if why:
+        write("    by reason: " + "; ".join(f"{w}: {c}" for w, c in why.most_common()))
+
+
 def report(records: list[dict], seconds: float, out=sys.stdout) -> int:
     """Print the figures; 0 when nothing failed."""
     status = Counter(r["status"] for r in records)
@@ -1449,15 +1545,26 @@ def report(records: list[dict], seconds: float, out=sys.stdout) -> int:
           f"{sum(c['seconds'] for c in checks):.0f} s")
     write(f"  true gradients verified:       {tv['verified']} / {len(true)}  (not verified: "
           + ", ".join(f"{v} {c}" for v, c in tv.items() if v != "verified") + ")")
+    _reasons(write, true)
     write(f"  mutants refuted:               {mv['refuted']} / {len(mutant)}  (not refuted: "
           + ", ".join(f"{v} {c}" for v, c in mv.items() if v != "refuted") + "; by mutation: "
           + ", ".join(f"{k} {sum(1 for c in mutant if c['kind'] == k and c['verdict'] == 'refuted')}/"
                       f"{sum(1 for c in mutant if c['kind'] == k)}" for k in MUTATIONS)
           + f"; {sum(r['equivalent'] for r in records)} equivalent mutants passed over)")
+    _reasons(write, mutant)
+    checked = [r for r in records if r["checks"]]
+    without = Counter(r["no_mutant"] for r in checked if r.get("no_mutant"))
+    passed = Counter()
+    for r in checked:
+        passed.update(r.get("passed_over", {}))
+    write(f"  programs without a mutant:     {sum(without.values())} of {len(checked)}  ("
+          + "; ".join(f"{why}: {c}" for why, c in without.most_common()) + "); candidates passed over: "
+          + "; ".join(f"{why}: {c}" for why, c in passed.most_common()))
     for c in checks:
         if c["verdict"] != c["expected"]:
             write(f"    {c['kind']}: {c['verdict']} (expected {c['expected']}) d/d{c['wrt']} = {c['claim'][:100]}"
                   f"  -- {(c['error'] or '')[:160]}")
+            write(f"      why: {c.get('why') or classify(c)}")
             if c.get("shrunk"):
                 write(f"      shrunk: {c['shrunk']}")
     coverage = Counter(f for r in records if r["status"] == "agree" for f in r["features"])

@@ -29,7 +29,8 @@ def test_refuted_prints_counterexample_and_diagnosis(capsys):
 def test_json_has_the_contract_fields(capsys):
     assert main(CHECK + ["--claim", "2 * y @ x.T", "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
-    assert set(data) == {"verdict", "claim", "derived", "evidence", "counterexample", "diagnosis", "error"}
+    assert set(data) == {"verdict", "claim", "derived", "evidence", "counterexample", "diagnosis", "suggestion",
+                         "error"}
     assert data["verdict"] == "refuted" and data["derived"] == "y @ x.T"
     assert set(data["counterexample"]) == {"sizes", "values", "entry", "claimed", "true"}
     assert all(set(e) == {"method", "outcome", "detail"} for e in data["evidence"])
@@ -187,3 +188,50 @@ def test_rejected_input_gives_the_json_of_the_checker(capsys):
 def test_report_jobs_must_be_a_positive_integer(cli, good_file):
     p = cli("report", str(good_file), "-j", "0")
     assert p.returncode == 2 and "must be at least 1" in p.stderr and p.stderr.count("\n") == 1
+
+
+# -- "did you mean": the corrected claim, verified (issue 13) ----------------------------------------
+
+def test_a_transposed_claim_is_offered_the_true_gradient(capsys):
+    # end to end: the checks name the slip and offer its repair, which they verified
+    assert main(CHECK + ["--claim", "x @ y.T"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("  diagnosis:"))
+    assert lines[at + 1] == "  did you mean:   dC/dA = y @ x.T   (verified)"
+    assert main(CHECK + ["--claim", "x @ y.T", "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["suggestion"] == "y @ x.T"
+
+
+def _refuted(suggestion):
+    from symbolic_bp.checks.result import Evidence, Result
+    return Result("refuted", claim="x @ y.T", derived="y @ x.T", diagnosis="the claim is the true gradient transposed",
+                  suggestion=suggestion, evidence=[Evidence("exact", "differ", "entry (1,1) differs")])
+
+
+@pytest.mark.parametrize("suggestion", ["y @ x.T", None])
+def test_check_shows_the_suggestion_after_the_diagnosis_only_when_offered(capsys, monkeypatch, suggestion):
+    from symbolic_bp.checks import checker
+    monkeypatch.setattr(checker, "check", lambda claim, **kw: _refuted(suggestion))
+    assert main(CHECK + ["--claim", "x @ y.T"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1:3] == ["  derived:        dC/dA = y @ x.T", "  diagnosis:      the claim is the true gradient transposed"]
+    fix = ["  did you mean:   dC/dA = y @ x.T   (verified)"] if suggestion else []
+    assert lines[3:] == fix + ["  exact      differ    entry (1,1) differs", "  (0.00 s)"]
+    assert main(CHECK + ["--claim", "x @ y.T", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert "suggestion" in data and data["suggestion"] == suggestion
+
+
+@pytest.mark.parametrize("suggestion", ["B.T @ A.T", None])
+def test_step_shows_the_corrected_line_and_its_json_has_the_field(capsys, monkeypatch, suggestion):
+    from symbolic_bp.integrations import step_command
+    from symbolic_bp.checks.result import Result
+    monkeypatch.setattr(step_command, "check_step", lambda *a, **kw: Result(
+        "refuted", claim="A.T @ B.T", diagnosis="the factors in the wrong order", suggestion=suggestion))
+    args = ["step", "--shapes", "A:m,n B:n,m", "--lhs", "(A @ B).T", "--rhs", "A.T @ B.T"]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert ("  did you mean:   B.T @ A.T   (verified)" in out.splitlines()) == bool(suggestion)
+    assert ("did you mean" in out) == bool(suggestion)
+    assert main(args + ["--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["suggestion"] == suggestion

@@ -55,3 +55,83 @@ def test_discover_sorts_and_recurses(tmp_path):
     for name in ("b/z.toml", "a.toml", "b/readme.md"):
         (tmp_path / name).write_text("")
     assert [p.relative_to(tmp_path).as_posix() for p in discover([tmp_path])] == ["a.toml", "b/z.toml"]
+
+
+# -- every key of the bundled files, holding each TOML type ---------------------------------------
+def _toml(value) -> str:
+    """TOML text of a value read by tomllib (what the bundled files hold)."""
+    import datetime
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, datetime.date)):
+        return value.isoformat() if isinstance(value, datetime.date) else repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_toml, value)) + "]"
+    return "{" + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + "}"
+
+
+def _is_tables(value) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(t, dict) for t in value)
+
+
+def _dump(data: dict) -> str:
+    lines = [f"{k} = {_toml(v)}" for k, v in data.items() if not _is_tables(v)]
+    for kind, tables in ((k, v) for k, v in data.items() if _is_tables(v)):
+        for table in tables:
+            lines.append(f"[[{kind}]]")
+            lines += [f"{k} = {_toml(v)}" for k, v in table.items() if not _is_tables(v)]
+            for sub, subtables in ((k, v) for k, v in table.items() if _is_tables(v)):
+                for t in subtables:
+                    lines += [f"[[{kind}.{sub}]]"] + [f"{k} = {_toml(v)}" for k, v in t.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _bundled_keys():
+    """(file, data, path to a key) for every distinct key of the bundled files: a top-level key
+    (key,), a key of a [[kind]] table (kind, index, key), of a [[kind.sub]] table (kind, index, sub, 0, key)."""
+    import tomllib
+    from pathlib import Path
+    seen, out = set(), []
+    for path in sorted((Path(__file__).parent.parent / "derivations").glob("*.toml")):
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        assert tomllib.loads(_dump(data)) == data, path      # the dumper writes what it read
+        for key, value in data.items():
+            where = [((key,), key)] if not _is_tables(value) else []
+            for i, table in enumerate(value if _is_tables(value) else []):
+                for k, v in table.items():
+                    where.append(((key, i, k), f"{key}.{k}"))
+                    for j, sub in enumerate(v if _is_tables(v) else []):
+                        where += [((key, i, k, j, kk), f"{key}.{k}.{kk}") for kk in sub]
+            for place, name in where:
+                if name not in seen:
+                    seen.add(name)
+                    out.append((path.name, data, place))
+    return out
+
+
+TOML_TYPES = {"int": 3, "float": 1.5, "bool": True, "date": __import__("datetime").date(2020, 1, 2),
+              "array": [1, 2], "table": {"k": 1}}
+
+
+@pytest.mark.parametrize("kind", TOML_TYPES)
+def test_every_key_of_the_bundled_files_with_a_value_of_the_wrong_type_is_one_line(kind):
+    # was: AttributeError: 'float' object has no attribute 'split' (the claim of a [[network]]
+    # table was not required to be a string); and a [[claim]] table's claim = 1.5 was read as a claim
+    import copy
+    keys = _bundled_keys()
+    assert len(keys) > 40
+    for name, data, place in keys:
+        mutated = copy.deepcopy(data)
+        node = mutated
+        for step in place[:-1]:
+            node = node[step]
+        if type(node[place[-1]]) is type(TOML_TYPES[kind]):
+            continue                                    # the key's own type (define's from = 2)
+        node[place[-1]] = TOML_TYPES[kind]
+        with pytest.raises(InputError) as e:
+            loads(_dump(mutated), name)
+        message = str(e.value)
+        assert message.startswith(name) and "\n" not in message, message
+        assert f"{place[-1]!r}" in message, (place, message)       # the key's name

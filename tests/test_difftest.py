@@ -80,7 +80,7 @@ def test_checks_verify_the_derived_gradient_and_refute_a_mutant(seed):
 
 
 # the bugs found and not fixed here (see the xfail tests below)
-KNOWN_CHECK_BUGS = ("cannot determine truth value of Relational", "comparisons cannot be chained", "DMFormatError")
+KNOWN_CHECK_BUGS = ("comparisons cannot be chained",)
 
 
 def test_the_mutations_of_a_gradient():
@@ -137,32 +137,23 @@ def test_the_derived_gradient_reads_back_as_a_claim(shapes, cost, wrt):
     assert check(Claim(shapes, cost, wrt, derived)).verdict == "verified"
 
 
-@pytest.mark.xfail(strict=True, reason="the counterexample search decides a comparison of sigmoid/softplus "
-                                       "values with SymPy's bool(): TypeError (checks, not fixed here)")
 def test_a_comparison_of_a_transcendental_value_is_refuted():
     r = check(Claim("x:n y:n", "sum(x * (softplus(y) > 1))", "x", "2 * (softplus(y) > 1)"))
     assert r.verdict == "refuted", r.error
 
 
-@pytest.mark.xfail(strict=True, reason="float64 sigmoid is 0.5 (1 + tanh(x/2)): relative precision lost "
-                                       "below x = -20, 0 below -37 (registry numeric, not fixed here)")
 def test_float64_sigmoid_keeps_its_relative_precision():
     d = parse_declarations("x:n")
     value = Evaluator(NumericBackend(), {"n": 1})(parse_typed("log(sigmoid(x))", d), {"x": np.array([[-40.0]])})
     assert np.isfinite(value).all() and abs(value[0, 0] + 40) < 1e-12
 
 
-@pytest.mark.xfail(strict=True, reason="float64 cos' is cos(x + pi/2): 6e-17 at 0, where sign() of it "
-                                       "is 1 (registry numeric, not fixed here)")
 def test_float64_derivatives_of_sin_and_cos_are_exact_zeros():
     d = parse_declarations("Y:n,k:onehot")
     value = Evaluator(NumericBackend(), {"n": 2, "k": 2})(parse_typed("sign(cos'(Y))", d), {"Y": np.zeros((2, 2))})
     assert np.array_equal(value, np.zeros((2, 2)))
 
 
-@pytest.mark.xfail(strict=True, reason="the tie of S_ij and S_ji of a symmetric S is a kink of the "
-                                       "unstructured gradient, but the checks' structural-tie test "
-                                       "perturbs S symmetrically and calls it no kink (checks, not fixed here)")
 def test_min_of_a_symmetric_matrix_is_not_called_a_bug():
     d = parse_declarations("S:n,n:symmetric")
     derived = to_text(gradient(parse_typed("np.min(S)", d), "S", d))
@@ -170,17 +161,12 @@ def test_min_of_a_symmetric_matrix_is_not_called_a_bug():
     assert "bug" not in (r.error or ""), r.error
 
 
-@pytest.mark.xfail(strict=True, reason="to_text prints (x > y) > x as x > y > x, which the parser refuses "
-                                       "(comparisons do not chain) (language printer, not fixed here)")
 def test_a_comparison_of_a_comparison_prints_readably():
     r = check(Claim("x:n y:n z:n", "sum(z * ((x > y) > x))", "z", "(x > y) > x"))
     assert r.verdict == "verified" and check(Claim("x:n y:n z:n", "sum(z * ((x > y) > x))", "z",
                                                    r.derived)).verdict == "verified", r.derived
 
 
-@pytest.mark.xfail(strict=True, reason="both checks draw their sizes as consecutive integers (2,3), (3,2), "
-                                       "(4,5): always coprime, so a claim that holds only when gcd(k, n) = 1 "
-                                       "(kron/tilesum index arithmetic) is verified (checks, not fixed here)")
 def test_a_claim_wrong_when_the_sizes_share_a_factor_is_refuted():
     # right at (k, n) = (2, 3), (3, 2), (4, 5); wrong at (2, 4), (3, 6)
     r = check(Claim("X0:k,n:onehot v1:1,k v2:k", "np.sum(v2 * np.sum(kron(X0, v1), axis=1, keepdims=True))", "v1",
@@ -188,26 +174,91 @@ def test_a_claim_wrong_when_the_sizes_share_a_factor_is_refuted():
     assert r.verdict == "refuted"
 
 
-@pytest.mark.xfail(strict=True, reason="a claim that differs from the truth only on a region of the draws "
-                                       "(a comparison: -2 s > s instead of -2 s > s + t) is verified when "
-                                       "no drawn point falls there (checks, not fixed here)")
 def test_a_piecewise_claim_wrong_on_a_region_is_refuted():
     r = check(Claim("s:scalar t:scalar", "minimum(-2 * s, s + t)", "s", "-2 * (-2 * s <= s + t) + (-2 * s > s)"),
               seed=0)
     assert r.verdict == "refuted"
 
 
-@pytest.mark.xfail(strict=True, reason="the exact check's dual numbers multiply a sparse and a dense "
-                                       "DomainMatrix: DMFormatError (checks, not fixed here)")
 def test_a_product_with_zeros_like_is_checked():
     r = check(Claim("v5:1,k v6:k", "v5 @ np.zeros_like(v6)", "v6", "0"))
     assert r.verdict == "verified", r.error
 
 
-@pytest.mark.xfail(strict=True, reason="the numeric check's tolerance max|K - G| <= 1e-8 max(1, max|G|) "
-                                       "cannot see a wrong claim whose values are all below 1e-8, and "
-                                       "_below_float64 cannot read an interval (sigmoid') difference: "
-                                       "undecided, called a bug (checks, not fixed here)")
 def test_a_wrong_claim_with_tiny_values_is_not_called_a_bug():
     r = check(Claim("v4:n w:1,n Zk:k", "w @ sigmoid((k + v4)**2)", "v4", "2 * k * (w.T * sigmoid'((k + v4)**2))"))
     assert "bug" not in (r.error or ""), r.error
+
+
+def test_a_tie_of_the_two_copies_of_a_symmetric_entry_is_a_kink_of_the_gradient():
+    import math
+    from fractions import Fraction
+
+    from symbolic_bp.checks.claim import prepare
+    from symbolic_bp.checks.exact import on_kink
+    from symbolic_bp.checks.kinks import kink_distance
+    from symbolic_bp.checks.numeric import NumericModel
+    d = parse_declarations("S:n,n:symmetric")
+    cost = parse_typed("np.min(S)", d)
+    tied = {"S": np.array([[2.0, -1.0, 3.0], [-1.0, 0.5, 4.0], [3.0, 4.0, 1.0]])}    # min S_12 = S_21
+    # moved within its symmetry the tie stays; moved entry by entry, as its partial derivatives move it, not
+    assert kink_distance(cost, tied, {"n": 3}) == math.inf
+    assert kink_distance(cost, tied, {"n": 3}, free={"S"}) == 0.0
+    assert kink_distance(cost, {"S": np.diag([1.0, 2.0, 3.0])}, {"n": 3}, free={"S"}) == 0.0    # six zeros tied
+    assert kink_distance(cost, {"S": np.array([[-1.0, 0.5], [0.5, 1.0]])}, {"n": 2}, free={"S"}) == 1.5
+    # both checks see it (the claim, evaluated at symmetric points only, keeps its structural ties)
+    prep = prepare(Claim("S:n,n:symmetric", "np.min(S)", "S", "(S == min(S))"))
+    assert on_kink(prep, {"n": 3}, {"S": [[Fraction(v) for v in row] for row in tied["S"].tolist()]})
+    assert NumericModel(prep, {"n": 3}, 0).kink_distance(tied) == 0.0
+
+
+@pytest.mark.parametrize("claim, verdict", [
+    ("(S == min(S)) / sum(S == min(S), keepdims=True)", "verified"),
+    ("(S == min(S))", "verified"),          # the gradient, wherever it exists (the min on the diagonal)
+    ("(S == min(S)) / 2", "refuted"),
+])
+def test_min_of_a_symmetric_matrix_is_checked_where_differentiable(claim, verdict):
+    for seed in range(3):
+        r = check(Claim("S:n,n:symmetric", "np.min(S)", "S", claim), seed=seed)
+        assert r.verdict == verdict, (seed, r.error, [e.detail for e in r.evidence])
+
+
+def test_a_draw_with_a_zero_scalar_divisor_is_drawn_again(monkeypatch):
+    # (1/3) / s with a binary s: a draw of s = 0 raised ZeroDivisionError out of the numeric check, and
+    # check() called the claim invalid ("undefined at every point") though it is defined wherever s = 1
+    from symbolic_bp.checks.claim import prepare
+    from symbolic_bp.checks.numeric import NumericModel, numeric_check
+    prep = prepare(Claim("x:n s:scalar:binary", "sum(x * ((1/3) / s))", "x", "(1/3) / s * ones(n, 1)"))
+    values = iter([0.0, 1.0] * 12)
+    draw = NumericModel.draw
+
+    def alternating(self, rng, positive):
+        return dict(draw(self, rng, positive), s=np.array([[next(values)]]))
+    monkeypatch.setattr(NumericModel, "draw", alternating)
+    out = numeric_check(prep, {"n": 3}, 0)
+    assert out.status == "agree" and out.draws == 3 and all(env["s"][0, 0] == 1 for env in out.envs)
+    r = check(Claim("x:n s:scalar:binary", "sum(x * ((1/3) / s))", "x", "(1/3) / s * ones(n, 1)"))
+    assert r.verdict == "verified", r.error
+
+
+def test_the_harness_counts_each_unexpected_check_under_a_reason():
+    def why(verdict, error=None, notes=None, expected="verified"):
+        return difftest.classify({"verdict": verdict, "expected": expected, "error": error, "notes": notes})
+    both = "only one check could decide (exact: {}, numeric: {}); a verdict needs both"
+    assert why("verified") == "as expected"
+    assert why("undecided", "internal error: DMFormatError: Format mismatch during the exact check: "
+                            "this is a bug in symbolic_bp, please report it") == "bug: internal error: DMFormatError"
+    assert why("undecided", "the time budget of 30 s ran out during the exact check") == \
+        "limitation: the time budget ran out"
+    assert why("undecided", both.format("agree", "inconclusive"),
+               {"numeric": "float64 random values at (n=6), 0 draws: numeric check not possible: 12 draws all "
+                           "gave non-finite or ill-conditioned values"}) == \
+        "limitation: the numeric check inconclusive (no finite, well-conditioned draw at its sizes)"
+    assert why("undecided", both.format("inconclusive", "agree"),
+               {"exact": "... at no size assignment: no random point inside the domain: (n=2): claim a "
+                         "comparison whose enclosure contains a tie at all 12 random points"}) == \
+        "limitation: the exact check inconclusive (no point inside the domain (claim a comparison whose " \
+        "enclosure contains a tie))"
+    assert why("invalid", "claim: column 30: comparisons cannot be chained, found '>'") == \
+        "invalid: comparisons cannot be chained, found '>'"
+    assert why("verified", expected="refuted") == "a mutant verified"

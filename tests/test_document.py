@@ -364,3 +364,42 @@ def test_a_chain_line_is_typed_with_the_chains_definitions():
     assert tex == r"N\,\mathrm{dY} \odot \mathrm{xhat}"
     # a line that does not type falls back on the text as written
     assert document.step_latex("N * dY", "X:N,D", []) == r"N \odot \mathrm{dY}"
+
+
+# -- "did you mean": the corrected claim in the counterexample section (issue 13) -----------------------
+
+def _rows(path, results: dict):
+    """Rows of the file at ``path`` with results built here (no check runs)."""
+    from symbolic_bp.derivations.derivation import load
+    d = load(path)
+    return [report.Row(d.path, d.title, d.document, e, results[e.name]) for e in d.entries if e.name in results]
+
+
+def _refuted(claim, suggestion, derived=None):
+    from symbolic_bp.checks.result import Result
+    return Result("refuted", claim=claim, derived=derived, diagnosis="the claim is the true gradient transposed",
+                  suggestion=suggestion)
+
+
+@pytest.mark.parametrize("suggestion", ["y @ x.T", None])
+def test_a_refuted_claim_is_followed_by_its_verified_correction(good_file, suggestion):
+    [row] = _rows(good_file, {"transposed": _refuted("x @ y.T", suggestion, derived="y @ x.T")})
+    tex = "\n".join(document.claim_section(row))
+    fix = (r"\textit{Did you mean} (the corrected claim, verified by the checks before it is offered): "
+           r"\[\frac{\partial C}{\partial A} = y x^{T} \quad\text{(verified)}\]")
+    assert (fix in tex) == bool(suggestion) and ("Did you mean" in tex) == bool(suggestion)
+    if suggestion:       # after the diagnosis, before the evidence
+        assert tex.index("Diagnosis:") < tex.index(fix) < tex.index("Both checks disagree")
+
+
+def test_a_chain_line_is_corrected_in_the_chains_own_terms(tmp_path):
+    from .test_chain import CHAIN
+    path = tmp_path / "c.toml"
+    path.write_text(CHAIN)
+    from symbolic_bp.derivations.derivation import load
+    step = next(e for e in load(path).entries if e.kind == "step" and e.fields()["relation"] == "=")
+    [row] = _rows(path, {step.name: _refuted(step.fields()["substituted"], "W2.T @ (x2 - y) @ x.T")})
+    tex = "\n".join(document.item_section(row))
+    typed = document.step_latex("W2.T @ (x2 - y) @ x.T", step.fields()["shapes"], [("x2", "W2 @ x1"), ("x1", "W1 @ x")])
+    assert r"\[" + typed + r" \quad\text{(verified)}\]" in tex
+    assert r"\partial C" not in tex.split("Did you mean")[1]          # a line, not a gradient: no dC/dX

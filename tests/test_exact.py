@@ -319,3 +319,60 @@ def test_every_elementwise_function_has_exact_and_interval_forms(name):
                 assert _agrees(ctx.exact([[entry.rational(x, order)]])[0, 0], want)
             if x != 0:                                       # the interval form, also where rational exists
                 assert _agrees(entry.interval(ctx.iv, ctx.iv.mpf(x.numerator) / x.denominator, order), want)
+
+
+# -- exact matrices stay dense; symbolic signs are certain or not decided -----------------------
+
+def test_an_exact_matrix_scaled_by_zero_still_multiplies():
+    # DomainMatrix * 0 comes back sparse, and dense @ sparse is a DMFormatError: Mat keeps exact data dense
+    ctx = Context()
+    zero = ctx.exact([[1, 2]]).scale(ctx.exact([[0]]))
+    assert (ctx.exact([[3], [4]]) @ zero).to_fractions() == [[0, 0], [0, 0]]
+    assert (zero @ ctx.exact([[1], [1]])).to_fractions() == [[0]]
+
+
+def test_a_product_with_zeros_like_is_differentiated():
+    out = exact("v5:1,k v6:k", "v5 @ np.zeros_like(v6)", "v6", "0")
+    assert out.status == "agree" and out.derived_bad is None, out.detail("")
+    assert exact("v5:1,k v6:k", "v5 @ np.zeros_like(v6) + v5 @ v6", "v6", "0").status == "differ"
+
+
+def test_the_sign_of_a_symbolic_number_comes_from_a_certain_enclosure():
+    import sympy as sp
+    from symbolic_bp.checks.dual import certain_sign, enclose
+    from symbolic_bp.core.elementwise import Relu, Sigmoid, Softplus, opaque_class
+    ctx = Context("symbolic")
+    assert certain_sign(ctx, Softplus(sp.Integer(3)) - 3) == 1           # log(1 + e^3) = 3.0486
+    assert certain_sign(ctx, Softplus(sp.Integer(0)) - sp.Rational(7, 10)) == -1      # log 2 = 0.693
+    assert certain_sign(ctx, sp.tanh(2) ** -1 - sp.sqrt(sp.Integer(2)) + sp.pi - 3) == -1
+    assert certain_sign(ctx, Relu(Sigmoid(sp.Integer(3)) - sp.Rational(1, 2)) - sp.Rational(1, 3)) == 1
+    x = enclose(Context(prec=64), sp.E - sp.exp(1) + sp.log(sp.Integer(3)))
+    assert 1.0986122 < x.a <= x.b < 1.0986123 and x.b - x.a < 1e-15          # log 3
+    # a tie SymPy does not simplify, and the value of an opaque function: not decided, never guessed
+    with pytest.raises(Undefined, match="not certain"):
+        certain_sign(ctx, Sigmoid(sp.Integer(2)) + Sigmoid(sp.Integer(-2)) - 1)
+    with pytest.raises(Undefined, match="opaque"):
+        certain_sign(ctx, opaque_class("sigma", 0)(sp.Integer(3)) - 1)
+
+
+def test_counterexample_values_compare_transcendental_values():
+    import sympy as sp
+    prep = prepare(Claim("x:n y:n", "sum(x * (softplus(y) > 1))", "x", "2 * (softplus(y) > 1)"))
+    true, claimed = values_at(prep, {"n": 2}, {"x": sp.Matrix([[1], [1]]), "y": sp.Matrix([[3], [0]])})
+    assert list(true) == [1, 0] and list(claimed) == [2, 0]               # softplus(3) > 1 > softplus(0)
+    tied = prepare(Claim("x:n y:n", "sum(x * (sigmoid(y) + sigmoid(-y) > 1))", "x", "0 * x"))
+    with pytest.raises(Undefined):                                      # 1 > 1, not decidable: unusable
+        values_at(tied, {"n": 1}, {"x": sp.Matrix([[1]]), "y": sp.Matrix([[2]])})
+
+
+@pytest.mark.parametrize("shapes, cost, claim", [
+    # the derived gradient of a max compares enclosed values with a copy of one of them
+    ("x:n", "max(softplus(x))", "(softplus(x) == max(softplus(x))) * sigmoid(x)"),
+    ("X:n,k", "sum(max(exp(X), axis=0))", "(exp(X) == max(exp(X), axis=0)) * exp(X)"),
+    ("x:n", "sum(maximum(tanh(x), tanh(x)))", "1 - tanh(x)**2"),
+])
+def test_a_structural_tie_of_enclosed_values_is_a_tie(shapes, cost, claim):
+    good = exact(shapes, cost, "x" if shapes.startswith("x") else "X", claim)
+    assert good.status == "agree" and good.derived_bad is None, good.detail("")
+    bad = exact(shapes, cost, "x" if shapes.startswith("x") else "X", f"2 * ({claim})")
+    assert bad.status == "differ", bad.detail("")

@@ -37,7 +37,7 @@ IDENTITIES = [
     ("y.T @ A @ x", "x", {"A.T @ y"}),
     ("y.T @ A @ x", "y", {"A @ x"}),
     ("1/2 * x.T @ A.T @ A @ x", "A", {"A @ x @ x.T"}),
-    ("x.T @ Y @ x", "x", {"Y @ x + Y.T @ x", "Y.T @ x + Y @ x"}),
+    ("x.T @ Y @ x", "x", {"(Y + Y.T) @ x"}),
     ("x.T @ Y @ x", "Y", {"x @ x.T"}),
     ("x.T @ S @ x", "x", {"2 * (S @ x)", "2 * S @ x", "S @ x * 2"}),
     ("x.T @ x", "x", {"2 * x"}),
@@ -45,15 +45,15 @@ IDENTITIES = [
     ("tr(X.T)", "X", {"eye(n)"}),
     ("tr(X @ Y)", "X", {"Y.T"}),
     ("tr(X @ X)", "X", {"2 * X.T"}),
-    ("tr(inv(X))", "X", {"-(inv(X).T @ inv(X).T)"}),
+    ("tr(inv(X))", "X", {"-matrix_power(X, -2).T"}),
     ("det(X)", "X", {"det(X) * inv(X).T"}),
     ("det(S)", "S", {"det(S) * inv(S)"}),
     ("logdet(X)", "X", {"inv(X).T"}),
     ("logdet(P)", "P", {"inv(P)"}),
     ("tr(matrix_power(X, 2))", "X", {"2 * X.T"}),
-    ("tr(matrix_power(X, -1))", "X", {"-(inv(X).T @ inv(X).T)"}),
-    ("sum(kron(A, C))", "A", {"blocksum(kron(ones(m, n), C), p, q)"}),
-    ("sum(kron(A, C))", "C", {"tilesum(kron(A, ones(p, q)), m, n)"}),
+    ("tr(matrix_power(X, -1))", "X", {"-matrix_power(X, -2).T"}),
+    ("sum(kron(A, C))", "A", {"sum(C) * ones(m, n)"}),
+    ("sum(kron(A, C))", "C", {"sum(A) * ones(p, q)"}),
     ("sum(A)", "A", {"ones(m, n)"}),
     ("sum(A * B)", "A", {"B"}),
     ("norm(A)", "A", {"A / norm(A)"}),
@@ -63,7 +63,7 @@ IDENTITIES = [
     ("sum(sigma'(A))", "A", {"sigma''(A)"}),
     ("sum(sigma(sigma(A)))", "A", {"sigma'(sigma(A)) * sigma'(A)"}),
     ("s ** 3", "s", {"3 * s**2"}),
-    ("s ** -2", "s", {"-2 * s**(-3)"}),
+    ("s ** -2", "s", {"-2 / s**3"}),
     ("s ** 1", "s", {"1"}),
     ("s * sum(A)", "s", {"sum(A)"}),
     ("sum(A) / s", "A", {"1 / s * ones(m, n)", "ones(m, n) / s"}),
@@ -114,7 +114,7 @@ def test_the_cost_must_be_a_scalar():
 def test_symmetric_declaration_changes_only_the_printed_form():
     # x.T S x: (S + S.T) x, which is 2 S x only because S is declared symmetric
     plain = parse_declarations("S:n,n x:n")
-    assert derive("x.T @ S @ x", "x", plain) in {"S @ x + S.T @ x", "S.T @ x + S @ x"}
+    assert derive("x.T @ S @ x", "x", plain) == "(S + S.T) @ x"
 
 
 # -- numeric correctness: derived gradient vs central finite differences ----------------
@@ -296,7 +296,7 @@ SIMPLIFY = [
     ("(x.T @ z).T", "x.T @ z"),
     ("s.T", "s"),
     ("(A + B).T", "A.T + B.T"),
-    ("(A - B * A).T", "A.T - B.T * A.T"),
+    ("(A - B * A).T", "A.T * (1 - B.T)"),
     ("(2 * A).T", "2 * A.T"),
     ("(A / s).T", "A.T / s"),
     ("(-A).T", "-A.T"),
@@ -318,8 +318,8 @@ SIMPLIFY = [
     ("A + B - B", "A"),
     ("x - 1 + 1", "x"),
     ("2 * (3 * A)", "6 * A"),
-    ("A @ x * 2", "2 * (A @ x)"),
-    ("(2 * A) @ (3 * X)", "6 * (A @ X)"),
+    ("A @ x * 2", "2 * A @ x"),
+    ("(2 * A) @ (3 * X)", "6 * A @ X"),
     ("-(-(A))", "A"),
     ("A / 2 + A / 2", "A"),
     ("s + 1 - 1", "s"),

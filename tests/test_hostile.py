@@ -332,3 +332,18 @@ def test_pytest_plugin_on_hostile_files(tmp_path):
     # payload_in_claim expects invalid (passes); payload_in_wrt expects verified, is invalid (fails)
     assert "1 failed, 1 passed, 4 errors" in out, out
     assert not list(tmp_path.rglob("PWNED*"))
+
+
+@pytest.mark.parametrize("where", ["prepare", "run_with_budget"])
+def test_an_internal_error_is_undecided_never_a_traceback_nor_invalid(monkeypatch, where):
+    # check() had no last resort: a bug outside the budgeted worker (reading the claim, collecting the
+    # outcome) escaped as a traceback; it is undecided -- invalid would blame the user's text
+    from symbolic_bp.checks import checker
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("an internal\nslip")
+    monkeypatch.setattr(checker, where, broken)
+    r = check(Claim("A:m,n x:n y:m", "y.T @ A @ x", "A", "y @ x.T"))
+    assert r.verdict == "undecided" and r.claim == "y @ x.T"
+    assert r.error == "internal error: RuntimeError: an internal slip (this is a bug; please report it)"
+    assert r.to_dict()["verdict"] == "undecided"

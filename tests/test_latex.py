@@ -161,3 +161,39 @@ def test_an_index_proof_with_broadcasting_sizes_and_powers_prints():
     assert r"\operatorname{sum}_{\mathrm{axis}=0}" in text and "N}^{-1}" in text
     assert "entries of broadcast rows and columns" in text and "sums along an axis as products with ones" in text
     assert not COMMAND.search(text)
+
+
+# -- "did you mean": the corrected claim, typeset and labelled as verified (issue 13) -------------------
+
+def _refuted(suggestion):
+    return Result("refuted", claim="x @ y.T", derived="y @ x.T", diagnosis="the claim is the true gradient transposed",
+                  suggestion=suggestion)
+
+
+def test_results_typeset_the_corrected_claim_after_the_diagnosis():
+    tex = result_latex(_refuted("y @ x.T"), "A")
+    rows = tex.split(r" \\ ")
+    assert rows[-2] == r"\text{the claim is the true gradient transposed}"
+    assert rows[-1] == r"\text{did you mean: }\frac{\partial C}{\partial A} = y x^{T} \quad\text{(verified)}\end{array}$"
+    md = result_markdown(_refuted("y @ x.T"), "A").splitlines()
+    assert md[-1] == r"- did you mean: $\frac{\partial C}{\partial A} = y x^{T}$ (verified)"
+    assert md[-2] == "- diagnosis: the claim is the true gradient transposed"
+
+
+def test_results_without_a_suggestion_have_no_such_line():
+    assert "did you mean" not in result_latex(_refuted(None), "A") + result_markdown(_refuted(None), "A")
+    claim = Claim("A:m,n x:n y:m", "y.T @ A @ x", "A", "x @ y.T")
+    assert "did you mean" not in "".join(refutation_math(type("E", (), {"claim": claim})(), _refuted(None)))
+
+
+def test_refutation_math_ends_with_the_corrected_claim():
+    claim = Claim("A:m,n x:n y:m", "y.T @ A @ x", "A", "x @ y.T")
+    lines = refutation_math(type("E", (), {"claim": claim})(), _refuted("y @ x.T"))
+    assert lines[2].endswith(r" \\ \text{did you mean: }\frac{\partial C}{\partial A} = y x^{T} "
+                             r"\quad\text{(verified)}\end{array}")
+
+
+def test_a_suggestion_is_escaped_like_any_user_text():
+    r = _refuted(r"\input{/etc/passwd} 100%")
+    assert COMMAND.search(result_latex(r, "A")) is None
+    assert r"\texttt{\textbackslash{}input\{/etc/passwd\} 100\%}" in result_latex(r, "A")

@@ -66,3 +66,31 @@ def test_a_name_that_is_no_function_of_the_network_is_invalid_with_one_reason_fo
     assert r.evidence == []                 # no check ran on a meaning of its own
     ok = check_network_claim(spec, "nielsen", "delta[l] = W[l+1].T @ delta[l+1] * sigmoid'(z[l])", deep=False)
     assert ok.verdict == "verified"
+
+
+@pytest.mark.parametrize("text, message", [
+    # the induction's local claim declares delta, a_prev, W_next...: it alone could type these
+    ("grad(W[l]) = delta @ a[l-1].T", "claim: column 14: 'delta' needs its layer index, as in delta[l]"),
+    ("grad(W[l]) = delta[l] @ a_prev.T", "claim: column 25: 'a_prev' is not a name of this network"),
+    ("delta[l] = W_next.T @ delta[l+1] * sigma'(z[l])", "claim: column 12: 'W_next' is not a name of this network"),
+    ("delta[l] = W[l+1].T @ delta2 * sigma'(z[l])", "claim: column 23: 'delta2' is not a name of this network"),
+    ("delta[L] = (a[L] - y) * sigma", "claim: column 25: 'sigma' is a function: apply it, as in sigma(...)"),
+    # a placeholder of the claim reader written by hand would read as the indexed name it stands for
+    ("delta[L] = (a[L] - y) * sigma'(z[L]) + 0 * Q1__", "claim: column 44: 'Q1__' is a name the claim reader keeps"),
+])
+def test_a_plain_name_is_read_in_one_scope_by_every_check(text, message):
+    from symbolic_bp.networks.network import NetworkSpec
+    from symbolic_bp.networks.network_check import check_network_claim
+    r = check_network_claim(NetworkSpec.build((3, 4, 2), "sigma", "mse", batch=2), "nielsen", text, deep=False)
+    assert r.verdict == "invalid" and r.error.startswith(message), r.error
+    assert r.evidence == []                 # no check ran on a meaning of its own
+
+
+def test_the_data_batch_and_penalty_names_stay_in_scope():
+    from symbolic_bp.networks.network import NetworkSpec
+    from symbolic_bp.networks.network_check import check_network_claim
+    spec = NetworkSpec.build((3, 4, 2), "sigma", "mse", batch=2, penalty="nielsen")
+    r = check_network_claim(spec, "nielsen", "grad(W[l]) = delta[l] @ a[l-1].T + lambda / n * W[l] * N / n", deep=False)
+    assert r.verdict == "verified", r.error
+    rows = NetworkSpec.build((3, 4, 2), "sigma", "mse", batch=2)
+    assert check_network_claim(rows, "rows", "delta[L] = (A[L] - Y) * sigma'(Z[L])", deep=False).verdict == "verified"

@@ -64,3 +64,14 @@ def test_a_claim_that_starts_with_a_minus_sign_is_a_claim_not_an_option(cli):
     claims = json.loads(r.stdout)["claims"]
     assert [c["verdict"] for c in claims] == ["invalid"]
     assert claims[0]["claim"].startswith("-delta[l]")
+
+
+@pytest.mark.parametrize("activation", ["y", "x"])
+def test_an_activation_named_like_the_data_is_one_line_invalid_input(cli, activation):
+    # was a traceback: "'y' is declared twice" from the lambdified network's declarations
+    r = cli("network", "--sizes", "2,3,1", "--activation", activation,
+            "--claim", "delta[L] = (a[L] - y) * sigma'(z[L])")
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.strip() == (f"symbolic-bp: invalid input: activation: {activation!r} names a quantity of the "
+                                "network or of its checks (x, y, W1, b1, z, a, delta, N, lambda ...); give the "
+                                "activation a name of its own, such as sigma")

@@ -1,11 +1,14 @@
 """The numeric check on its own: where the draws fall (per domain, away from
-saturation), and the high-precision re-check of draws too close to call."""
+saturation), the high-precision re-check of draws too close to call or too
+small for the tolerance's floor, the pieces of a piecewise claim, and the
+plan of size assignments."""
 import numpy as np
 import pytest
 
 from symbolic_bp.checks.claim import Claim, prepare
 from symbolic_bp.checks.numeric import (
     PRECISE_AGREE, PRECISE_DIFFER, REL_TOL, SATURATION, NumericModel, _opaque_precise, draw_env, numeric_check,
+    numeric_check_plan,
 )
 from symbolic_bp.checks.sampling import positive_symbols
 from symbolic_bp.core import elementwise
@@ -110,3 +113,93 @@ def test_differences_too_close_for_float64_are_decided_at_high_precision(claim, 
         assert "decided at 50 digits" in out.detail()
     else:
         assert out.precise == 0
+
+
+def test_a_saturation_that_shrinking_cannot_remove_is_left_as_drawn():
+    # (5 + v)^2 >= 25 whatever v: shrinking v only pulls it toward 0, where 10 * w.T * sigmoid'(...)
+    # meets the truth 2 * (5 + v) * w.T * sigmoid'(...)
+    p = prep(shapes="v:n w:1,n", cost="w @ sigmoid((5 + v) ** 2)", claim="10 * w.T * sigmoid'((5 + v) ** 2)", wrt="v")
+    model = NumericModel(p, {"n": 4}, 0)
+    for seed in range(5):
+        env = draw_env(p, {"n": 4}, np.random.default_rng(seed), positive=False)
+        assert model.saturation(env) > 25
+        kept = model.desaturated(env)
+        assert np.array_equal(kept["v"], env["v"]), seed
+
+
+# -- values all below 1: compared relative to their own size ----------------------------------
+
+SMALL = ("x:n w:1,n", "w @ sigmoid(x + 30)", "x")        # sigmoid'(x + 30) ~ 1e-13: below the floor 1
+
+
+@pytest.mark.parametrize("claim, status", [
+    ("w.T * sigmoid'(x + 30)", "agree"),
+    ("2 * w.T * sigmoid'(x + 30)", "differ"),               # off by a factor 2, by ~1e-13
+    ("w.T * sigmoid'(x + 30) * (1 + 1e-6)", "differ"),      # off by a relative 1e-6, by ~1e-19
+])
+def test_values_all_below_one_are_compared_relative_to_their_size(claim, status):
+    shapes, cost, wrt = SMALL
+    out = numeric_check(prep(shapes=shapes, cost=cost, claim=claim, wrt=wrt), {"n": 4}, seed=0)
+    assert out.status == status, out.detail()
+    if status == "differ":
+        assert out.tiny == out.draws == 3 and "differing relative to their own size" in out.detail()
+    else:
+        assert out.precise == out.tiny == 0
+
+
+def test_relative_precise_difference_has_a_floor_of_the_intermediate_values():
+    # values ~1e-30 computed from values ~1: a factor 2 between them is a difference, but a relative
+    # 1e-7 of them is below 1e-15 of the intermediates, where rounding could have put it
+    env = draw_env(prep(shapes="x:n y:n", cost="sum(x * y)", claim="y", wrt="x"), {"n": 3},
+                   np.random.default_rng(0), positive=False)
+    cost = "sum(x * y) * 1e-30"
+    wrong = prep(shapes="x:n y:n", cost=cost, claim="y * 2e-30", wrt="x")
+    assert NumericModel(wrong, {"n": 3}, 0).precise_difference(env, relative=True) >= PRECISE_DIFFER
+    assert NumericModel(wrong, {"n": 3}, 0).precise_difference(env) < PRECISE_DIFFER     # the floor 1: unseen
+    noise = prep(shapes="x:n y:n", cost=cost, claim="y * 1e-30 + 1e-37 * x", wrt="x")
+    assert NumericModel(noise, {"n": 3}, 0).precise_difference(env, relative=True) < PRECISE_DIFFER
+
+
+# -- piecewise claims: one point per piece along paths between draws --------------------------
+
+REGION = ("s:scalar t:scalar", "minimum(-2 * s, s + t)", "s")
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_claim_wrong_on_one_piece_is_found_along_the_paths(seed):
+    shapes, cost, wrt = REGION
+    out = numeric_check(prep(shapes=shapes, cost=cost, claim="-2 * (-2 * s <= s + t) + (-2 * s > s)", wrt=wrt),
+                        {}, seed)
+    assert out.status == "differ", out.detail()
+    assert out.differing and any(env is out.differing[-1] for env in out.envs)      # for the diagnosis
+    s, t = (float(out.differing[-1][name][0, 0]) for name in ("s", "t"))
+    assert (-2 * s > s + t) != (-2 * s > s)                                         # the wrong piece
+
+
+def test_a_true_piecewise_claim_agrees_on_every_piece_and_says_so():
+    shapes, cost, wrt = REGION
+    out = numeric_check(prep(shapes=shapes, cost=cost, claim="-2 * (-2 * s <= s + t) + (-2 * s > s + t)", wrt=wrt),
+                        {}, 0)
+    assert out.status == "agree" and out.lines >= 1 and out.screened >= 2, out.detail()
+    assert "on both sides of the kinks and ties" in out.detail()
+
+
+def test_a_smooth_claim_walks_no_paths():
+    out = numeric_check(prep(), SIZES, 0)
+    assert out.status == "agree" and out.lines == out.screened == 0
+
+
+# -- the plan: a difference at any group of sizes is a difference -----------------------------
+
+def test_a_plan_reports_the_group_where_the_claim_differs():
+    p = prep(shapes="A:m,n", cost="sum(A)", claim="ones(m, n) * (n - m) ** 2", wrt="A")
+    out = numeric_check_plan(p, [[{"m": 4, "n": 5}], [{"m": 2, "n": 2}]], 0)
+    assert out.status == "differ" and out.sizes == {"m": 2, "n": 2}
+    assert [o.sizes for o in out.others] == [{"m": 4, "n": 5}] and out.others[0].status == "agree"
+    assert "(m=2,n=2)" in out.detail() and "(m=4,n=5)" in out.detail()
+
+
+def test_a_later_group_does_not_decide_an_inconclusive_first_one():
+    p = prep(shapes="A:m,n", cost="sum(A) / (n - 5)", claim="ones(m, n) / (n - 5)", wrt="A")
+    out = numeric_check_plan(p, [[{"m": 4, "n": 5}], [{"m": 2, "n": 2}]], 0)
+    assert out.status == "inconclusive" and out.others[0].status == "agree"

@@ -199,8 +199,16 @@ ERRORS = [
     ("np.", "column 3: unexpected character '.'"),
     ("sum(x, axis=0, axis=1)", "column 16: keyword argument 'axis' is given twice"),
     ("sum(axis=0, x)", "column 13: positional argument after a keyword argument"),
-    ("sigmoid(x, axis=0)", "column 1: elementwise function sigmoid takes no keyword arguments"),
-    ("tr(x, axis=0)", "column 12: tr takes no keyword argument 'axis'"),
+    ("sigmoid(x, axis=0)", "column 12: elementwise function sigmoid takes no keyword arguments"),
+    ("tr(x, axis=0)", "column 7: tr takes no keyword argument 'axis'"),
+    # a keyword argument named like a symbol: said at the keyword, with what '=' means (was: "sum takes
+    # 1 to 2 arguments, got 0")
+    ("np.sum(X = 1)", "column 8: sum takes no keyword argument 'X' (it takes axis, keepdims); '=' names a "
+                      "keyword argument (a comparison is written '==')"),
+    ("X.mean(X=1)", "column 8: mean takes no keyword argument 'X' (it takes axis, keepdims)"),
+    ("exp(x=1)", "column 5: elementwise function exp takes no keyword arguments; '=' names a keyword argument"),
+    ("np.dot(A, B, out=1)", "column 14: dot takes no keyword arguments; '=' names"),
+    ("np.sum(axis=0)", "column 1: sum needs 1 argument before its keyword arguments, got 0"),
     ("x > y > z", "column 7: comparisons cannot be chained"),
     ("x**(1/0)", "column 8: division by zero in the exponent"),
     ("x . T", "column 3: unexpected character '.'"),
@@ -235,8 +243,16 @@ ERRORS = [
     ("x**(-65)", "column 6: exponent -65 is outside -64..64"),
     ("x**99999999999999999999", "column 4: exponent 99999999999999999999 is outside"),
     # numbers
-    ("1e400", "column 1: number '1e400' is too large"),
-    ("x + 1e-400", "column 5: number '1e-400' is too large"),
+    ("1e400", "column 1: number '1e400' is too large (at most 128 bits, about 3.4e+38)"),
+    ("1e39", "column 1: number '1e39' is too large"),
+    ("x + 1e-400", "column 5: number '1e-400' is too small (a literal is an exact fraction within 128 bits: "
+                   "down to about 1e-38)"),
+    ("x ** 1e-300", "column 6: number '1e-300' is too small"),          # was: "too large"
+    ("1e-39", "column 1: number '1e-39' is too small"),
+    ("0." + "1" * 39, "column 1: number '0.111111111111111111' is too precise (at most 38 decimal places)"),
+    ("1" * 101, "column 1: number '11111111111111111111' is longer than 100 characters"),
+    ("x**0.0000001", "column 4: exponent 1/10000000 is too precise (a fractional exponent's denominator is at "
+                     "most 1000000)"),
     # argument counts of matrix functions
     ("tr(A, B)", "column 1: tr takes 1 argument, got 2"),
     ("tr()", "column 1: tr takes 1 argument, got 0"),
@@ -433,6 +449,24 @@ def test_printer_keeps_the_value_of_a_division_by_a_negative_fraction():
     assert value(typecheck(parse(to_text(tree)), decls), env) == value(typecheck(tree, decls), env)
 
 
+@pytest.mark.parametrize("text, printed", [
+    ("(x > y) > x", "(x > y) > x"),               # was x > y > x, which the parser refuses
+    ("x > (y > x)", "x > (y > x)"),
+    ("(x == y) != (y <= x)", "(x == y) != (y <= x)"),
+    ("(x > y) * x + (x > y)", "(x > y) * x + (x > y)"),
+])
+def test_a_comparison_of_comparisons_prints_with_its_parentheses(text, printed):
+    tree = parse(text)
+    assert to_text(tree) == printed and parse(to_text(tree)) == tree
+    typed = typecheck(tree, parse_declarations("x:n y:n"))
+    assert parse(to_text(typed)) == tree
+
+
+@pytest.mark.parametrize("text", ["1e-38", "1e38", "0.5e-38", "3.4e38", "0." + "0" * 37 + "1", "1e-0001"])
+def test_literals_at_the_bounds_are_read(text):
+    assert isinstance(parse(text), Num)
+
+
 def test_transposed_integer_prints_as_parseable_text():
     tree = parse("(2).T")
     assert tree == Transpose(arg=N(2))
@@ -468,8 +502,13 @@ def _trees(numbers):
             st.builds(lambda f, a, k: Apply(name=f, arg=a, order=k), FUNCS, inner, st.integers(0, 3)),
             st.builds(lambda a: Call(name="tr", args=(a,)), inner),
             st.builds(lambda a, b: Call(name="kron", args=(a, b)), inner, inner),
+            # comparisons do not chain: one inside another keeps its parentheses, on either side
+            st.builds(lambda c, a, b: Call(name=c, args=(a, b)), COMPARISONS, inner, inner),
         )
     return st.recursive(leaves, extend, max_leaves=12)
+
+
+COMPARISONS = st.sampled_from(["greater", "less_equal", "equal", "not_equal"])
 
 
 PARSER_TREES = _trees(st.integers(0, 10 ** 6).map(N))

@@ -156,3 +156,40 @@ def test_a_run_without_derivations_does_not_import_sympy(pytester, monkeypatch):
             assert "sympy" not in sys.modules and "numpy" not in sys.modules
     """)
     pytester.runpytest_subprocess(*PLUGIN).assert_outcomes(passed=1)
+
+
+# -- "did you mean": the corrected claim in the failure (issue 13) -------------------------------------
+
+# a conftest that gives every refuted result the suggestion "y @ x.T" for the session, so that the
+# failure's rendering is tested apart from the checks that offer one; restored when the session ends
+SUGGESTING = '''
+import dataclasses
+from symbolic_bp.derivations.derivation import Entry
+
+_run = Entry.run
+
+def pytest_configure(config):
+    def run(self, seconds, seed):
+        r = _run(self, seconds, seed)
+        return dataclasses.replace(r, suggestion=SUGGESTION) if r.verdict == "refuted" else r
+    Entry.run = run
+
+def pytest_unconfigure(config):
+    Entry.run = _run
+'''
+
+
+@pytest.mark.parametrize("suggestion", ["y @ x.T", None])
+def test_failure_ends_with_the_corrected_claim_when_offered(notes, suggestion):
+    notes.makeconftest(f"SUGGESTION = {suggestion!r}\n" + SUGGESTING)
+    write(notes, "lecture.toml", WRONG)
+    result = notes.runpytest(*PLUGIN)
+    result.assert_outcomes(passed=1, failed=1)
+    out = result.stdout.str()
+    if suggestion:
+        result.stdout.fnmatch_lines([
+            "*diagnosis:   the claim is 2 times the true gradient: an extra factor 2",
+            "*did you mean: dC/dA = y @ x.T   (verified)",
+        ])
+    else:
+        assert "did you mean" not in out

@@ -158,3 +158,54 @@ def test_wide_and_piped_output_keep_the_table_whole(tmp_path, capsys, monkeypatc
     assert table_width(argparse.Namespace(wide=True)) is None
     monkeypatch.setattr("sys.stdout.isatty", lambda: False, raising=False)
     assert table_width(argparse.Namespace(wide=False)) is None
+
+
+# -- "did you mean": the corrected claim under each refuted item (issue 13) ---------------------------
+
+def _with_suggestion(rep, suggestion):
+    """The report with the refuted row's result carrying ``suggestion`` (built
+    here: the renderers are tested apart from the checks that offer it)."""
+    import dataclasses
+    rows = [dataclasses.replace(r, result=dataclasses.replace(r.result, suggestion=suggestion))
+            if r.result.verdict == "refuted" else r for r in rep.rows]
+    return report.Report(rows, rep.errors)
+
+
+def test_every_rendering_shows_the_corrected_claim(good_file):
+    rep = _with_suggestion(report.run([good_file]), "y @ x.T")
+    text = report.to_text(rep, timings=False)
+    block = text.split("good::transposed: refuted")[1].splitlines()
+    labels = [line.split(":")[0].strip() for line in block[1:] if line.startswith("  ")]
+    assert labels == ["claim", "derived", "counterexample", "diagnosis", "did you mean"]   # the slip, then its fix
+    assert "  did you mean: dC/dA = y @ x.T   (verified)" in block
+    md = report.to_markdown(rep)
+    assert "- did you mean: `dC/dA = y @ x.T` (verified)" in md
+    math = md.split("```math")[1]
+    assert r"\text{did you mean: }\frac{\partial C}{\partial A} = y x^{T} \quad\text{(verified)}" in math
+    data = json.loads(report.to_json(rep))
+    assert [row["suggestion"] for row in data["claims"]] == [None, "y @ x.T"]
+
+
+def test_no_suggestion_no_line(good_file):
+    rep = _with_suggestion(report.run([good_file]), None)
+    assert "did you mean" not in report.to_text(rep) + report.to_markdown(rep)
+    data = json.loads(report.to_json(rep))
+    assert all("suggestion" in row and row["suggestion"] is None for row in data["claims"])
+
+
+def test_a_chain_row_offers_the_correction_of_its_first_wrong_line(tmp_path, monkeypatch):
+    from symbolic_bp.checks.result import Result
+    from symbolic_bp.derivations import chain as chain_module
+    from symbolic_bp.derivations.derivation import load
+    from .test_chain import CHAIN
+    path = tmp_path / "c.toml"
+    path.write_text(CHAIN.replace('"chains"', '"chains with a suggestion"'))   # a chain of its own (cached by text)
+    lines = {3: Result("refuted", claim="W2 @ (x2 - y) @ x.T", diagnosis="a missing transpose",
+                       suggestion="W2.T @ (x2 - y) @ x.T")}
+    monkeypatch.setattr(chain_module.Chain, "check_line",
+                        lambda self, index, seconds, seed: lines.get(index, Result("verified")))
+    entry = next(e for e in load(path).entries if e.kind == "chain")
+    out = entry.run(60, 0)
+    assert out.verdict == "refuted" and out.suggestion == "W2.T @ (x2 - y) @ x.T"
+    text = "\n".join(report.explain(report.Row(str(path), "", "", entry, out)))
+    assert "  did you mean: W2.T @ (x2 - y) @ x.T   (verified)" in text.splitlines()

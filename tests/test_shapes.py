@@ -173,6 +173,45 @@ def test_every_reserved_name_is_refused_as_symbol(name):
         parse_declarations(f"{name}:n")
 
 
+WORD_ERRORS = [
+    # keyword values: np.sum(X, None) reads None as the axis whatever is declared
+    ("x:n None:n", "column 5: declaration 'None:n': 'None' cannot be declared: it is a keyword argument's value "
+                   "(axis=None, keepdims=True)"),
+    ("True:scalar", "column 1: declaration 'True:scalar': 'True' cannot be declared: it is a keyword argument's value"),
+    ("False:function", "column 1: declaration 'False:function': 'False' cannot be declared a function: it is a "
+                       "keyword argument's value"),
+    ("x:None", "column 1: declaration 'x:None': 'None' cannot be a dimension: it is a keyword argument's value"),
+    # module prefixes: np.sum(x) is NumPy's sum, never a method of a symbol np
+    ("np:n", "column 1: declaration 'np:n': 'np' cannot be declared: it is a module prefix (np.sum, np.linalg.inv, "
+             "scipy.special.expit)"),
+    ("x:n numpy:function", "column 5: declaration 'numpy:function': 'numpy' cannot be declared a function: it is a "
+                           "module prefix"),
+    ("linalg:n,n", "column 1: declaration 'linalg:n,n': 'linalg' cannot be declared: it is a module prefix"),
+    ("A:scipy,n", "column 1: declaration 'A:scipy,n': 'scipy' cannot be a dimension: it is a module prefix"),
+    # NumPy's spellings of the operators, called: add(x) would be read as A + B
+    ("x:n add:function", "column 5: declaration 'add:function': 'add' cannot be declared a function: it is NumPy's "
+                         "spelling of an operator: add(...) is read as A + B"),
+    ("dot:function", "column 1: declaration 'dot:function': 'dot' cannot be declared a function: it is NumPy's "
+                     "spelling of an operator: dot(...) is read as A @ B"),
+]
+
+
+@pytest.mark.parametrize("text, message", WORD_ERRORS, ids=[t for t, _ in WORD_ERRORS])
+def test_words_the_parser_reads_otherwise_cannot_be_declared(text, message):
+    with pytest.raises(InputError) as info:
+        parse_declarations(text)
+    assert str(info.value).startswith(message)
+
+
+def test_words_with_one_reading_stay_free():
+    # keyword names are keywords only as NAME= inside a call; an operator's NumPy spelling is one only
+    # when called; np.trace is tr only with its prefix
+    d = parse_declarations("axis:n keepdims:scalar ddof:scalar add:n dot:n trace:function")
+    tree = parse_typed("keepdims * sum(axis.T @ np.sum(add * dot, axis=1, keepdims=True)) + sum(trace(add))", d)
+    assert tree.shape == SCALAR
+    assert "trace" in opaque_functions(tree)
+
+
 def test_declaration_errors_quote_at_most_40_characters():
     long_name = "a" * 200
     with pytest.raises(InputError) as info:

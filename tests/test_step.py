@@ -16,7 +16,8 @@ def test_refuted_step_json_has_the_fields_of_check(cli):
     r = cli("step", "--shapes", "A:m,m B:m,m", "--lhs", "A @ B", "--rhs", "(A @ B).T", "--json")
     assert r.returncode == 1
     data = json.loads(r.stdout)
-    assert set(data) == {"verdict", "claim", "derived", "evidence", "counterexample", "diagnosis", "error"}
+    assert set(data) == {"verdict", "claim", "derived", "evidence", "counterexample", "diagnosis", "suggestion",
+                         "error"}
     assert data["verdict"] == "refuted" and data["claim"] == "(A @ B).T"
     assert data["diagnosis"] == "the right-hand side is the left-hand side transposed"
     assert set(data["counterexample"]) == {"sizes", "values", "entry", "claimed", "true"}

@@ -52,3 +52,20 @@ def test_network_claim_assertion():
     assert "of delta[l] is claimed" in message and "diagnosis:   a missing factor sigma'" in message
     with pytest.raises(TypeError, match="spec must be a NetworkSpec"):
         assert_network_claim("3,4,2", "nielsen", "delta[l] = delta[l]")
+
+
+# -- "did you mean": the corrected claim in the assertion message (issue 13) ----------------------------
+
+@pytest.mark.parametrize("suggestion", ["((sigmoid(W @ a) - y) * sigmoid'(W @ a)) @ a.T", None])
+def test_the_message_offers_the_corrected_claim(monkeypatch, suggestion):
+    import dataclasses
+    from symbolic_bp.derivations.derivation import Entry
+    run = Entry.run
+    monkeypatch.setattr(Entry, "run", lambda self, seconds, seed: dataclasses.replace(
+        run(self, seconds, seed), suggestion=suggestion))
+    with pytest.raises(AssertionError) as e:
+        assert_gradient(COST, "W", "(sigmoid(W @ a) - y) @ a.T", SHAPES)
+    lines = str(e.value).splitlines()
+    fix = [f"  did you mean: dC/dW = {suggestion}   (verified)"] if suggestion else []
+    at = next(i for i, line in enumerate(lines) if line.startswith("  diagnosis:   a missing factor sigmoid'(W @ a)"))
+    assert lines[at + 1:] == fix          # the slip, then its repair, last

@@ -25,7 +25,7 @@ from ..core.expression import (
 )
 from ..language.shapes import Declarations, is_scalar
 from .builder import Builder
-from .simplify import simplify
+from .simplify import Simplifier
 
 
 class Backprop:
@@ -121,12 +121,13 @@ def gradients(cost: Node, wrt: list[str], decls: Declarations) -> dict[str, Node
     back = Backprop(set(wrt), decls)
     back.push(cost, back.b.number(1))
     out = {}
+    simplifier = Simplifier(decls)          # the gradients share the cost's subexpressions
     for name in wrt:
         parts = back.found[name]
         total = parts[0] if parts else back.b.number(0)
         for part in parts[1:]:
             total = back.b.add(total, part)
-        out[name] = simplify(total, decls)
+        out[name] = simplifier.simplify(total)
     return out
 
 

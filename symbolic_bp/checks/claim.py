@@ -13,6 +13,7 @@ from functools import cached_property
 from ..errors import InputError
 from ..core.expression import Node, Sym
 from ..calculus.gradient import gradients
+from ..calculus.textbook import textbook_text
 from ..language.printer import to_text
 from ..language.shapes import Declarations, is_scalar, parse_declarations, parse_typed, show
 
@@ -71,7 +72,8 @@ class Prepared:
 
     @property
     def derived_text(self) -> str:
-        return to_text(self.derived)
+        # the derived gradient as a textbook writes it (softmax for exp / sum exp)
+        return textbook_text(self.derived, self.decls)
 
     @property
     def shapes_agree(self) -> bool:

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import hashlib
 from fractions import Fraction
+from functools import lru_cache
 
 import sympy as sp
 from mpmath.ctx_iv import MPIntervalContext
@@ -157,6 +158,10 @@ class Mat:
     __slots__ = ("ctx", "kind", "data", "shape", "_rows")
 
     def __init__(self, ctx: Context, kind: int, data, shape):
+        if kind == EXACT:
+            # always dense: DomainMatrix refuses to mix formats (dense @ sparse is a
+            # DMFormatError), and a product with the scalar 0 comes back sparse
+            data = data.to_dense()
         self.ctx, self.kind, self.data, self.shape = ctx, kind, data, tuple(shape)
         self._rows = None
 
@@ -344,20 +349,31 @@ class Mat:
 
     def signs(self) -> list[list[int]]:
         """The sign (-1, 0 or 1) of every entry, decided exactly; an enclosure
-        that contains 0 but is not 0 cannot be decided (:class:`Undefined`:
-        the point is redrawn)."""
+        that contains 0 is a tie (0) when it is at most 2^-(bits/2) wide --
+        the exact check's own test of agreement -- and cannot be decided
+        otherwise (:class:`Undefined`: the point is redrawn, or evaluated at
+        a higher precision).  A symbolic entry that does not expand to 0
+        (``softplus(3) - 1``) is decided by :func:`certain_sign`.
+
+        Why a narrow enclosure of 0 is a tie: the points on a kink or a tie
+        were redrawn before (:func:`symbolic_bp.checks.exact.on_kink`: a
+        float64 gap below 1e-9 that does not stay 0 when the point moves), so
+        what is left is structural -- two copies of one value, computed along
+        the same route (``softplus(x) == max(softplus(x))`` in every derived
+        gradient of a max) -- and either side has the same derivative.  The
+        difference of two equal enclosures is never the point interval 0."""
         def sign(v) -> int:
             if self.kind == INTERVAL:
                 if v.a > 0:
                     return 1
                 if v.b < 0:
                     return -1
-                if v.a == 0 and v.b == 0:
+                if v.b - v.a <= self.ctx.iv.mpf(2) ** (-(self.ctx.prec // 2)):
                     return 0
                 raise Undefined("a comparison whose enclosure contains a tie")
             if self.kind == SYMBOLIC:
                 v = sp.nsimplify(v) if v.is_Float else v
-                return 0 if sp.expand(v) == 0 else (1 if bool(v > 0) else -1)
+                return 0 if sp.expand(v) == 0 else certain_sign(self.ctx, v)
             return (v > 0) - (v < 0)
         return [[sign(v) for v in row] for row in self.entries()]
 
@@ -474,6 +490,105 @@ def _enclose(ctx: Context, v):
     if isinstance(v, Fraction):
         return ctx.iv.mpf(v.numerator) / v.denominator
     return v
+
+
+# -- symbolic numbers: their signs, certain ----------------------------------------------
+
+SIGN_PRECISIONS = (256, 2048)   # bits of the enclosures of a symbolic number whose sign is wanted
+
+
+@lru_cache(maxsize=None)
+def _function_table() -> dict:
+    """SymPy function class -> (registered name, derivative order): the classes
+    the exact forms of the registered functions are written with (``exp``,
+    ``Sigmoid``, ``Relu`` and its derivative ``Step`` ...), read off the
+    registry, so that a value of one is enclosed by that entry's interval form."""
+    t = sp.Dummy("t")
+    table: dict = {}
+    for order in (0, 1):
+        for name in registry.ELEMENTWISE:
+            form = elementwise.exact(name, order)(t)
+            if isinstance(form, sp.Function) and form.args == (t,):
+                table.setdefault(type(form), (name, order))
+    return table
+
+
+class _NoValue(Exception):
+    """A part of a symbolic number that has no value to enclose (an opaque
+    function: any value is possible)."""
+
+
+def enclose(ctx: Context, v):
+    """An mpmath interval (in ``ctx.iv``, at its precision) that certainly
+    contains the SymPy number ``v``: rationals, sums, products, powers,
+    pi, e and the registered functions (each by its entry's interval form);
+    None where ``v`` has a part without a value (an opaque function ``sigma(3)``,
+    a symbol).  :class:`Undefined` where a part is not certainly defined (a
+    divisor or a log argument whose enclosure contains 0).
+
+    >>> from symbolic_bp.core.elementwise import Softplus
+    >>> x = enclose(Context(prec=64), Softplus(sp.Integer(3)) - 3)
+    >>> bool(0.0485 < x.a <= x.b < 0.0486)
+    True
+    """
+    iv, table = ctx.iv, _function_table()
+
+    def walk(e):
+        if e.is_Rational:
+            return iv.mpf(int(e.p)) / int(e.q)
+        if e.is_Float:                          # a binary number: exactly a rational
+            return walk(sp.Rational(e))
+        if e is sp.pi:
+            return iv.pi
+        if e is sp.E:
+            return iv.e
+        if e.is_Add:
+            parts = [walk(a) for a in e.args]
+            return sum(parts[1:], parts[0])
+        if e.is_Mul:
+            out = iv.mpf(1)
+            for a in e.args:
+                out = out * walk(a)
+            return out
+        if e.is_Pow:
+            base, k = walk(e.base), e.exp
+            if k.is_Integer:
+                if k < 0 and base.a <= 0 <= base.b:
+                    raise Undefined("a divisor whose enclosure contains 0")
+                return base ** int(k) if k >= 0 else 1 / base ** int(-k)
+            if k.is_Rational:                   # b^(p/q) = exp((p/q) log b), b > 0
+                if not base.a > 0:
+                    raise Undefined("a fractional power of a number not certainly positive")
+                return iv.exp(iv.log(base) * walk(k))
+            raise _NoValue(str(e))
+        if isinstance(e, sp.Function) and type(e) in table and len(e.args) == 1:
+            name, order = table[type(e)]
+            return _interval_at(ctx, name, registry.elementwise(name), order, walk(e.args[0]))
+        raise _NoValue(str(e))
+
+    try:
+        return walk(sp.sympify(v))
+    except _NoValue:
+        return None
+
+
+def certain_sign(ctx: Context, v) -> int:
+    """The sign of the SymPy number ``v`` where an enclosure of it
+    (:func:`enclose`, at :data:`SIGN_PRECISIONS` bits) excludes 0: never
+    guessed.  :class:`Undefined` otherwise -- an enclosure that keeps
+    containing 0 (a tie, or a zero SymPy cannot simplify), or a value of an
+    opaque function (sigma(3) > 1 holds for some sigma and not for others):
+    the point cannot be used."""
+    for prec in SIGN_PRECISIONS:
+        x = enclose(Context(ctx.mode, prec, ctx.salt), v)
+        if x is None:
+            raise Undefined(f"the sign of {v} is not determined (a value of an opaque function, or a part "
+                            f"without an interval form)")
+        if x.a > 0:
+            return 1
+        if x.b < 0:
+            return -1
+    raise Undefined(f"the sign of {v} is not certain at {SIGN_PRECISIONS[-1]} bits")
 
 
 def _exact_adjugate(m: DomainMatrix) -> DomainMatrix:

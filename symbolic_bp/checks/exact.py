@@ -42,7 +42,11 @@ Kinks: a point at which the cost or the claim sits exactly on a kink or a tie
 (relu, abs, sign at 0; comparisons, maximum, max along an axis at a tie:
 :func:`~symbolic_bp.checks.kinks.kink_distance` of the point in float64 below
 :data:`~symbolic_bp.checks.kinks.ON_KINK`) is drawn again: there the
-derivative is a convention, not a derivative.
+derivative is a convention, not a derivative.  What is left are structural
+ties, copies of one value (``softplus(x) == max(softplus(x))`` in a derived
+gradient of max): a comparison whose enclosed difference contains 0 at width
+<= 2^-(bits/2), the test of agreement above, is a tie there
+(:meth:`~symbolic_bp.checks.dual.Mat.signs`).
 
 Counterexamples take their true values from :func:`values_at` (the same
 dual numbers at small integers, known and opaque functions kept symbolic).
@@ -451,11 +455,13 @@ def on_kink(prep: Prepared, sizes: dict, values: dict, data: frozenset = frozens
     or a tie of the cost or the claim: their
     :func:`~symbolic_bp.checks.kinks.kink_distance`, in float64 at the
     point, below :data:`~symbolic_bp.checks.kinks.ON_KINK` (``data``: the
-    0/1 symbols, constants).  False where float64 cannot evaluate it (the
+    0/1 symbols, constants; the cost's variable moves entry by entry, as its
+    unstructured gradient does).  False where float64 cannot evaluate it (the
     exact evaluation then decides what is defined)."""
     env = {name: np.array([[float(v) for v in row] for row in rows]) for name, rows in values.items()}
     try:
-        distance = min(kink_distance(tree, env, sizes, data, seed) for tree in (prep.cost, prep.claim))
+        distance = min(kink_distance(prep.cost, env, sizes, data, seed, free={prep.wrt}),
+                       kink_distance(prep.claim, env, sizes, data, seed))
     except (ValueError, ZeroDivisionError, ArithmeticError, np.linalg.LinAlgError):
         return False
     return distance < ON_KINK
@@ -589,6 +595,35 @@ def exact_check(prep: Prepared, candidates: list[dict], seed: int, progress=lamb
         out.note = "no random point inside the domain: " + "; ".join(domain)
     out.skipped = [f"the {part} at ({show_sizes(sizes)}), {error}" for part, error, sizes in undefined]
     return out
+
+
+def check_at(prep: Prepared, out: ExactOutcome, sizes: dict, values: dict, salt: str) -> bool:
+    """The comparisons of :func:`exact_check`, every entry, at one given point
+    ``values`` (name -> rows of Fractions; a float64 draw is one, exactly) at
+    ``sizes``, recorded in ``out`` as a random point's are; whether the claim
+    differs there.  A point where the cost or the claim is undefined tells
+    nothing (False)."""
+    try:
+        point, prec = _point(prep, sizes, values, salt)
+    except _Failed:
+        return False
+    columns = concrete(prep.wrt_shape, sizes)[1]
+    data = {name: values[name] for name in out.data_props if name in values} or None
+    out.points += 1
+    out.methods |= point.kinds
+    if "interval" in point.kinds:
+        out.functions |= point.functions
+        out.bits = max(out.bits, prec)
+    for index, (status, mine, claimed, true, derived, enclosure) in enumerate(point.entries):
+        entry = divmod(index, columns)
+        out.entries += 1
+        if mine == "differ" and out.derived_bad is None:
+            out.derived_bad = Difference(sizes, entry, derived, true, data)
+        if status == "differ" and out.status != "differ":
+            out.status, out.difference = "differ", Difference(sizes, entry, claimed, true, data)
+            out.certain = (f"their difference is enclosed in {enclosure}, an interval that excludes 0"
+                           if enclosure else "exact rationals")
+    return out.status == "differ"
 
 
 # -- counterexamples: exact values at a given point -----------------------------------------

@@ -21,7 +21,7 @@ independent checks (exact and numeric), counterexample and diagnosis as
 >>> r.verdict, r.counterexample.true
 ('refuted', 'a 1x1 matrix (the shape of the left-hand side)')
 >>> check_equal("A:m,m B:m,m", "(A @ B).T", "A.T @ B.T").diagnosis
-'the right-hand side is wrong: no simple slip found'
+"the right-hand side is wrong: the factors of a matrix product in the wrong order: 'A.T @ B.T' should be 'B.T @ A.T'"
 >>> check_up_to_constant("x:n y:n", "(x - y).T @ (x - y)", "x.T @ x - 2 * y.T @ x", ["x"]).verdict
 'verified'
 """

@@ -161,16 +161,22 @@ def _records(tree: Node, env: dict, sizes: dict, drawn: set[str], seed: int) -> 
     return evaluator.records
 
 
-def perturbed(env: dict, drawn: set[str], seed: int = 0) -> dict:
+def perturbed(env: dict, drawn: set[str], seed: int = 0, free: set[str] | frozenset = frozenset()) -> dict:
     """``env`` with every symbol of ``drawn`` moved to X ⊙ (1 + ε H) + ε' G
     (ε = :data:`PERTURBATION`, ε' = :data:`NUDGE`, H and G random in [-1, 1),
     symmetric for a square matrix): symmetric, spd, invertible and positive
     values keep their property (every drawn positive value is far above ε');
-    the other symbols (0/1 data) are left as they are.
+    the other symbols (0/1 data) are left as they are.  The symbols of
+    ``free`` (the variable of an unstructured gradient, differentiated entry
+    by entry) move every entry independently, H and G not symmetrized: a
+    symmetric S leaves its symmetry, as its partial derivatives do.
 
     >>> x = np.array([[1.0, 2.0], [2.0, 0.0]])
     >>> y = perturbed({"x": x}, {"x"})["x"]
     >>> bool(np.array_equal(y, y.T) and y[1, 1] != 0 and np.all(np.abs(y - x) <= 1e-3 * np.abs(x) + 1e-9))
+    True
+    >>> z = perturbed({"x": x}, {"x"}, free={"x"})["x"]
+    >>> bool(z[0, 1] != z[1, 0])
     True
     """
     rng = np.random.default_rng(seed)
@@ -178,14 +184,14 @@ def perturbed(env: dict, drawn: set[str], seed: int = 0) -> dict:
     for name in sorted(drawn):
         value = np.asarray(env[name], dtype=float)
         h, g = rng.uniform(-1.0, 1.0, value.shape), rng.uniform(-1.0, 1.0, value.shape)
-        if value.ndim == 2 and value.shape[0] == value.shape[1]:
+        if value.ndim == 2 and value.shape[0] == value.shape[1] and name not in free:
             h, g = (h + h.T) / 2, (g + g.T) / 2
         out[name] = value * (1 + PERTURBATION * h) + NUDGE * g
     return out
 
 
 def kink_distance(tree: Node, env: dict, sizes: dict, constant: set[str] | frozenset = frozenset(),
-                  seed: int = 0) -> float:
+                  seed: int = 0, free: set[str] | frozenset = frozenset()) -> float:
     """The distance of the point ``env`` (float64 arrays) from the nearest kink
     or tie of ``tree``: the smallest min |u| over the arguments u of its
     non-smooth elementwise functions and ``op.kink(*args, *params)`` over its
@@ -197,8 +203,14 @@ def kink_distance(tree: Node, env: dict, sizes: dict, constant: set[str] | froze
     operation's kink value) that is exactly 0 both at the point and at the
     point :func:`perturbed` -- the argument is then constant 0 near the
     point (``abs(y * w)`` where a one-hot y is 0, ``relu(Y @ w)`` at a zero
-    row of Y), differentiable.  NaN entries are ignored; evaluation errors
-    (a zero divisor) propagate.
+    row of Y), differentiable.  "Near" is along the directions that are
+    drawn or differentiated: a structured symbol (symmetric ...) moves within
+    its structure, but a symbol of ``free`` -- the variable, when ``tree`` is
+    the cost: its gradient is unstructured, one partial derivative per entry
+    -- moves entry by entry, so the tie of S_ij and S_ji of a symmetric S in
+    ``min(S)`` is a kink of the cost's gradient with respect to S (and no
+    kink of a claim, evaluated at symmetric points only).  NaN entries are
+    ignored; evaluation errors (a zero divisor) propagate.
 
     >>> from symbolic_bp.language.shapes import parse_declarations, parse_typed
     >>> d = parse_declarations("A:m,n x:n y:n")
@@ -217,7 +229,7 @@ def kink_distance(tree: Node, env: dict, sizes: dict, constant: set[str] | froze
     records = _records(tree, env, sizes, drawn, seed)
     if any(r is not None and np.any(r == 0) for r in records):
         try:
-            again = _records(tree, perturbed(env, drawn, seed), sizes, drawn, seed)
+            again = _records(tree, perturbed(env, drawn, seed, free), sizes, drawn, seed)
         except (ValueError, ZeroDivisionError, ArithmeticError, np.linalg.LinAlgError):
             again = []
         if len(again) == len(records):

@@ -28,14 +28,33 @@ straddle the jump.  A draw at which a saturating
 function (``sigmoid``, ``tanh``, ``softplus``) gets an argument beyond
 :data:`SATURATION` is shrunk, the symbols feeding those arguments scaled
 down, so that its derivatives are not ~1e-10 (which would hide a wrong factor
-below the tolerance).  A draw whose claim-vs-truth margin is within
+below the tolerance) -- as far as shrinking helps: not toward 0 where a
+constant keeps the argument large (:meth:`NumericModel.desaturated`).  A draw
+whose claim-vs-truth margin is within
 :data:`RECHECK_BAND` of the tolerance (either side), or below the tolerance
 but :data:`NOISE_MARGIN` times above its estimated rounding noise, is evaluated again at
 :data:`PRECISE_DIGITS` digits (:class:`PreciseBackend`, exact SymPy forms of
 every function, an opaque sigma's family member evaluated by mpmath) and
 decided there: equal to ~1e-30 agrees, different by more than 1e-20 differs;
 a draw still undecided there is not counted, and a check left without
-counted draws is *inconclusive*, never a disagreement.
+counted draws is *inconclusive*, never a disagreement.  Where claim and truth
+are all below 1 in size, the floor 1 of the tolerance would hide any
+relative difference between them (a wrong factor on ``sigmoid'(x + 30)``,
+~1e-13): a draw where they differ by more than the tolerance relative to
+their own size is also evaluated at :data:`PRECISE_DIGITS` digits, and
+differs when max|K - G| exceeds 1e-20 of max(max|K|, max|G|,
+:data:`PRECISE_FLOOR` times the largest intermediate value); otherwise
+float64's agreement stands.
+
+A cost or a claim with kinks or ties is piecewise smooth, and a claim can be
+wrong on a piece that the few draws miss (``-2 s > s`` written for
+``-2 s > s + t``).  After the draws, such a claim is also compared with the
+derived gradient (without finite differences) at one point of each piece
+crossed by :data:`SCREEN_LINES` paths between fresh draws, at most
+:data:`SCREEN_POINTS` of them (:mod:`symbolic_bp.checks.regions`).
+
+The check runs at each group of a plan of size assignments
+(:func:`numeric_check_plan`, :func:`~symbolic_bp.checks.sizes.numeric_plan`).
 """
 from __future__ import annotations
 
@@ -53,7 +72,8 @@ from ..core import elementwise
 from ..core.expression import Apply, Node
 from ..language.shapes import concrete
 from .finite_differences import FD_STEP, central_differences, relative_difference as rel_diff
-from .kinks import kink_distance
+from .kinks import kink_distance, kink_names
+from .regions import moves, path, pieces, sides
 from .sampling import drawn_property, float_matrix, is_discrete, positive_symbols, symbols_in
 from .sizes import show_sizes
 
@@ -77,6 +97,16 @@ NOISE_MARGIN = 10           # ... and so is one whose difference is 10x above it
 PRECISE_DIGITS = 50
 PRECISE_AGREE = 1e-30       # at 50 digits: equal (rounding is ~1e-48 of the intermediates)
 PRECISE_DIFFER = 1e-20      # at 50 digits: a real difference, far above any rounding
+# values all below 1, where the floor 1 of the tolerance would hide any relative difference, are
+# compared at 50 digits relative to their own size, with a floor of this fraction of the largest
+# intermediate value (50-digit rounding, ~1e-48 of it, stays far below PRECISE_AGREE of the floor)
+PRECISE_FLOOR = 1e-15
+# a cost or a claim with kinks or ties: after the draws, one point per piece crossed by
+# SCREEN_LINES paths (symbolic_bp.checks.regions), at most SCREEN_POINTS of them compared
+# and SCREEN_SIDES evaluations of the sides spent on finding them along each path
+SCREEN_LINES = 3
+SCREEN_POINTS = 8
+SCREEN_SIDES = 20
 # kinks and ties: a draw closer than this to one is redrawn.  A central difference moves an
 # argument u of relu (a comparison ...) by about h |du/dx| with h = FD_STEP ~ 1e-6 at unit-scale
 # draws; a margin of a thousand steps keeps both sides x ± h on the same smooth piece
@@ -217,38 +247,55 @@ class NumericModel:
         and the claim (:func:`~symbolic_bp.checks.kinks.kink_distance`; inf
         when both are smooth, NaN where it cannot be evaluated)."""
         try:
-            return min(kink_distance(tree, env, self.sizes, self.data, self.seed)
-                       for tree in (self.prep.cost, self.prep.claim))
+            # the cost's variable moves entry by entry, as finite differences move it
+            return min(kink_distance(self.prep.cost, env, self.sizes, self.data, self.seed, free={self.prep.wrt}),
+                       kink_distance(self.prep.claim, env, self.sizes, self.data, self.seed))
         except (ValueError, ZeroDivisionError, ArithmeticError, np.linalg.LinAlgError):
             return float("nan")
 
     def desaturated(self, env: dict) -> dict:
         """``env`` with the symbols feeding a saturating argument scaled down
-        until every such argument is within :data:`SATURATION` (the least
-        saturated finite try when shrinking does not get there, as through an
-        inverse or into a log of a negative number)."""
+        until every such argument is within :data:`SATURATION`.
+
+        A shrink by a factor f is kept only while it brings the worst argument
+        down by at least sqrt(f), that is while the arguments are mostly made
+        of the scaled symbols (they fall as f or f² then).  Where they are
+        not -- a constant part, ``sigmoid((k + v)**2)`` at k = 5; an inverse,
+        whose argument grows as its matrix shrinks -- shrinking further would
+        gain nothing but pull the draw toward 0, where a wrong claim can meet
+        the truth (``2 * k`` for ``2 * (k + v)`` at v = 0): the draw stays as
+        far as it went.  A draw whose values are not finite (a log of a
+        negative number) is shrunk until they are."""
         if not self.feeding:
             return env
         worst = self.saturation(env)
-        best = (worst, env)
         for _ in range(MAX_SHRINKS):
             if worst <= SATURATION:
                 break
             factor = min(0.9, max(0.1, (SATURATION / worst) ** 0.5)) if worst < float("inf") else 0.5
-            env = {k: v * factor if k in self.feeding else v for k, v in env.items()}
-            worst = self.saturation(env)
-            if worst < best[0]:
-                best = (worst, env)
-        return best[1]
+            trial = {k: v * factor if k in self.feeding else v for k, v in env.items()}
+            tried = self.saturation(trial)
+            if worst < float("inf") and not tried <= worst * factor ** 0.5:
+                break     # the arguments do not shrink with the symbols
+            env, worst = trial, tried
+        return env
+
+    @cached_property
+    def piecewise(self) -> bool:
+        """The cost or the claim has a kink or a tie (:func:`~symbolic_bp.checks.kinks.kink_names`)."""
+        functions, operations = kink_names(self.prep.cost, self.prep.claim)
+        return bool(functions or operations)
 
     def draw(self, rng: np.random.Generator, positive: set[str]) -> dict:
         """A random point: :func:`draw_env` (positive where a domain needs it), desaturated."""
         return self.desaturated(draw_env(self.prep, self.sizes, rng, positive))
 
     # -- at high precision --------------------------------------------------------------
-    def precise_difference(self, env: dict) -> float:
+    def precise_difference(self, env: dict, relative: bool = False) -> float:
         """max|K - G| / max(1, max|G|) with claim and derived gradient evaluated at
-        :data:`PRECISE_DIGITS` digits; :class:`Unresolved` when that is not possible."""
+        :data:`PRECISE_DIGITS` digits; :class:`Unresolved` when that is not possible.
+        ``relative``: divided by max(max|K|, max|G|, :data:`PRECISE_FLOOR` times the
+        largest intermediate value) instead, for values all below 1."""
         evaluate = Evaluator(PreciseBackend(), self.sizes, self.seed)
         penv = {name: _precise_matrix(value) for name, value in env.items()}
         try:
@@ -261,8 +308,11 @@ class NumericModel:
             raise Unresolved("the claim and the gradient have different shapes")
         entries = [(_number(k), _number(g)) for k, g in zip(claim, true)]
         diff = max((abs(k - g) for k, g in entries), default=sp.Float(0))
-        scale = max([sp.Float(1)] + [abs(g) for _, g in entries])
-        return float(diff / scale)
+        if not relative:
+            return float(diff / max([sp.Float(1)] + [abs(g) for _, g in entries]))
+        floor = PRECISE_FLOOR * max(self.magnitude(self.prep.claim, env), self.magnitude(self.prep.derived, env))
+        scale = max([sp.Float(floor)] + [abs(v) for pair in entries for v in pair])
+        return float(diff / scale) if diff else 0.0
 
     def value(self, node: Node, env: dict) -> np.ndarray:
         with np.errstate(all="ignore"):
@@ -285,12 +335,19 @@ class NumericModel:
     def rounding_noise(self, env: dict, true: np.ndarray) -> tuple[float, float]:
         """Estimated float64 rounding noise, relative to max(1, max|G|), of the
         claim/derived values and of the central finite differences of the cost."""
+        return self.value_noise(env, true), self.fd_noise(env, true)
+
+    def value_noise(self, env: dict, true: np.ndarray) -> float:
+        """The rounding noise of the claim and derived values (:meth:`rounding_noise`)."""
         scale = max(1.0, float(np.max(np.abs(true), initial=0.0)))
         values = max(self.magnitude(self.prep.claim, env), self.magnitude(self.prep.derived, env))
+        return UNIT_ROUNDOFF * VALUE_OPERATIONS * values / scale
+
+    def fd_noise(self, env: dict, true: np.ndarray) -> float:
+        """The rounding noise of the central differences of the cost (:meth:`rounding_noise`)."""
+        scale = max(1.0, float(np.max(np.abs(true), initial=0.0)))
         h = FD_STEP * max(1.0, float(np.max(np.abs(env[self.prep.wrt]), initial=0.0)))
-        cost = self.magnitude(self.prep.cost, env)
-        return (UNIT_ROUNDOFF * VALUE_OPERATIONS * values / scale,
-                UNIT_ROUNDOFF * FD_OPERATIONS * cost / h / scale)
+        return UNIT_ROUNDOFF * FD_OPERATIONS * self.magnitude(self.prep.cost, env) / h / scale
 
     def finite_differences(self, env: dict) -> np.ndarray:
         """Central differences of the cost in the variable, at ``env``."""
@@ -308,11 +365,27 @@ class NumericOutcome:
     envs: list = field(default_factory=list)    # the good draws, for the diagnosis
     note: str = ""
     finite: int = 0                  # draws with finite values (counted or not)
-    precise: int = 0                 # counted draws decided at PRECISE_DIGITS digits
+    precise: int = 0                 # counted points too close to call in float64, decided at PRECISE_DIGITS digits
+    tiny: int = 0                    # counted points with values all below 1, found differing relative to their size
     kinked: int = 0                  # draws within KINK_MARGIN of a kink or a tie, drawn again
-    differs: bool = False            # some counted draw differs (at float64, or at high precision)
+    differs: bool = False            # some counted point differs (at float64, or at high precision)
+    differing: list = field(default_factory=list)  # the points where the claim differs (a few)
+    lines: int = 0                   # paths walked through the pieces of a piecewise cost or claim
+    screened: int = 0                # pieces compared along them (without finite differences)
+    others: list = field(default_factory=list)     # the outcomes at the other assignments of the plan
+
+    def record(self, env: dict, rel: float, differs: bool) -> None:
+        """A counted point: its relative difference, and the point itself if the claim differs there."""
+        self.max_rel = max(self.max_rel, rel)
+        if differs:
+            self.differs = True
+            if len(self.differing) < DRAWS:
+                self.differing.append(env)
 
     def detail(self) -> str:
+        return self._own_detail() + "".join(f"; and {other._own_detail()}" for other in self.others)
+
+    def _own_detail(self) -> str:
         where = f"float64 random values at ({show_sizes(self.sizes)}), {self.draws} draws"
         rule = f"tolerance max|K-G| <= {REL_TOL:g} * max(1, max|G|)"
         fd = f"derived gradient vs central finite differences: {self.fd_rel:.1e} (tolerance {FD_TOL:g})"
@@ -320,11 +393,68 @@ class NumericOutcome:
             return f"{where}: {self.note}"
         verb = "max relative difference" if self.status == "agree" else "claim differs from the derived gradient: relative difference"
         skipped = f" ({self.note}, so undefined there)" if self.note else ""
-        precise = (f"; {self.precise} draw{'s' * (self.precise > 1)} too close to call in float64 "
+        screen = (f", and {self.screened} point{'s' * (self.screened != 1)} on both sides of the kinks and "
+                  f"ties, one per piece crossed by {self.lines} path{'s' * (self.lines != 1)} between draws "
+                  f"(claim vs derived gradient only)" if self.lines else "")
+        precise = (f"; {self.precise} point{'s' * (self.precise > 1)} too close to call in float64 "
                    f"decided at {PRECISE_DIGITS} digits" if self.precise else "")
+        tiny = (f"; {self.tiny} point{'s' * (self.tiny > 1)} with values all below 1 differing relative to "
+                f"their own size at {PRECISE_DIGITS} digits" if self.tiny else "")
         kinked = (f"; {self.kinked} draw{'s' * (self.kinked > 1)} within {KINK_MARGIN:g} of a kink or a tie "
                   f"drawn again" if self.kinked else "")
-        return f"{where}{skipped}: {verb} {self.max_rel:.1e} ({rule}{precise}{kinked}); {fd}"
+        return f"{where}{screen}{skipped}: {verb} {self.max_rel:.1e} ({rule}{precise}{tiny}{kinked}); {fd}"
+
+
+def _tiny_apart(claim: np.ndarray, true: np.ndarray) -> bool:
+    """Claim and truth all below 1 in size (where the floor 1 of the tolerance
+    rules) and apart by more than the tolerance relative to their own size."""
+    size = max(float(np.max(np.abs(claim), initial=0.0)), float(np.max(np.abs(true), initial=0.0)))
+    return size < 1.0 and float(np.max(np.abs(claim - true), initial=0.0)) > REL_TOL * size
+
+
+def _judge(model: NumericModel, env: dict, true: np.ndarray, claim: np.ndarray, with_fd: bool,
+           progress) -> tuple[str, float, bool]:
+    """(how the point was decided -- ``cancelled`` or ``unresolved`` (not
+    counted), ``float``, ``precise`` or ``tiny`` --, the relative difference,
+    whether the claim differs) at a point with finite values; ``with_fd``:
+    the point's finite differences are used too, so their noise counts."""
+    value_noise = model.value_noise(env, true)
+    if value_noise > REL_TOL or (with_fd and model.fd_noise(env, true) > FD_TOL):
+        return "cancelled", 0.0, False     # cancellation: float64 cannot resolve the tolerance here
+    rel = rel_diff(claim, true)
+    at = f"the numeric check at ({show_sizes(model.sizes)}), {PRECISE_DIGITS} digits"
+    if min(REL_TOL / RECHECK_BAND, NOISE_MARGIN * value_noise) < rel < REL_TOL * RECHECK_BAND:
+        # too close to the tolerance for float64 to say (or a difference below the tolerance
+        # but far above float64 rounding): decide at high precision
+        progress(at)
+        try:
+            rel = model.precise_difference(env)
+        except Unresolved:
+            return "unresolved", 0.0, False
+        if PRECISE_AGREE < rel < PRECISE_DIFFER:
+            return "unresolved", 0.0, False     # not even 50 digits settle it: not counted
+        return "precise", rel, rel >= PRECISE_DIFFER
+    if rel <= REL_TOL and _tiny_apart(claim, true):
+        # values all below 1 (sigmoid' of a large argument), so that the floor 1 hides their
+        # relative difference: at 50 digits, relative to their own size.  Only a difference is
+        # taken from there; an evaluation that cannot settle it leaves float64's agreement
+        progress(at)
+        try:
+            tiny = model.precise_difference(env, relative=True)
+        except Unresolved:
+            tiny = 0.0
+        if tiny >= PRECISE_DIFFER:
+            return "tiny", tiny, True
+    return "float", rel, rel > REL_TOL
+
+
+def _finite_values(model: NumericModel, env: dict) -> tuple[np.ndarray, np.ndarray] | None:
+    """(derived gradient, claim) at ``env``; None where one is not finite or not defined."""
+    try:
+        true, claim = model.value(model.prep.derived, env), model.value(model.prep.claim, env)
+    except ZeroDivisionError:
+        return None
+    return (true, claim) if np.all(np.isfinite(true)) and np.all(np.isfinite(claim)) else None
 
 
 def numeric_check(prep: Prepared, sizes: dict, seed: int, progress=lambda phase: None) -> NumericOutcome:
@@ -340,35 +470,25 @@ def numeric_check(prep: Prepared, sizes: dict, seed: int, progress=lambda phase:
         if model.kink_distance(env) < KINK_MARGIN:
             out.kinked += 1
             continue      # too close to a kink or a tie: finite differences would straddle it
-        true = model.value(prep.derived, env)
-        claim = model.value(prep.claim, env)
-        fd = model.finite_differences(env)
+        try:
+            true = model.value(prep.derived, env)
+            claim = model.value(prep.claim, env)
+            fd = model.finite_differences(env)
+        except ZeroDivisionError:
+            continue      # a scalar divisor 0 at this draw (binary data drawn 0): draw again, as below
         if not (np.all(np.isfinite(true)) and np.all(np.isfinite(claim)) and np.all(np.isfinite(fd))):
             continue      # overflow, log of a negative, a singular matrix: draw again
         out.finite += 1
-        value_noise, fd_noise = model.rounding_noise(env, true)
-        if value_noise > REL_TOL or fd_noise > FD_TOL:
-            cancelled += 1
-            continue      # cancellation: float64 cannot resolve the tolerance at this draw
-        rel = rel_diff(claim, true)
-        differs = rel > REL_TOL
-        if min(REL_TOL / RECHECK_BAND, NOISE_MARGIN * value_noise) < rel < REL_TOL * RECHECK_BAND:
-            # too close to the tolerance for float64 to say (or a difference below the tolerance
-            # but far above float64 rounding): decide at high precision
-            progress(f"the numeric check at ({show_sizes(sizes)}), {PRECISE_DIGITS} digits")
-            try:
-                rel = model.precise_difference(env)
-            except Unresolved:
-                rel = None
-            if rel is None or PRECISE_AGREE < rel < PRECISE_DIFFER:
-                unresolved += 1
-                continue  # not even 50 digits settle it: not counted
-            differs = rel >= PRECISE_DIFFER
-            out.precise += 1
+        how, rel, differs = _judge(model, env, true, claim, True, progress)
+        if how in ("cancelled", "unresolved"):
+            cancelled += how == "cancelled"
+            unresolved += how == "unresolved"
+            continue
+        out.precise += how == "precise"
+        out.tiny += how == "tiny"
         out.draws += 1
         out.envs.append(env)
-        out.differs = out.differs or differs
-        out.max_rel = max(out.max_rel, rel)
+        out.record(env, rel, differs)
         out.fd_rel = max(out.fd_rel, rel_diff(fd, true))
     if out.draws == 0:
         reasons = [f"{cancelled} lost to cancellation: intermediate values far larger than the result"] * bool(cancelled)
@@ -381,9 +501,49 @@ def numeric_check(prep: Prepared, sizes: dict, seed: int, progress=lambda phase:
             f"{attempts} draws all gave non-finite or ill-conditioned values"
         out.status, out.note = "inconclusive", f"numeric check not possible: {what}"
         return out
+    if not out.differs and model.piecewise:
+        _screen_pieces(model, rng, positive, out, progress)
     out.fd_ok = out.fd_rel <= FD_TOL
     out.status = "differ" if out.differs else "agree"
     return out
+
+
+def _screen_pieces(model: NumericModel, rng: np.random.Generator, positive: set[str], out: NumericOutcome,
+                   progress) -> None:
+    """A piecewise cost or claim: the claim compared with the derived gradient
+    at one point of each piece crossed by up to :data:`SCREEN_LINES` paths
+    between fresh draws (:mod:`symbolic_bp.checks.regions`), each piece once,
+    until one differs (added to ``out.envs`` for the diagnosis) or
+    :data:`SCREEN_POINTS` were compared.  The random draws hit a piece with
+    the probability of its size; a path crosses every piece on its way, so a
+    claim wrong only where, say, t rather than s decides a comparison is seen."""
+    progress(f"the numeric check at ({show_sizes(model.sizes)}), the pieces between the kinks")
+    how = moves(model.prep.decls, positive)
+    trees = (model.prep.cost, model.prep.claim)
+    seen: set[bytes] = set()
+    while out.lines < SCREEN_LINES and out.screened < SCREEN_POINTS:
+        at = path(model.draw(rng, positive), model.draw(rng, positive), how)
+        found, _ = pieces(at, lambda env: sides(trees, env, model.sizes, model.seed), SCREEN_SIDES)
+        out.lines += 1
+        for key, env in found:
+            if key in seen or out.screened >= SCREEN_POINTS:
+                continue
+            if model.kink_distance(env) < KINK_MARGIN:
+                continue      # a piece narrower than the margin here: another path may cross it wider
+            values = _finite_values(model, env)
+            if values is None:
+                continue
+            how_decided, rel, differs = _judge(model, env, *values, False, progress)
+            if how_decided in ("cancelled", "unresolved"):
+                continue
+            seen.add(key)
+            out.screened += 1
+            out.precise += how_decided == "precise"
+            out.tiny += how_decided == "tiny"
+            out.record(env, rel, differs)
+            if differs:
+                out.envs.append(env)
+                return
 
 
 def numeric_check_where_defined(prep: Prepared, candidates: list[dict], seed: int,
@@ -401,3 +561,24 @@ def numeric_check_where_defined(prep: Prepared, candidates: list[dict], seed: in
     if skipped and out.status != "inconclusive":
         out.note = f"no finite draw at {', '.join(skipped)}"
     return out
+
+
+def numeric_check_plan(prep: Prepared, groups: list[list[dict]], seed: int,
+                       progress=lambda phase: None) -> NumericOutcome:
+    """:func:`numeric_check_where_defined` at each group of candidate
+    assignments (:func:`~symbolic_bp.checks.sizes.numeric_plan`), as one
+    outcome: the first group's, unless another finds the derived gradient off
+    its finite differences or the claim differing -- that one then (a
+    difference at any assignment is a difference; a later assignment never
+    makes an inconclusive first one decided).  The others are kept in
+    ``others``, and said in the detail."""
+    outcomes: list[NumericOutcome] = []
+    for candidates in groups:
+        out = numeric_check_where_defined(prep, candidates, seed, progress)
+        outcomes.append(out)
+        if out.status == "differ" or (out.status != "inconclusive" and not out.fd_ok):
+            break
+    main = next((o for o in outcomes if o.status != "inconclusive" and not o.fd_ok), None) or \
+        next((o for o in outcomes if o.status == "differ"), outcomes[0])
+    main.others = [o for o in outcomes if o is not main]
+    return main

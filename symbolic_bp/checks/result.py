@@ -41,12 +41,26 @@ class Counterexample:
 
 @dataclass
 class Result:
+    """The outcome of one check: the ``verdict``, the ``claim`` as given, the
+    ``derived`` gradient, the ``evidence`` from each method that ran, a
+    ``counterexample`` when refuted, the ``diagnosis`` naming the slip,
+    ``suggestion`` -- the corrected claim, the slip repaired, verified by the
+    checks before it is offered -- and the ``error`` when invalid.
+
+    >>> r = Result("refuted", claim="x @ y.T", diagnosis="transposed", suggestion="y @ x.T")
+    >>> Result.from_dict(r.to_dict()).suggestion
+    'y @ x.T'
+    >>> list(r.to_dict())
+    ['verdict', 'claim', 'derived', 'evidence', 'counterexample', 'diagnosis', 'suggestion', 'error']
+    """
+
     verdict: str
     claim: str = ""
     derived: str | None = None
     evidence: list[Evidence] = field(default_factory=list)
     counterexample: Counterexample | None = None
     diagnosis: str | None = None
+    suggestion: str | None = None
     error: str | None = None
     seconds: float = 0.0
 
@@ -95,6 +109,7 @@ class Result:
             "evidence": [asdict(e) for e in self.evidence],
             "counterexample": asdict(self.counterexample) if self.counterexample else None,
             "diagnosis": self.diagnosis,
+            "suggestion": self.suggestion,
             "error": self.error,
         }
 
@@ -105,5 +120,6 @@ class Result:
             verdict=data["verdict"], claim=data.get("claim", ""), derived=data.get("derived"),
             evidence=[Evidence(**e) for e in data.get("evidence", [])],
             counterexample=Counterexample(**ce) if ce else None,
-            diagnosis=data.get("diagnosis"), error=data.get("error"),
+            diagnosis=data.get("diagnosis"), suggestion=data.get("suggestion"),
+            error=data.get("error"),
             seconds=data.get("seconds", 0.0))

@@ -75,8 +75,10 @@ def exact(name: str, order: int):
 # -- numeric ----------------------------------------------------------------------
 
 def _sigmoid(x):
-    # 1/(1+e^-x) without overflow for |x| large
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
+    # 1/(1+e^-x) for x >= 0, e^x/(1+e^x) below: e = e^-|x| never overflows, and each side keeps its
+    # relative precision (0.5 (1 + tanh(x/2)) loses it below x = -20, where the sum cancels)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))[()]
 
 
 def _chain_polynomial(u, order: int, du: tuple) -> np.ndarray:
@@ -92,14 +94,19 @@ def _sigmoid_derivs(x, order):
     s = _sigmoid(x)
     if order > 3:                   # s' = s - s^2
         return _chain_polynomial(s, order, (0.0, 1.0, -1.0))
-    return [s, s * (1 - s), s * (1 - s) * (1 - 2 * s), s * (1 - s) * (1 - 6 * s + 6 * s * s)][order]
+    # 1 - s written as sigmoid(-x): computed as 1 - s it is 0 above x = 37, and s' with it
+    r = _sigmoid(-x)
+    # 1 - 2s = -tanh(x/2): as a difference it loses its relative precision near 0
+    return [s, s * r, -s * r * np.tanh(0.5 * x), s * r * (1 - 6 * s * r)][order]
 
 
 def _tanh_derivs(x, order):
     t = np.tanh(x)
     if order > 3:                   # t' = 1 - t^2
         return _chain_polynomial(t, order, (1.0, 0.0, -1.0))
-    return [t, 1 - t * t, -2 * t * (1 - t * t), -2 * (1 - t * t) * (1 - 3 * t * t)][order]
+    # 1 - t^2 = sech^2 x = 4 sigmoid(2x) sigmoid(-2x): computed as 1 - t^2 it is 0 above |x| = 19
+    q = 4 * _sigmoid(2 * x) * _sigmoid(-2 * x)
+    return [t, q, -2 * t * q, -2 * q * (3 * q - 2)][order]
 
 
 def _relu_derivs(x, order):
@@ -142,12 +149,19 @@ def _sqrt_derivs(x, order):
         return coef * np.sqrt(x) / x ** order
 
 
+# sin^(k) cycles through sin, cos, -sin, -cos: each evaluated at x itself (sin(x + k pi/2) is
+# 6e-17, not 0, where the derivative is exactly 0, and its sign() is then 1)
+_SIN_CYCLE = ((1, "sin"), (1, "cos"), (-1, "sin"), (-1, "cos"))
+
+
 def _sin_derivs(x, order):
-    return np.sin(x + order * np.pi / 2)      # sin^(k)(x) = sin(x + k pi/2)
+    sign, name = _SIN_CYCLE[order % 4]
+    return sign * getattr(np, name)(x)
 
 
 def _cos_derivs(x, order):
-    return np.cos(x + order * np.pi / 2)
+    sign, name = _SIN_CYCLE[(order + 1) % 4]     # cos = sin'
+    return sign * getattr(np, name)(x)
 
 
 # -- exact points and enclosures (the exact check: symbolic_bp.checks.dual) -----------------
@@ -282,7 +296,8 @@ def _piecewise_interval(rational, linear: bool):
 for _entry in (
     Elementwise("sigmoid", _own("Sigmoid"), _sigmoid_derivs, r"\mathrm{sigmoid}", "sigmoid(u) * (1 - sigmoid(u))",
                 "sigmoid' = sigmoid (1 - sigmoid)",
-                rational=_at_zero((Fraction(1, 2),)), interval=_sigmoid_interval, positive_values=True),
+                rational=_at_zero((Fraction(1, 2),)), interval=_sigmoid_interval, positive_values=True,
+                keeps_prime=True),
     Elementwise("tanh", lambda t: sp.tanh(t), _tanh_derivs, r"\mathrm{tanh}", "1 - tanh(u) * tanh(u)",
                 "tanh' = 1 - tanh^2",
                 rational=_at_zero((0,)), interval=_tanh_interval),
@@ -290,7 +305,7 @@ for _entry in (
                 rational=_relu_rational, interval=_piecewise_interval(_relu_rational, linear=True)),
     Elementwise("exp", lambda t: sp.exp(t), _exp_derivs, r"\mathrm{exp}", "exp(u)", "exp' = exp",
                 rational=_at_zero((1,), cyclic=True), interval=lambda iv, x, order: iv.exp(x), positive_values=True),
-    Elementwise("log", lambda t: sp.log(t), _log_derivs, r"\mathrm{log}", None, "log' = 1/u", domain="positive",
+    Elementwise("log", lambda t: sp.log(t), _log_derivs, r"\mathrm{log}", "1 / u", "log' = 1/u", domain="positive",
                 rational=_log_rational, interval=_log_interval),
     Elementwise("softplus", _own("Softplus"), _softplus_derivs, r"\mathrm{softplus}", "sigmoid(u)",
                 "softplus' = sigmoid",
@@ -299,7 +314,7 @@ for _entry in (
                 rational=_abs_rational, interval=_piecewise_interval(_abs_rational, linear=True)),
     Elementwise("sign", _own("Sign"), _sign_derivs, r"\mathrm{sign}", None, "sign' = 0 (away from 0)", smooth=False,
                 rational=_sign_rational, interval=_piecewise_interval(_sign_rational, linear=False)),
-    Elementwise("sqrt", lambda t: sp.sqrt(t), _sqrt_derivs, r"\mathrm{sqrt}", None, "sqrt' = 1/(2 sqrt)",
+    Elementwise("sqrt", lambda t: sp.sqrt(t), _sqrt_derivs, r"\mathrm{sqrt}", "1 / (2 * sqrt(u))", "sqrt' = 1/(2 sqrt)",
                 domain="positive",
                 rational=_sqrt_rational, interval=_sqrt_interval),
     Elementwise("sin", lambda t: sp.sin(t), _sin_derivs, r"\sin", "cos(u)", "sin' = cos",

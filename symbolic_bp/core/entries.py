@@ -106,7 +106,10 @@ class Elementwise:
     ``exact(t)`` is the SymPy expression at ``t`` (derivatives by SymPy);
     ``numeric(x, order)`` the order-th derivative on a float64 array;
     ``derivative`` f'(u) written in the claim language (``None`` where it has
-    no closed form there), ``rule`` the same as a sentence; ``domain`` where
+    no closed form there), which derived gradients are written with
+    (:mod:`symbolic_bp.calculus.simplify`) unless ``keeps_prime``: then they
+    keep f'(u) (sigmoid': its closed form repeats the argument twice), ``rule``
+    the same as a sentence; ``domain`` where
     random draws must fall ("real" or "positive"); ``smooth`` False where the
     function has a kink (relu and abs at 0).
 
@@ -127,6 +130,7 @@ class Elementwise:
     domain: str = "real"
     smooth: bool = True
     positive_values: bool = False      # f(u) > 0 for every real u (exp, sigmoid, softplus)
+    keeps_prime: bool = False          # derived gradients write f'(u), not the closed form ``derivative``
     rational: Callable | None = None
     interval: Callable | None = None
 
@@ -136,13 +140,17 @@ class Macro:
     """A composite function, defined in primitives: ``expand(args, kw)``
     returns the tree that replaces the call, from the typed arguments (their
     shapes known: ``mean`` divides by the size of an axis) and the keyword
-    values ``kw`` (a dict over ``keywords``, defaults filled in)."""
+    values ``kw`` (a dict over ``keywords``, defaults filled in).  ``fold``:
+    derived gradients are printed with the macro where its definition
+    appears in them (``softmax(z)`` for ``exp(z) / sum(exp(z))``,
+    :mod:`symbolic_bp.calculus.textbook`)."""
 
     name: str
     arity: int
     expand: Callable
     summary: str = ""
     keywords: tuple[Keyword, ...] = ()
+    fold: bool = False
 
 
 @dataclass(frozen=True)

@@ -132,15 +132,15 @@ _MATRIX_FUNCTION = ("{name} is the matrix {what}, not an elementwise function; m
 for _entry in (
     Macro("pinv", 1, _pinv, "the Moore-Penrose pseudo-inverse of a matrix of full column rank, "
                             "inv(X.T @ X) @ X.T"),
-    Macro("mean", 1, _mean, "the mean of all entries, or along an axis: sum(X, axis) / count", AXIS),
+    Macro("mean", 1, _mean, "the mean of all entries, or along an axis: sum(X, axis) / count", AXIS, fold=True),
     Macro("var", 1, _variance, "the variance, sum((X - mean(X))**2) / (count - ddof), as NumPy's var",
-          VARIANCE),
-    Macro("std", 1, _std, "the standard deviation, sqrt(var(X, ...))", VARIANCE),
-    Macro("logsumexp", 1, _logsumexp, "log(sum(exp(X), axis)), as SciPy's logsumexp", AXIS),
+          VARIANCE, fold=True),
+    Macro("std", 1, _std, "the standard deviation, sqrt(var(X, ...))", VARIANCE, fold=True),
+    Macro("logsumexp", 1, _logsumexp, "log(sum(exp(X), axis)), as SciPy's logsumexp", AXIS, fold=True),
     Macro("softmax", 1, _softmax, "exp(X) / sum(exp(X), axis, keepdims=True), as SciPy's softmax "
-                                  "(axis=None: over every entry)", AXIS_ONLY),
+                                  "(axis=None: over every entry)", AXIS_ONLY, fold=True),
     Macro("log_softmax", 1, _log_softmax, "X - logsumexp(X, axis, keepdims=True), as SciPy's log_softmax",
-          AXIS_ONLY),
+          AXIS_ONLY, fold=True),
     Macro("ones_like", 1, _ones_like, "a matrix of ones of the argument's shape"),
     Macro("zeros_like", 1, _zeros_like, "a matrix of zeros of the argument's shape"),
     Macro("square", 1, _square, "X ** 2 entrywise, as np.square"),

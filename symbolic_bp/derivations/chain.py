@@ -191,7 +191,8 @@ class Chain:
             if also:
                 text += f" and {_lines(also)} {'is' if len(also) == 1 else 'are'} wrong too"
         out = Result(r.verdict, self.steps[first - 1].expr, derived=r.derived,
-                     evidence=_aggregate([r], None) + evidence, counterexample=r.counterexample)
+                     evidence=_aggregate([r], None) + evidence, counterexample=r.counterexample,
+                     suggestion=r.suggestion)
         out.diagnosis = f"{text}: {r.diagnosis or r.error}{tail}"
         if r.verdict == "invalid":
             out.error = f"line {first}: {r.error}"

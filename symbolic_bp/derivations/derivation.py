@@ -96,9 +96,11 @@ def _suggest(key: str, known) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def check_keys(table: dict, spec: dict, where: str, nested: tuple[str, ...] = ("claim",)) -> None:
+def check_keys(table: dict, spec: dict, where: str, nested: tuple[str, ...] = ()) -> None:
     """Unknown keys (with a suggestion), missing required keys (``spec``: key ->
-    required), and values that are not strings (except the ``nested`` tables)."""
+    required), and values that are not strings (except the keys ``nested``,
+    which hold tables or numbers: none unless the caller says so -- a
+    [[claim]] or [[network]] table's ``claim`` is a string like the others)."""
     for key in table:
         if key not in spec:
             raise InputError(f"{where}: unknown key {key!r}{_suggest(key, spec)}")

@@ -108,10 +108,10 @@ def parse_network(table: dict, ctx: Context) -> NetworkEntry:
         penalty_name(table.get("penalty"))
     except InputError as e:
         raise InputError(f"{ctx.key_line('penalty')}: {e}") from None
+    bias, average = _flag(table, "bias", ctx, True), _flag(table, "average", ctx, False)   # errors with their line
     try:
-        spec = NetworkSpec.build(sizes, table["activation"], table["cost"], _flag(table, "bias", ctx, True), batch,
-                                 _flag(table, "average", ctx, False), table.get("input_activation", "identity"),
-                                 penalty=table.get("penalty"))
+        spec = NetworkSpec.build(sizes, table["activation"], table["cost"], bias, batch, average,
+                                 table.get("input_activation", "identity"), penalty=table.get("penalty"))
     except InputError as e:
         raise InputError(f"{ctx.where}: {e}") from None
     text = table["claim"]

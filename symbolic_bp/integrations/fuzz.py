@@ -323,7 +323,7 @@ _PYTEST_QUIET = ("-s", "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:
 
 
 def classify_pytest(status: int, out: str) -> tuple[str, str]:
-    """Exit status and output of ``pytest FILE`` with the plugin -> (outcome, message).
+    r"""Exit status and output of ``pytest FILE`` with the plugin -> (outcome, message).
 
     A derivation file is *rejected* cleanly when its collection error is one line
     naming the file; the items of an accepted file pass or fail (0, 1, 5: none

@@ -9,7 +9,9 @@ one of ``symbolic_bp_paths`` (default ``derivations``), relative to the
 rootdir; ids read ``file::derivation::claim``.  An item passes when the
 verdict is the expected one (``verified`` unless the file says otherwise);
 *undecided* fails unless ``--symbolic-bp-allow-undecided``.  A failure reads
-like the derivation: as written, claimed, derived, counterexample, diagnosis.
+like the derivation: as written, claimed, derived, counterexample, diagnosis,
+and -- when the checks offer one -- ``did you mean:`` the corrected claim,
+which they verified.
 
 Options (command line, or ini keys of the same name with ``symbolic_bp_``):
 

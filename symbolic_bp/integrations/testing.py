@@ -10,8 +10,11 @@ AssertionError: dC/dA = x @ y.T: expected verified, got refuted
   derived:     y @ x.T
   counterexample: at m=1,n=2 the claim is a 2x1 matrix but dC/dA is a 1x2 matrix (the shape of A) (A=[[3, 3]]; x=[[-2], [2]]; y=[[1]])
   diagnosis:   the claim is the true gradient transposed
+  did you mean: dC/dA = y @ x.T   (verified)
 
-The message is the one ``symbolic-bp report`` and the pytest plugin print.
+The message is the one ``symbolic-bp report`` and the pytest plugin print;
+its last line, when the checks offer one, is the corrected claim, which they
+verified before offering it.
 """
 from __future__ import annotations
 

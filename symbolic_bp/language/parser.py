@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from functools import lru_cache
 
 from ..errors import InputError
 from ..core import registry
@@ -46,6 +47,10 @@ MAX_TREE_DEPTH = 150     # depth of the tree: a flat chain a + a + ... is deep t
 MAX_EXPONENT = 64
 MAX_NUMBER_CHARS = 100
 MAX_PRIMES = 8          # derivative order written with primes, sigma''''''''(z)
+MAX_DECIMAL_EXPONENT = 999      # 1e999: refused before Fraction computes 10**exponent
+_LARGEST = float(2 ** 128 - 1)  # a literal is exact: numerator and denominator within 128 bits
+_SMALLEST_DIGITS = 38           # 10**38 < 2**128 < 10**39: 1e-38 the smallest power of ten
+MAX_EXPONENT_DENOMINATOR = 10 ** 6
 
 _TOKEN = re.compile(r"""
     (?P<space>\s+)
@@ -198,8 +203,9 @@ class _Parser:
             value /= divisor
         if abs(value) > MAX_EXPONENT:
             raise InputError(f"column {col}: exponent {value} is outside -{MAX_EXPONENT}..{MAX_EXPONENT}")
-        if value.denominator > 10 ** 6:
-            raise InputError(f"column {col}: exponent {value} has too many digits")
+        if value.denominator > MAX_EXPONENT_DENOMINATOR:
+            raise InputError(f"column {col}: exponent {value} is too precise (a fractional exponent's "
+                             f"denominator is at most {MAX_EXPONENT_DENOMINATOR})")
         if paren:
             self.expect(")", "')' after the exponent")
         return int(value) if value.denominator == 1 else value
@@ -230,22 +236,36 @@ class _Parser:
                              f"{', '.join(registry.numpy_methods())})")
         if not self.at("("):
             raise self.error(f"expected '(' after .{tok.text}")
-        args, keywords = self.arguments(tok)
+        args, keywords = self.arguments(tok, callee=spelled)
         return self.build(spelled, tok, (obj, *args), keywords)
 
     def number(self, tok: Token) -> Fraction:
         # Fraction('1e999999999') would compute 10**999999999: bound the text first
         # (a literal within 128 bits never needs more than MAX_NUMBER_CHARS characters)
+        shown = repr(tok.text[:20])
+        if len(tok.text) > MAX_NUMBER_CHARS:
+            raise InputError(f"column {tok.col}: number {shown} is longer than {MAX_NUMBER_CHARS} characters")
         exponent = re.search(r"[eE]([+-]?\d+)$", tok.text)
-        if len(tok.text) > MAX_NUMBER_CHARS or exponent and len(exponent.group(1)) > 4:
-            raise InputError(f"column {tok.col}: number {tok.text[:20]!r} is too large")
-        try:
-            value = Fraction(tok.text)
-        except (ValueError, ZeroDivisionError):  # pragma: no cover - regex guards
-            raise InputError(f"column {tok.col}: bad number {tok.text[:20]!r}")
-        if value.numerator.bit_length() > 128 or value.denominator.bit_length() > 128:
-            raise InputError(f"column {tok.col}: number {tok.text[:20]!r} is too large")
-        return value
+        small = exponent is not None and int(exponent.group(1)) < -MAX_DECIMAL_EXPONENT
+        if exponent and (small or int(exponent.group(1)) > MAX_DECIMAL_EXPONENT):
+            value = None                 # not computed: its size alone is out of bounds
+        else:
+            try:
+                value = Fraction(tok.text)
+            except (ValueError, ZeroDivisionError):  # pragma: no cover - regex guards
+                raise InputError(f"column {tok.col}: bad number {shown}")
+            if value.numerator.bit_length() <= 128 and value.denominator.bit_length() <= 128:
+                return value
+            small = value < 1
+        # a literal is exact, its numerator and denominator within 128 bits each: say which bound it
+        # passes (1e-300 is not too large); 0e-9999 is refused as too small
+        if not small:
+            reason = f"too large (at most 128 bits, about {_LARGEST:.1e})"
+        elif value is None or value < Fraction(1, 10 ** _SMALLEST_DIGITS):
+            reason = f"too small (a literal is an exact fraction within 128 bits: down to about 1e-{_SMALLEST_DIGITS})"
+        else:
+            reason = f"too precise (at most {_SMALLEST_DIGITS} decimal places)"
+        raise InputError(f"column {tok.col}: number {shown} is {reason}")
 
     def atom(self) -> Node:
         tok = self.tok
@@ -281,9 +301,10 @@ class _Parser:
             raise self.error("a shape (n, k) is the only argument")
         return [first, second]
 
-    def arguments(self, tok: Token, shape: bool = False) -> tuple[list[Node], tuple]:
+    def arguments(self, tok: Token, shape: bool = False, callee: str | None = None) -> tuple[list[Node], tuple]:
         """``(a, b, axis=0)``: the positional arguments and the keyword ones, as
-        (name, node) pairs; ``shape``: a call that also takes NumPy's shape tuple."""
+        (name, node) pairs; ``shape``: a call that also takes NumPy's shape tuple;
+        ``callee``: the function's name, whose keywords are known."""
         open_tok = self.advance()
         self.nest(open_tok.col)
         args: list[Node] = []
@@ -297,6 +318,11 @@ class _Parser:
             if self.tok.kind == "name" and self.tokens[self.i + 1].kind == "op" and self.tokens[self.i + 1].text == "=":
                 key = self.advance()
                 self.advance()
+                refused = _keyword_refused(callee, key.text) if callee else None
+                if refused:                  # said at the keyword, before its value is read
+                    hint = "" if key.text in _keyword_names() else \
+                        "; '=' names a keyword argument (a comparison is written '==')"
+                    raise InputError(f"column {key.col}: {refused}{hint}")
                 if any(k == key.text for k, _ in keywords):
                     raise InputError(f"column {key.col}: keyword argument {key.text!r} is given twice")
                 keywords.append((key.text, self.compare()))
@@ -345,7 +371,7 @@ class _Parser:
             if primes or numpy:
                 raise self.error(f"expected '(' after {name + chr(39) * primes}")
             return Sym(name=tok.text, pos=tok.col)
-        args, keywords = self.arguments(tok, shape=name in _SHAPED)
+        args, keywords = self.arguments(tok, shape=name in _SHAPED, callee=None if primes else name)
         if primes:
             if registry.arguments(name) is not None or name in _SPELLED:
                 raise InputError(f"column {tok.col}: {name} is a matrix function and has no elementwise "
@@ -365,6 +391,9 @@ class _Parser:
         wanted = registry.arguments(name)
         if wanted is not None:
             required, most = wanted
+            if keywords and len(args) < required:      # np.sum(axis=0): the keywords are not the arguments
+                raise InputError(f"column {tok.col}: {name} needs {required} argument{'s' * (required > 1)} "
+                                 f"before its keyword arguments, got {len(args)}")
             if not required <= len(args) <= most:
                 count = str(required) if required == most else f"{required} to {most}"
                 raise InputError(f"column {tok.col}: {name} takes {count} argument{'s' * (most > 1)}, "
@@ -383,11 +412,71 @@ class _Parser:
 
 
 _COMPARISONS = (">", ">=", "<", "<=", "==", "!=")
+_LITERAL_WORDS = ("True", "False", "None")     # the values a keyword argument takes by name
+_WRITTEN = {MatMul: "A @ B", Mul: "A * B", Div: "A / B", Add: "A + B", Sub: "A - B", Transpose: "A.T", Neg: "-A"}
 _SHAPED = ("ones", "zeros")          # np.ones((n, k)): a shape tuple as the argument
 _MODULES = ("np", "numpy", "np.linalg", "numpy.linalg", "scipy", "scipy.special", "special", "linalg")
 # NumPy functions that are the language's operators, not calls: (node, arity)
 _SPELLED = {"dot": (MatMul, 2), "matmul": (MatMul, 2), "multiply": (Mul, 2), "divide": (Div, 2),
             "add": (Add, 2), "subtract": (Sub, 2), "transpose": (Transpose, 1), "negative": (Neg, 1)}
+
+
+# Words the parser reads as something other than a declared name, so that a declaration of one
+# would give a text two readings; role -> word -> why (the declaration's error says it).  Decided
+# case by case:
+#   True, False, None: the values of keyword arguments (axis=None, keepdims=True) -- np.sum(X, None)
+#     reads None as the axis whatever is declared, so no role;
+#   np, numpy, scipy, linalg, special: module prefixes -- np.sum(x) is NumPy's sum, not a method of a
+#     symbol np, and np(x) would read np.sum(x) as a module path -- so no role;
+#   dot, matmul, multiply, add, subtract, transpose, negative (NumPy's spellings of the operators):
+#     called, they are the operator (add(A, B) is A + B), so not a function; as a symbol or a
+#     dimension a name is never called, and they stay free;
+#   axis, keepdims, ddof: a keyword only as NAME= inside a call's parentheses, where no expression
+#     has a bare '=', so free in every role (sum(X, axis) passes the symbol axis);
+#   trace, absolute, amax, amin (NumPy's spellings of tr, abs, max, min): only with the prefix
+#     (np.trace), so free too.
+_VALUE_WORD = "a keyword argument's value (axis=None, keepdims=True)"
+_MODULE_WORD = "a module prefix (np.sum, np.linalg.inv, scipy.special.expit)"
+_EVERY_ROLE = {**dict.fromkeys(_LITERAL_WORDS, _VALUE_WORD),
+               **dict.fromkeys(sorted({m.split(".")[0] for m in _MODULES}), _MODULE_WORD)}
+RESERVED_WORDS = {
+    "symbol": _EVERY_ROLE,
+    "dimension": _EVERY_ROLE,
+    "function": {**_EVERY_ROLE, **{name: f"NumPy's spelling of an operator: {name}(...) is read as "
+                                         f"{_WRITTEN[_SPELLED[name][0]]}" for name in _SPELLED}},
+}
+
+
+def reserved_word(name: str, role: str) -> str | None:
+    """Why ``name`` cannot be declared as a ``role`` (symbol, dimension or
+    function) because the parser reads it as something else, or None.
+
+    >>> reserved_word("None", "symbol"), reserved_word("axis", "symbol"), reserved_word("add", "symbol")
+    ("a keyword argument's value (axis=None, keepdims=True)", None, None)
+    >>> reserved_word("add", "function")
+    "NumPy's spelling of an operator: add(...) is read as A + B"
+    """
+    return RESERVED_WORDS[role].get(name)
+
+
+@lru_cache(maxsize=1)
+def _keyword_names() -> frozenset:
+    """Every keyword a registered operation takes (axis, keepdims, ddof)."""
+    return frozenset(k for name in registry.known_names() for k in registry.keywords(name))
+
+
+def _keyword_refused(name: str, key: str) -> str | None:
+    """Why ``name(..., key=...)`` cannot be read, or None: the registered
+    operations take their own keywords; NumPy's operator spellings and the
+    elementwise functions take none."""
+    if name in _SPELLED:
+        return f"{name} takes no keyword arguments"
+    if registry.arguments(name) is None:
+        return f"elementwise function {name} takes no keyword arguments"
+    known = registry.keywords(name)
+    if key in known:
+        return None
+    return f"{name} takes no keyword argument {key!r}" + (f" (it takes {', '.join(known)})" if known else "")
 
 
 def tree_depth(node: Node) -> int:

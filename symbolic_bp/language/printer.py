@@ -126,13 +126,15 @@ def _call_text(node: Call) -> str:
         if op.infix is not None:
             level = _INFIX.get(op.infix, _COMPARE)
             left, right = node.args
-            return f"{_wrap(left, level)} {op.infix} {_wrap(right, level + 1)}"
+            # comparisons do not chain (the parser refuses x > y > x): a comparison operand of one,
+            # on either side, keeps its parentheses; / is left-associative, its left one needs none
+            return f"{_wrap(left, level + (level == _COMPARE))} {op.infix} {_wrap(right, level + 1)}"
         positional = [str(p) if isinstance(p, Dim) else _value(p) for p in node.params[:len(op.params)]]
         named = [f"{k.name}={v}" for k, v in zip(op.keywords, node.params[len(op.params):]) if v != k.default]
         return f"{node.name}({', '.join([to_text(a) for a in node.args] + positional + named)})"
     if op is not None and op.infix is not None and op.infix not in _INFIX and len(node.args) == 2:
-        left, right = node.args                 # a comparison as parsed
-        return f"{_wrap(left, _COMPARE)} {op.infix} {_wrap(right, _COMPARE + 1)}"
+        left, right = node.args                 # a comparison as parsed: no chains, as above
+        return f"{_wrap(left, _COMPARE + 1)} {op.infix} {_wrap(right, _COMPARE + 1)}"
     parts = [to_text(a) for a in node.args] + [str(p) for p in node.params]
     parts += [f"{name}={to_text(value)}" for name, value in node.keywords]
     return f"{node.name}({', '.join(parts)})"

@@ -6,6 +6,9 @@ column vector) or ``scalar``, and optionally a property: ``:symmetric``,
 ``:spd`` (symmetric positive definite) or ``:invertible`` for square
 matrices; ``:positive`` (every entry > 0), ``:onehot`` (every row one-hot; a
 column vector one-hot as a whole) or ``:binary`` (entries 0 or 1) for data.
+A registered function's name cannot be declared, nor a word the parser reads
+as something else (``None``, ``np``; ``add`` as a function:
+:func:`~symbolic_bp.language.parser.reserved_word`).
 
 :func:`typecheck` returns a copy of an expression tree in which every node
 has its ``shape`` (a pair of :class:`Dim`) and the overloaded operators have
@@ -32,7 +35,7 @@ from ..core.expression import (
     Transpose, num,
 )
 from ..errors import InputError
-from .parser import parse
+from .parser import parse, reserved_word
 from .printer import to_text
 
 PROPERTIES = ("symmetric", "spd", "invertible", "positive", "onehot", "binary")
@@ -99,6 +102,11 @@ def parse_declarations(text: str) -> Declarations:
             raise InputError(f"{where}: {name!r} is a function name and cannot be declared")
         if name in symbols or name in functions:
             raise InputError(f"{where}: {name!r} is declared twice")
+        role = "function" if dimtext == "function" else "symbol"
+        word = reserved_word(name, role)
+        if word:
+            raise InputError(f"{where}: {name!r} cannot be declared{' a function' * (role == 'function')}: "
+                             f"it is {word}")
         prop = parts[2] if len(parts) == 3 else None
         if dimtext == "function":
             if prop is not None:
@@ -123,6 +131,8 @@ def parse_declarations(text: str) -> Declarations:
             elif _NAME.match(d):
                 if d in reserved:
                     raise InputError(f"{where}: {d!r} is a function name and cannot be a dimension")
+                if reserved_word(d, "dimension"):
+                    raise InputError(f"{where}: {d!r} cannot be a dimension: it is {reserved_word(d, 'dimension')}")
                 if d not in dims:
                     dims.append(d)
                 shape.append(Dim.of(d))

@@ -75,6 +75,40 @@ MAX_DEPTH = 64
 _OPAQUE = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
 
+# The names the network and its checks give quantities, each also with a layer number (W1, z3,
+# delta_next2): the forward pass's declarations (x, y, W1, b1, the sizes n0.. and N, lambda), the
+# induction's local claims (induction.py: W_next, delta_next, a_prev, mask, nbatch, n_prev1 ...), the
+# numeric check's arrays (network_check.py: z1, a1, A0, delta1, Delta1, Theta_reg1), and the
+# conventions' names of quantities, batch sizes, data, layer variables and the penalty's coefficient.
+# An opaque activation called so would be a function in one declaration and a matrix in another.
+_CHECK_NAMES = frozenset(("x", "y", "L", LAMBDA, "W_next", "b_next", "delta_next", "a_prev", "n_prev", "n_next",
+                          "nb", "nbatch", "mask", "A", "Delta", "Theta_reg"))
+
+
+def _quantity_names() -> frozenset:
+    from .convention import CONVENTIONS
+    names = set(_CHECK_NAMES) | {n for names in PENALTY_SYMBOLS.values() for n in names}
+    for conv in CONVENTIONS.values():
+        names |= {n for n, (kind, _, _) in conv.names.items() if kind != "f"}   # sigma[l], g[l]: functions
+        names |= set(conv.batch_names) | set(conv.plain) | {conv.variable}
+    return frozenset(names)
+
+
+def _taken(name: str) -> str | None:
+    """Why an opaque activation cannot be called ``name``, or None."""
+    from ..language.parser import reserved_word
+    word = reserved_word(name, "function")
+    if word:
+        return f"{name!r} is {word}"
+    if re.sub(r"\d+\Z", "", name) in _quantity_names():
+        return (f"{name!r} names a quantity of the network or of its checks (x, y, W1, b1, z, a, delta, N, "
+                "lambda ...); give the activation a name of its own, such as sigma")
+    if name.endswith("_") and name.rstrip("_") in ACTIVATIONS:
+        # network_check._opaque stands sigmoid_ in for sigmoid: two layers would share one function
+        return f"{name!r} is the name of the opaque stand-in for {name.rstrip('_')!r}; choose another"
+    return None
+
+
 def _check_activation(name: str, where: str) -> str:
     if not isinstance(name, str) or not _OPAQUE.match(name):
         raise InputError(f"{where}: activation {str(name)[:30]!r} is not a name "
@@ -84,6 +118,9 @@ def _check_activation(name: str, where: str) -> str:
         raise InputError(f"{where}: {name!r} is a matrix function, not an activation")
     if registered and name not in ACTIVATIONS:
         raise InputError(f"{where}: {name!r} is not an activation (known: {', '.join(ACTIVATIONS)})")
+    taken = None if registered or name == "identity" else _taken(name)
+    if taken:
+        raise InputError(f"{where}: {taken}")
     return name
 
 

@@ -604,6 +604,23 @@ def _activation_slip(nc: NetworkClaim, networks: list) -> str | None:
     return None
 
 
+def _activation_repair(nc: NetworkClaim, networks: list) -> str | None:
+    """The claim with each unindexed activation given the index of its argument, as
+    the text writes it (``sigma'(p[2])`` -> ``sigma[2]'(p[2])``), when the numeric
+    check on every network agrees with it (the repair the slip above names)."""
+    import re
+    from ..core import registry
+    unindexed = re.compile(r"(?<![\w\]])([A-Za-z_]\w*)('*)\(\s*([A-Za-z_]\w*)\[([^\]]+)\]\s*\)")
+    fixed = unindexed.sub(lambda m: m[0] if registry.elementwise(m[1]) is not None or m[1] in nc.refs else
+                          f"{m[1]}[{m[4]}]{m[2]}({m[3]}[{m[4]}])", nc.text)
+    try:
+        trial = parse_network_claim(fixed, nc.convention) if fixed != nc.text else None
+    except InputError:
+        return None
+    ok = trial is not None and all(_numeric(trial, net, 0).status == "agree" for net in networks)
+    return fixed if ok else None
+
+
 def _verdict(nc: NetworkClaim, outcomes: list[Outcome], seconds: float, spec: NetworkSpec,
              networks: list | None = None) -> Result:
     ran = [o for o in outcomes if o.status in ("agree", "differ")]
@@ -630,9 +647,12 @@ def _verdict(nc: NetworkClaim, outcomes: list[Outcome], seconds: float, spec: Ne
                    if r.verdict == "refuted"] + [r for r in results if r.verdict == "refuted"]
         first = refuted[0]
         result.counterexample, result.diagnosis, result.derived = first.counterexample, first.diagnosis, first.derived
+        activation = None
         shifted = (_batch_slip(nc, networks) or _bias_penalty_slip(nc, networks) or _term_slip(nc, networks)
                    or _index_slip(nc, spec)
-                   or (_activation_slip(nc, networks) if networks else None))
+                   or (activation := _activation_slip(nc, networks) if networks else None))
+        # (the unrolled check's own repair is in the unrolled claim's terms, not the network's: not offered)
+        result.suggestion = _activation_repair(nc, networks) if shifted and shifted is activation else None
         if shifted:
             result.diagnosis = shifted
         elif typing:

@@ -46,6 +46,7 @@ from ..language.printer import to_text
 
 BATCH = "N"
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PLACEHOLDER = re.compile(r"Q\d+_*\Z")        # what an indexed name is replaced by (W[l+1] -> Q0____)
 _INDEX_TOKEN = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|([-+*]))")
 
 
@@ -152,6 +153,9 @@ def _cut_indices(text: str, conv: Convention, offset: int) -> tuple[str, dict]:
             out.append(key)
             pos, n = close + 1, n + 1
         else:
+            if _PLACEHOLDER.match(name):        # the reader's own: it would read as the indexed name it stands for
+                raise InputError(f"column {offset + pos + 1}: {name!r} is a name the claim reader keeps for "
+                                 "indexed names; choose another")
             out.append(name)
             pos = end
     return "".join(out), refs, written
@@ -318,20 +322,42 @@ def generic_functions(nc: NetworkClaim, activations: list[str]) -> list[str]:
     return [f"{f}:function" for f in sorted(names) if registry.elementwise(f) is None]
 
 
+def plain_names(conv: Convention) -> tuple[str, ...]:
+    """The unindexed names a claim of ``conv`` may use: the data x and y (the
+    convention's X and Y), its batch sizes, the penalty's coefficient and its
+    other names."""
+    from .network import LAMBDA, PENALTY_SYMBOLS
+    names = ["x", "y", *conv.plain, *conv.batch_names, LAMBDA, *(n for ns in PENALTY_SYMBOLS.values() for n in ns)]
+    return tuple(dict.fromkeys(names))
+
+
 def scope_error(nc: NetworkClaim, activations: list[str]) -> str | None:
-    """Why the claim calls a name that is not a function of this network, or
-    None: every check reads the claim in this one scope -- the registered
-    elementwise functions, the network's ``activations`` and the convention's
-    activation names -- so that none of them reads ``y(z[l])`` as an opaque
-    function while another calls ``y`` the labels.
+    """Why the claim uses a name that is not one of this network, or None:
+    every check reads the claim in this one scope -- as functions the
+    registered elementwise ones, the network's ``activations`` and the
+    convention's activation names; as matrices the indexed quantities and
+    :func:`plain_names` -- so that none of them reads ``y(z[l])`` as an opaque
+    function while another calls ``y`` the labels, nor types ``delta`` or
+    ``a_prev`` (names of the induction's local claim) where the others cannot.
 
     >>> nc = parse_network_claim("delta[l] = W[l+1].T @ delta[l+1] * y(z[l])", "nielsen")
     >>> scope_error(nc, ["sigmoid", "sigmoid"])
     "claim: column 36: 'y' is not a function of this network (its activations: sigmoid; or a registered elementwise function)"
+    >>> scope_error(parse_network_claim("grad(W[l]) = delta @ a[l-1].T", "nielsen"), ["sigmoid"])
+    "claim: column 14: 'delta' needs its layer index, as in delta[l]"
     """
     conv = nc.convention
     allowed = set(activations) | {conv.function, conv.indexed_function} - {None}
+    plain = plain_names(conv)
     for node in nc.rhs.walk():
+        if isinstance(node, Sym) and node.name not in nc.refs and node.name not in plain:
+            if node.name in conv.names and conv.names[node.name][0] != "f":
+                return f"claim: column {node.pos}: {node.name!r} needs its layer index, as in {node.name}[{conv.variable}]"
+            if node.name in allowed or registry.elementwise(node.name) is not None:
+                return f"claim: column {node.pos}: {node.name!r} is a function: apply it, as in {node.name}(...)"
+            return (f"claim: column {node.pos}: {node.name!r} is not a name of this network (unindexed, a claim "
+                    f"may use {', '.join(plain)}; the other quantities take their layer index, as in "
+                    f"{conv.examples[0] if conv.examples else 'a[l]'})")
         if not isinstance(node, Apply) or registry.elementwise(node.name) is not None:
             continue
         if node.name in allowed or node.name in nc.refs and nc.refs[node.name].kind == "f":

@@ -6,7 +6,8 @@ Per item: the statement boxed, the shapes of its symbols, the verdict with
 its evidence; for a verified gradient claim the index-notation proof whose
 every line was checked (:mod:`symbolic_bp.rendering.proof`) or the reason none is
 given; for a refuted claim the counterexample as explicit matrices, the
-claimed and true values of the differing entry and the diagnosis.  Only
+claimed and true values of the differing entry, the diagnosis and -- when the
+checks offer one -- the corrected claim ("did you mean"), verified.  Only
 amsmath, amssymb and geometry are used; every user string is escaped.
 
 ``latex`` exits with :data:`PDF_FAILED` when ``--pdf`` was asked and no PDF
@@ -140,7 +141,15 @@ def _proof_block(proof, prep) -> list[str]:
     return [r"\textit{No index proof is given:} " + escape_text(reason) + "."]
 
 
-def _refutation(r, w: str, shapes: str | None = None) -> list[str]:
+def _refutation(r, w: str, shapes: str | None = None, corrected: str | None = None) -> list[str]:
+    """The refutation of ``r`` (a gradient with respect to ``w``): the true
+    gradient, the counterexample, the diagnosis and the corrected claim --
+    ``corrected`` is its LaTeX when given, else dC/dw = the suggestion typeset.
+
+    >>> from symbolic_bp.checks.result import Result
+    >>> print(_refutation(Result("refuted", claim="x @ y.T", suggestion="y @ x.T"), "A", "A:m,n x:n y:m")[0])
+    \\textit{Did you mean} (the corrected claim, verified by the checks before it is offered): \\[\\frac{\\partial C}{\\partial A} = y x^{T} \\quad\\text{(verified)}\\]
+    """
     out = []
     if r.derived:
         out.append(r"The true gradient is \[\frac{\partial C}{\partial " + w + "} = "
@@ -156,6 +165,10 @@ def _refutation(r, w: str, shapes: str | None = None) -> list[str]:
             out.append(rf"the claim has shape {escape_text(ce.claimed)}, the gradient {escape_text(ce.true)}.")
     if r.diagnosis:
         out.append(r"\textit{Diagnosis:} " + escape_text(r.diagnosis) + ".")
+    if getattr(r, "suggestion", None):
+        formula = corrected or (r"\frac{\partial C}{\partial " + w + "} = " + latex_of_text(r.suggestion, shapes))
+        out.append(r"\textit{Did you mean} (the corrected claim, verified by the checks before it is offered): "
+                   r"\[" + formula + r" \quad\text{(verified)}\]")
     out += ["Both checks disagree with the claim:"] + _evidence(r)
     return out
 
@@ -179,7 +192,12 @@ def item_section(row, proof=None) -> list[str]:
     if r.derived:
         out.append(r"\textit{Derived:} {\ttfamily " + escape_text(r.derived) + "}")
     if r.verdict == "refuted":
-        out += _refutation(r, "X")[1:] if r.derived else _refutation(r, "X")
+        # the corrected line or claim as it is written (a line of a chain typed like the line itself)
+        corrected = None
+        if getattr(r, "suggestion", None):
+            corrected = (step_latex(r.suggestion, fields["shapes"], _definitions_of(e))
+                         if isinstance(fields.get("shapes"), str) else latex_of_text(r.suggestion))
+        out += _refutation(r, "X", corrected=corrected)[1:] if r.derived else _refutation(r, "X", corrected=corrected)
     else:
         out += _evidence(r)
         if r.error:

@@ -612,6 +612,8 @@ def result_latex(result: Result, wrt: str | None = None) -> str:
     >>> from symbolic_bp.checks.result import Result
     >>> result_latex(Result("invalid", claim="x @@ y", error="column 4: 100%"), "A")
     '$\\displaystyle\\begin{array}{l}\\textbf{invalid}:\\ \\frac{\\partial C}{\\partial A} = \\texttt{x @@ y} \\\\ \\text{column 4: 100\\%}\\end{array}$'
+    >>> result_latex(Result("refuted", claim="x @ y.T", suggestion="y @ x.T"), "A").split(r" \\ ")[1]
+    '\\text{did you mean: }\\frac{\\partial C}{\\partial A} = y x^{T} \\quad\\text{(verified)}\\end{array}$'
     """
     require_result(result, "result_latex")
     w = gradient_variable(result, wrt)
@@ -628,31 +630,48 @@ def result_latex(result: Result, wrt: str | None = None) -> str:
                          rf"\text{{, true }}{latex_of_text(ce.true)}")
         else:
             lines.append(r"\text{" + escape_text(f"the claim is {ce.claimed}, the gradient {ce.true}") + "}")
-    for text in (result.diagnosis, result.error):
-        if text:
-            lines.append(r"\text{" + escape_text(text) + "}")
+    if result.diagnosis:
+        lines.append(r"\text{" + escape_text(result.diagnosis) + "}")
+    if getattr(result, "suggestion", None):
+        lines.append(suggestion_latex(result.suggestion, rf"\frac{{\partial C}}{{\partial {w}}}"))
+    if result.error:
+        lines.append(r"\text{" + escape_text(result.error) + "}")
     return "$\\displaystyle\\begin{array}{l}" + r" \\ ".join(lines) + r"\end{array}$"
 
 
-# the fields of a result a Markdown bullet list shows, in this order
-_FIELDS = ("derived", "counterexample", "diagnosis", "error")
+def suggestion_latex(suggestion: str, grad: str, shapes: str | None = None) -> str:
+    r"""The corrected claim as a line of math, labelled: ``grad = formula``
+    typeset by the claim printer, then "(did you mean; verified)" -- the
+    checks verified it before offering it.
+
+    >>> suggestion_latex("y @ x.T", r"\frac{\partial C}{\partial A}")
+    '\\text{did you mean: }\\frac{\\partial C}{\\partial A} = y x^{T} \\quad\\text{(verified)}'
+    """
+    return rf"\text{{did you mean: }}{grad} = {latex_of_text(suggestion, shapes)} \quad\text{{(verified)}}"
+
+
+# the fields of a result a Markdown bullet list shows, in this order, and their labels where not their names
+_FIELDS = ("derived", "counterexample", "diagnosis", "suggestion", "error")
+_LABELS = {"suggestion": "did you mean"}
 
 
 def markdown_items(result: Result, render: dict[str, Callable[[Any], str]],
                    before: Iterable[tuple[str, str]] = ()) -> list[str]:
     """A result's fields as Markdown bullets, ``- label: text``: first the
-    ``before`` pairs, then derived, counterexample, diagnosis and error, each
-    written by ``render[field]``; a field that is absent, or that its renderer
-    writes as "", is left out.  The report and the Jupyter display differ
-    only in their renderers.
+    ``before`` pairs, then derived, counterexample, diagnosis, the corrected
+    claim ("did you mean") and error, each written by ``render[field]``; a
+    field that is absent, or that its renderer writes as "", is left out.
+    The report and the Jupyter display differ only in their renderers.
 
     >>> from symbolic_bp.checks.result import Result
-    >>> r = Result("refuted", claim="x", derived="y", diagnosis="off by one")
+    >>> r = Result("refuted", claim="x", derived="y", diagnosis="off by one", suggestion="y")
     >>> markdown_items(r, {"derived": lambda d: f"`{d}`", "diagnosis": str}, before=[("claim", "`x`")])
     ['- claim: `x`', '- derived: `y`', '- diagnosis: off by one']
+    >>> markdown_items(r, {"suggestion": lambda s: f"`{s}` (verified)"})
+    ['- did you mean: `y` (verified)']
     """
-    fields = [*before, *((name, render[name](getattr(result, name)))
-                         for name in _FIELDS if getattr(result, name) and name in render)]
+    fields = [*before, *((_LABELS.get(name, name), render[name](getattr(result, name)))
+                         for name in _FIELDS if getattr(result, name, None) and name in render)]
     return [f"- {label}: {text}" for label, text in fields if text]
 
 
@@ -663,6 +682,9 @@ def result_markdown(result: Result, wrt: str | None = None) -> str:
     >>> print(result_markdown(Result("invalid", claim="x @@ y", error="column 4: *"), "A"), end="")
     **invalid**: $\frac{\partial C}{\partial A} = \texttt{x @@ y}$
     - error: column 4: \*
+    >>> print(result_markdown(Result("refuted", claim="x @ y.T", suggestion="y @ x.T"), "A"), end="")
+    **refuted**: $\frac{\partial C}{\partial A} = x y^{T}$
+    - did you mean: $\frac{\partial C}{\partial A} = y x^{T}$ (verified)
     """
     require_result(result, "result_markdown")
     gradient = r"\frac{\partial C}{\partial " + gradient_variable(result, wrt) + "} = "
@@ -670,7 +692,8 @@ def result_markdown(result: Result, wrt: str | None = None) -> str:
            if result.claim else f"**{result.verdict}**"]
     out += markdown_items(result, {
         "derived": lambda d: f"${_md_math(latex_of_text(d))}$" if d != result.claim else "",
-        "counterexample": counterexample_markdown, "diagnosis": _md_text, "error": _md_text})
+        "counterexample": counterexample_markdown, "diagnosis": _md_text, "error": _md_text,
+        "suggestion": lambda s: f"${_md_math(gradient + latex_of_text(s))}$ (verified)"})
     out += [f"- {e.method} ({e.outcome}): {_md_text(e.detail)}" for e in result.evidence]
     return "\n".join(out) + "\n"
 
@@ -694,8 +717,9 @@ def _md_text(text: str) -> str:
 
 
 def refutation_math(entry, result: Result) -> list[str]:
-    """For a refuted gradient claim: claim, true gradient and counterexample
-    as a GitHub ```math block (lines of Markdown; [] for anything else)."""
+    """For a refuted gradient claim: claim, true gradient, counterexample and
+    the corrected claim (when the checks offer one) as a GitHub ```math block
+    (lines of Markdown; [] for anything else)."""
     claim = getattr(entry, "claim", None)
     if result.verdict != "refuted" or not isinstance(getattr(claim, "wrt", None), str):
         return []
@@ -710,4 +734,6 @@ def refutation_math(entry, result: Result) -> list[str]:
         if ce.entry:
             rows.append(rf"\left[{grad}\right]_{{{ce.entry[0]},{ce.entry[1]}}}:\ \text{{claimed }}"
                         rf"{latex_of_text(ce.claimed)},\ \text{{true }}{latex_of_text(ce.true)}")
+    if getattr(result, "suggestion", None):
+        rows.append(suggestion_latex(result.suggestion, grad, shapes))
     return ["", "```math", r"\begin{array}{l}" + r" \\ ".join(rows) + r"\end{array}", "```"]

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from ..checks.budget import DEFAULT_SECONDS, Outcome, forked_map
 from ..derivations.derivation import Derivation, Entry, discover, load
 from ..errors import InputError
-from .text import REPORT, result_lines
+from .text import REPORT, quantity_lead, result_lines
 
 if TYPE_CHECKING:                  # a Result is taken, never imported: the result module imports the renderers
     from ..checks.result import Result
@@ -247,11 +247,13 @@ def wrap_cell(text: str, width: int) -> list[str]:
 
 
 def explain(row: Row) -> list[str]:
-    """The lines a reader needs about one noteworthy claim."""
+    """The lines a reader needs about one noteworthy claim: as written, the
+    claim, derived, counterexample, diagnosis, the corrected claim ("did you
+    mean", when the checks offer one), error, note."""
     r, e = row.result, row.entry
     return result_lines(r, f"{Path(row.file).stem}::{e.name}: {r.verdict} ({_mark(row)})", quantity=e.quantity(),
                         before=[("as written", e.latex), ("claim", e.statement())], after=[("note", e.note)],
-                        layout=REPORT)
+                        layout=REPORT, suggestion_lead=quantity_lead(r, e.quantity()))
 
 
 def _md_cell(text: str) -> str:
@@ -275,9 +277,10 @@ def to_markdown(report: Report) -> str:
             lines += ["As written in the source:", "", "```math", e.latex.replace("\\boxed", ""), "```", ""]
         # the fields as the claim language writes them (the ```math block below typesets them)
         lines += markdown_items(res, {"derived": lambda d: f"`{d}`", "diagnosis": str, "error": _md_cell,
-                                      "counterexample": lambda ce: _md_cell(describe(ce, e.quantity()))},
+                                      "counterexample": lambda ce: _md_cell(describe(ce, e.quantity())),
+                                      "suggestion": lambda s: f"`{quantity_lead(res, e.quantity())}{s}` (verified)"},
                                 before=[("claim", f"`{e.statement()}`")])
-        lines += refutation_math(e, res)      # claim, truth and counterexample as a ```math block
+        lines += refutation_math(e, res)      # claim, truth, counterexample, correction as a ```math block
     for err in report.errors:
         lines += ["", f"**error:** {_md_cell(err)}"]
     return "\n".join(lines) + "\n"
