@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test bench difftest fuzz wheel-check clean
+.PHONY: report test bench difftest fuzz serve wheel-check clean
 
 # PYTHONWARNINGS: setuptools prints a notice on every editable install of a flat
 # layout ("Editable installation. Please be careful with folders ... same name")
@@ -37,6 +37,10 @@ difftest: $(STAMP)
 FUZZ_INPUTS ?= 10000
 fuzz: $(STAMP)
 	$(BIN)/symbolic-bp fuzz --inputs $(FUZZ_INPUTS) --jobs 2 --seed 0
+
+# the web page and its JSON API on http://127.0.0.1:8765/ (README: On a web page); Ctrl-C stops
+serve: $(STAMP)
+	$(BIN)/symbolic-bp serve
 
 # the package as pip installs it: build sdist and wheel (no warning), install the
 # wheel into a fresh venv, run report and check from an empty folder (.ci/run calls it)

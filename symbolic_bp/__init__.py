@@ -7,6 +7,9 @@
 Names are imported on first use, so that importing a light part of the
 package (the pytest plugin, the derivation-file reader) does not pay for
 SymPy and NumPy.
+
+In a notebook, ``%load_ext symbolic_bp`` registers the ``%%bp`` cell magic
+(:mod:`symbolic_bp.integrations.notebook`).
 """
 from importlib import import_module
 
@@ -17,6 +20,13 @@ _EXPORTS = {
     "Result": "checks.result", "Evidence": "checks.result", "Counterexample": "checks.result",
 }
 __all__ = sorted(_EXPORTS)
+
+
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext symbolic_bp``: register the ``%%bp`` cell magic (IPython is
+    imported here, on use, never when the package is imported)."""
+    from .integrations.notebook import load_ipython_extension as load
+    load(ipython)
 
 
 def __getattr__(name: str):

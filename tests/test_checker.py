@@ -242,12 +242,15 @@ def test_a_difference_below_the_tolerance_is_not_a_bug():
 
 
 def test_a_difference_below_float64_is_undecided_not_a_bug():
-    # the exact check is certain (exact rationals); float64 cannot see a relative 5e-15
-    r = check(Claim(shapes="x:n", cost="x.T @ x", wrt="x", claim="2.00000000000001 * x"))
+    # the exact check is certain (exact rationals); float64 cannot see a relative 5e-17 (the
+    # claim's 2.0000000000000001 is 2.0 in float64)
+    r = check(Claim(shapes="x:n", cost="x.T @ x", wrt="x", claim="2.0000000000000001 * x"))
     assert r.verdict == "undecided"
     assert "below what float64 resolves" in r.error and "bug" not in r.error
-    # a difference float64 resolves is refuted as before
+    # a difference float64 resolves is refuted as before; so is a relative 5e-15, ten times
+    # the rounding bound of 2.00000000000001 * x: decided at 50 digits
     assert check(Claim(shapes="x:n", cost="x.T @ x", wrt="x", claim="2.001 * x")).verdict == "refuted"
+    assert check(Claim(shapes="x:n", cost="x.T @ x", wrt="x", claim="2.00000000000001 * x")).verdict == "refuted"
 
 
 def test_a_refutation_without_dimensions_still_finds_a_counterexample():

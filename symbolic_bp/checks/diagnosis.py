@@ -40,7 +40,7 @@ from ..calculus.evaluate import Evaluator, NumericBackend
 from ..core.expression import Apply, Call, Node, Sym
 from ..errors import InputError
 from ..language.parser import parse
-from ..language.printer import to_text
+from ..language.printer import spelling_of, to_text
 from ..language.shapes import Typer, is_scalar, parse_typed
 from . import difference
 from .claim import Claim, Prepared
@@ -111,6 +111,7 @@ class View:
         self.prep, self.model, self.envs = prep, model, envs
         self.decls, self.wrt, self.sizes = prep.decls, prep.wrt, model.sizes
         self.tree = parse(prep.source.claim)
+        self.spelling = spelling_of(prep.source.claim, self.tree)     # np.sum, dout.sum(...) as written
         self.cost = parse(prep.source.cost)
         self.nodes = list(self.tree.walk())
         self._parent = {id(c): n for n in self.nodes for c in n.children()}
@@ -368,7 +369,7 @@ def explain(prep: Prepared, model: NumericModel, envs: list[dict], seed: int = 0
                 verifications += 1
                 progress("the diagnosis: checking the repaired claim", diagnosis=edit.sentence)
                 if verified(prep, text, seed):
-                    return Diagnosis(edit.kind, edit.sentence, text)
+                    return Diagnosis(edit.kind, edit.sentence, as_written(view, edit.tree, text))
         except Exception as e:  # noqa: BLE001 -- a bug of a row: said in the sentence, the verdict kept
             failed = failed or f"{row.edits.__name__}: {type(e).__name__}: {e}"
         if standing is not None:
@@ -376,6 +377,20 @@ def explain(prep: Prepared, model: NumericModel, envs: list[dict], seed: int = 0
         if time.monotonic() - start > SCREEN_SECONDS or verifications >= MAX_VERIFIED:
             break
     return _known(view, prep, seed, failed)
+
+
+def as_written(view: View, tree: Node, text: str) -> str:
+    """The repaired claim ``tree`` (printed ``text``) with its functions spelled
+    as the user spelled them in the claim (``np.sum``, ``dout.sum(axis=0)``:
+    :func:`~symbolic_bp.language.printer.spelling_of`), where that reads back
+    as the same tree; else ``text``."""
+    if not view.spelling:
+        return text
+    shown = to_text(tree, view.spelling)
+    try:
+        return shown if parse(shown) == parse(text) else text
+    except (InputError, RecursionError):
+        return text
 
 
 def _known(view: View, prep: Prepared, seed: int, failed: str | None = None) -> Diagnosis:
@@ -395,6 +410,7 @@ def diagnose(prep: Prepared, model: NumericModel, envs: list[dict]) -> str:
     """A sentence naming the slip that explains the difference, or
     "no simple slip found" and what is known (see :func:`explain`).
 
+    >>> from symbolic_bp.checks import checker     # registers the checks' decision (use_decide)
     >>> from symbolic_bp.checks.claim import prepare
     >>> from symbolic_bp.checks.numeric import draw_env
     >>> p = prepare(Claim("A:m,n x:n y:m", "y.T @ A @ x", "A", "x @ y.T"))

@@ -566,27 +566,8 @@ def exact_check(prep: Prepared, candidates: list[dict], seed: int, progress=lamb
             if empty:
                 out.data_skipped.append(f"{empty} of {len(configurations)} at ({show_sizes(sizes)})")
         bounds.append(difference_degree(prep, sizes))
-        columns = concrete(prep.wrt_shape, sizes)[1]
         for point, prec, data in found:
-            out.points += 1
-            out.projections += point.projected
-            out.methods |= point.kinds
-            if "interval" in point.kinds:
-                out.functions |= point.functions
-                out.bits = max(out.bits, prec)
-            for index, (status, mine, claimed, true, derived, enclosure) in enumerate(point.entries):
-                entry = divmod(index, columns)
-                out.entries += not point.projected
-                if mine == "differ" and out.derived_bad is None:
-                    out.derived_bad = Difference(sizes, entry, derived, true, data)
-                if status == "differ" and out.status != "differ":
-                    out.status, out.difference = "differ", Difference(sizes, entry, claimed, true, data)
-                    out.certain = (f"their difference is enclosed in {enclosure}, an interval that excludes 0"
-                                   if enclosure else "exact rationals")
-                elif status == "wide" and out.status == "agree":
-                    out.status = "inconclusive"
-                    out.note = (f"entry ({entry[0] + 1},{entry[1] + 1}): the interval enclosure of the difference "
-                                f"contains 0 but is too wide to decide at {PRECISIONS[-1]} bits")
+            _record(out, point, prec, prep, sizes, data, wide=True)
     out.degree = max(bounds) if bounds and None not in bounds else None
     if not out.sizes:
         if undefined and not domain:
@@ -607,23 +588,40 @@ def check_at(prep: Prepared, out: ExactOutcome, sizes: dict, values: dict, salt:
         point, prec = _point(prep, sizes, values, salt)
     except _Failed:
         return False
-    columns = concrete(prep.wrt_shape, sizes)[1]
     data = {name: values[name] for name in out.data_props if name in values} or None
+    # a given point adds a difference or nothing: an enclosure too wide to tell there
+    # leaves the random points' verdict as it is
+    _record(out, point, prec, prep, sizes, data, wide=False)
+    return out.status == "differ"
+
+
+def _record(out: ExactOutcome, point: _Point, prec: int, prep: Prepared, sizes: dict, data: dict | None,
+            wide: bool) -> None:
+    """Add the comparisons at one point (compared at ``prec`` bits, with the
+    0/1 data ``data``) to ``out``: its methods and enclosed functions, the
+    entries it compared (none for a projection on a random direction), the
+    first entry where the derived gradient or the claim differs; ``wide``: an
+    enclosure too wide to decide makes an agreeing outcome inconclusive."""
+    columns = concrete(prep.wrt_shape, sizes)[1]
     out.points += 1
+    out.projections += point.projected
     out.methods |= point.kinds
     if "interval" in point.kinds:
         out.functions |= point.functions
         out.bits = max(out.bits, prec)
     for index, (status, mine, claimed, true, derived, enclosure) in enumerate(point.entries):
         entry = divmod(index, columns)
-        out.entries += 1
+        out.entries += not point.projected
         if mine == "differ" and out.derived_bad is None:
             out.derived_bad = Difference(sizes, entry, derived, true, data)
         if status == "differ" and out.status != "differ":
             out.status, out.difference = "differ", Difference(sizes, entry, claimed, true, data)
             out.certain = (f"their difference is enclosed in {enclosure}, an interval that excludes 0"
                            if enclosure else "exact rationals")
-    return out.status == "differ"
+        elif wide and status == "wide" and out.status == "agree":
+            out.status = "inconclusive"
+            out.note = (f"entry ({entry[0] + 1},{entry[1] + 1}): the interval enclosure of the difference "
+                        f"contains 0 but is too wide to decide at {PRECISIONS[-1]} bits")
 
 
 # -- counterexamples: exact values at a given point -----------------------------------------

@@ -10,9 +10,11 @@ floor, so exact zeros compare sanely); the derived gradient matches finite
 differences (step 1e-6 * max(1, |x|)) when the same quantity is <= 1e-5.
 A draw whose values are not finite or whose matrices are ill-conditioned is
 redrawn (up to 12 times); it is never taken as a refutation.  So is a draw
-whose float64 rounding noise could reach the tolerance: intermediate values far
-larger than the result (``2*x + 1e10 - 1e10``) or a cost so large that finite
-differences drown in rounding (:meth:`NumericModel.rounding_noise`).
+whose float64 rounding noise could reach the tolerance: a sum whose terms are
+far larger than the result (``2*x + 1e10 - 1e10``) or a cost whose rounding
+drowns its finite differences (:meth:`NumericModel.rounding_noise`, a running
+error bound, :mod:`symbolic_bp.checks.rounding`: a quotient of large values, as
+in a softmax of large logits, is not cancellation).
 
 The draws follow the domains of the registry and the declarations: a symbol
 is drawn positive (uniform in [0.5, 1.5)) when it is declared ``positive`` or
@@ -74,6 +76,7 @@ from ..language.shapes import concrete
 from .finite_differences import FD_STEP, central_differences, relative_difference as rel_diff
 from .kinks import kink_distance, kink_names
 from .regions import moves, path, pieces, sides
+from .rounding import rounding_bound
 from .sampling import drawn_property, float_matrix, is_discrete, positive_symbols, symbols_in
 from .sizes import show_sizes
 
@@ -81,12 +84,11 @@ REL_TOL = 1e-8
 FD_TOL = 1e-5
 DRAWS = 3
 MAX_REDRAWS = 12
-UNIT_ROUNDOFF = 2.0 ** -53
-# float64 rounding noise of a value computed from intermediates up to M is about
-# UNIT_ROUNDOFF * M * (number of operations): with these factors a draw whose noise
-# could reach the tolerance (cancellation: 2*x + 1e10 - 1e10) is not trusted
-VALUE_OPERATIONS = 64
-FD_OPERATIONS = 4
+# float64 rounding noise of a value: its first-order running error bound
+# (symbolic_bp.checks.rounding, a worst case) times this margin for the terms of second
+# order; a draw whose noise could reach the tolerance (cancellation: 2*x + 1e10 - 1e10)
+# is not trusted.  Finite differences (tolerance FD_TOL, 1000x looser) take the bound as it is
+ROUNDING_SAFETY = 2
 # saturating functions: beyond |t| = SATURATION their derivatives fall off as e^-2|t| (tanh' (12) ~ 1e-10)
 SATURATING = ("sigmoid", "tanh", "softplus")
 SATURATION = 3.0
@@ -337,17 +339,30 @@ class NumericModel:
         claim/derived values and of the central finite differences of the cost."""
         return self.value_noise(env, true), self.fd_noise(env, true)
 
+    def rounding(self, node: Node, env: dict) -> float:
+        """The largest first-order bound on the float64 rounding error of an
+        entry of ``node`` at ``env`` (:mod:`symbolic_bp.checks.rounding`:
+        propagated operation by operation, so a sum that cancels keeps the
+        rounding of its large terms while a quotient of large values, as in a
+        softmax, does not); inf where it cannot be had."""
+        try:
+            _, bound = rounding_bound(node, env, self.sizes, self.seed)
+        except (ValueError, ZeroDivisionError, ArithmeticError, np.linalg.LinAlgError):
+            return float("inf")
+        largest = float(np.max(bound, initial=0.0))
+        return float("inf") if np.isnan(largest) else largest
+
     def value_noise(self, env: dict, true: np.ndarray) -> float:
         """The rounding noise of the claim and derived values (:meth:`rounding_noise`)."""
         scale = max(1.0, float(np.max(np.abs(true), initial=0.0)))
-        values = max(self.magnitude(self.prep.claim, env), self.magnitude(self.prep.derived, env))
-        return UNIT_ROUNDOFF * VALUE_OPERATIONS * values / scale
+        return ROUNDING_SAFETY * max(self.rounding(self.prep.claim, env), self.rounding(self.prep.derived, env)) / scale
 
     def fd_noise(self, env: dict, true: np.ndarray) -> float:
-        """The rounding noise of the central differences of the cost (:meth:`rounding_noise`)."""
+        """The rounding noise of the central differences of the cost (:meth:`rounding_noise`):
+        (C(x+h) - C(x-h)) / 2h is off by up to twice the cost's rounding bound over 2h."""
         scale = max(1.0, float(np.max(np.abs(true), initial=0.0)))
         h = FD_STEP * max(1.0, float(np.max(np.abs(env[self.prep.wrt]), initial=0.0)))
-        return UNIT_ROUNDOFF * FD_OPERATIONS * self.magnitude(self.prep.cost, env) / h / scale
+        return self.rounding(self.prep.cost, env) / h / scale
 
     def finite_differences(self, env: dict) -> np.ndarray:
         """Central differences of the cost in the variable, at ``env``."""
@@ -423,6 +438,18 @@ def _judge(model: NumericModel, env: dict, true: np.ndarray, claim: np.ndarray, 
         return "cancelled", 0.0, False     # cancellation: float64 cannot resolve the tolerance here
     rel = rel_diff(claim, true)
     at = f"the numeric check at ({show_sizes(model.sizes)}), {PRECISE_DIGITS} digits"
+    if rel <= REL_TOL / RECHECK_BAND and _tiny_apart(claim, true):
+        # values all below 1 (sigmoid' of a large argument), so that the floor 1 hides their
+        # relative difference far below the tolerance: at 50 digits, relative to their own size
+        # (nearer the tolerance, the band below decides).  Only a difference is taken from
+        # here; an evaluation that cannot settle it leaves the rules below
+        progress(at)
+        try:
+            tiny = model.precise_difference(env, relative=True)
+        except Unresolved:
+            tiny = 0.0
+        if tiny >= PRECISE_DIFFER:
+            return "tiny", tiny, True
     if min(REL_TOL / RECHECK_BAND, NOISE_MARGIN * value_noise) < rel < REL_TOL * RECHECK_BAND:
         # too close to the tolerance for float64 to say (or a difference below the tolerance
         # but far above float64 rounding): decide at high precision
@@ -434,17 +461,6 @@ def _judge(model: NumericModel, env: dict, true: np.ndarray, claim: np.ndarray, 
         if PRECISE_AGREE < rel < PRECISE_DIFFER:
             return "unresolved", 0.0, False     # not even 50 digits settle it: not counted
         return "precise", rel, rel >= PRECISE_DIFFER
-    if rel <= REL_TOL and _tiny_apart(claim, true):
-        # values all below 1 (sigmoid' of a large argument), so that the floor 1 hides their
-        # relative difference: at 50 digits, relative to their own size.  Only a difference is
-        # taken from there; an evaluation that cannot settle it leaves float64's agreement
-        progress(at)
-        try:
-            tiny = model.precise_difference(env, relative=True)
-        except Unresolved:
-            tiny = 0.0
-        if tiny >= PRECISE_DIFFER:
-            return "tiny", tiny, True
     return "float", rel, rel > REL_TOL
 
 

@@ -100,6 +100,12 @@ class Result:
         from ..rendering.latex import result_markdown
         return result_markdown(self)
 
+    def _repr_html_(self) -> str:
+        """Jupyter display as HTML: badge, MathML, counterexample matrices (see
+        :func:`symbolic_bp.rendering.html.result_html`)."""
+        from ..rendering.html import result_html
+        return result_html(self)
+
     def to_dict(self) -> dict:
         """The JSON object of the CLI contract (time excluded: it varies)."""
         return {

@@ -8,8 +8,8 @@ Exit status of ``check``: 0 verified, 1 refuted, 2 invalid input,
 3 undecided.  ``report``: 0 when every verdict is the expected one, 1
 otherwise, 2 when a file is unreadable.
 
->>> build_parser(["extract", "notes.md"]).parse_args(["extract", "notes.md"]).file
-'notes.md'
+>>> build_parser(["extract", "notes.md"]).parse_args(["extract", "notes.md"]).files
+['notes.md']
 
 A value of a claim-language option may start with a minus sign, as users
 type it (``--claim -a``; see :func:`.options.glue_expressions`):

@@ -7,7 +7,7 @@ Every command module defines ``COMMAND = (add_arguments(parser), run(args) ->
 exit status)``; a new command registers here with one line.
 
 >>> sorted(COMMANDS)
-['check', 'extract', 'fuzz', 'latex', 'network', 'report', 'step']
+['check', 'extract', 'fuzz', 'latex', 'network', 'report', 'serve', 'step']
 >>> add_arguments, run = COMMANDS["extract"].load()
 >>> run.__name__
 'cmd_extract'
@@ -43,4 +43,5 @@ COMMANDS: dict[str, Command] = {
                     "symbolic_bp.integrations.fuzz_command"),
     "latex": Command("write the proofs of derivation files as one LaTeX document (--pdf: compile it)",
                      "symbolic_bp.integrations.latex_command"),
+    "serve": Command("the web page and its JSON API on this computer", "symbolic_bp.integrations.serve_command"),
 }

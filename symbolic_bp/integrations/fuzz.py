@@ -4,7 +4,7 @@ random inputs, with the figures (``symbolic-bp fuzz``).
 Derivation files come from blog posts, homework and shared course
 repositories, so every input is untrusted.  This module feeds each entry point
 that exists (:data:`ENTRY_POINTS`: the ``check`` API, every CLI command and its
-options, derivation files, ``report``, ``extract``...) with
+options, derivation files, ``report``, ``extract``, the web API of ``serve``...) with
 
 * the corpus under ``symbolic_bp/data/hostile/`` (code-execution payloads, broken
   expressions and declarations, broken derivation files), one JSON string a line;
@@ -362,6 +362,68 @@ def _pytest_plugin(values: dict, ctx: "Context"):
     return classify_pytest(int(status), out.getvalue())
 
 
+# -- the web API of `symbolic-bp serve`, through the ASGI app in this process ------------------
+
+_SEVERITY = ("accepted", "stopped", "rejected", "unclear", "crashed")     # a document: its worst claim
+
+
+@functools.lru_cache(maxsize=4)
+def _api_client(budget: float):
+    """The app of ``serve`` with this budget and a client that calls it in this
+    process.  Made (and its event loop started) before the monitor watches: an event
+    loop opens a socket pair of its own, which is not something an input did."""
+    from .serve import create_app, in_process_client
+    client = in_process_client(create_app(budget=budget))
+    client.__enter__()              # one event loop for every request, kept
+    return client
+
+
+def classify_api(response, results=lambda data: [data]) -> tuple[str, str]:
+    """An answer of the web API -> (outcome, message): a 4xx with a one-line JSON
+    error is a clean rejection (422, a document whose reading ran out of its budget:
+    stopped), a 5xx a crash; a 200 is classified by the results
+    it carries (``results(data)``: the Result objects as dicts), the worst one counting."""
+    from ..checks.result import Result
+    if response.status_code >= 500:
+        return "crashed", f"HTTP {response.status_code}: {response.text[:200]}"
+    data = response.json()
+    if response.status_code >= 400:
+        error = data.get("error", "") if isinstance(data, dict) else ""
+        if response.status_code == 422:     # reading a document ran out of its budget
+            return "stopped", f"HTTP 422: {error[:200]}"
+        return ("rejected" if _one_line(error) else "unclear"), f"HTTP {response.status_code}: {error[:200]}"
+    found = [classify_result(Result.from_dict(r)) for r in results(data)] or [("accepted", "no claims")]
+    return max(found, key=lambda f: _SEVERITY.index(f[0]))
+
+
+def _api_post(path: str, body: dict, ctx: Context, results=lambda data: [data]) -> tuple[str, str]:
+    client = _api_client(ctx.budget)
+    # the JSON written here, ASCII only: a lone surrogate of an input travels as \ud800, as a browser sends it
+    response = client.post(path, content=json.dumps(body).encode(), headers={"content-type": "application/json"})
+    outcome = classify_api(response, results)
+    alive = client.get("/api/examples")
+    if alive.status_code != 200:
+        return "crashed", f"the server stopped answering after the input (HTTP {alive.status_code})"
+    return outcome
+
+
+def _api_check(values: dict, ctx: Context):
+    """POST /api/check?html=1 with the four fields (the result rendered as HTML too)."""
+    return _api_post("/api/check?html=1", dict(values, budget=ctx.budget), ctx)
+
+
+def _api_extract(values: dict, ctx: Context):
+    """POST /api/extract?html=1 with the file as a Markdown document; every claim checked."""
+    return _api_post("/api/extract?html=1", {"text": values["file"], "format": "md"}, ctx,
+                     results=lambda data: [c["result"] for c in data["claims"]])
+
+
+def _count_formulas(values: dict) -> int:
+    """Claims a document may hold (each is checked), and its reading."""
+    text = values.get("file", "")
+    return 1 + text.count("\\boxed") + text.count("\\implies") + text.count("Rightarrow")
+
+
 CLAIM = {"shapes": "A:m,n x:n y:m", "cost": "y.T @ A @ x", "wrt": "A", "claim": "y @ x.T"}
 DERIVATION = (BUNDLED / "post_III_matrix_identities.toml")
 
@@ -390,6 +452,8 @@ ENTRY_POINTS: list[EntryPoint] = [
     EntryPoint("extract (CLI)", "file", {"file": ""}, _cli("extract", {0, 1, 2}, lambda v, ctx: [
         str(ctx.file(v["file"], ".md"))]), command="extract"),
     EntryPoint("pytest plugin", "file", {"file": ""}, _pytest_plugin, items=_count_items),
+    EntryPoint("check (web API)", "text", CLAIM, _api_check, command="serve"),
+    EntryPoint("extract (web API)", "file", {"file": ""}, _api_extract, command="serve", items=_count_formulas),
 ]
 
 
@@ -747,6 +811,8 @@ class _Runner:
         self.scratch = Path(tempfile.mkdtemp(prefix="worker_", dir=root)).resolve()
         self.seed, self.budget, self.corpus = seed, budget, corpus
         self.monitor = Monitor.install(self.scratch)
+        if "serve" in COMMANDS:
+            _api_client(budget)             # the web API's event loop, started before the monitor watches
         self.entries = {e.name: e for e in entry_points()}
 
     def __call__(self, task: Task) -> Tally:

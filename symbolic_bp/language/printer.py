@@ -10,9 +10,20 @@ it (a :class:`Hadamard` and a :class:`Scale` as ``*`` or the ``@`` written, a
 'y @ x.T * (1 - a)'
 >>> to_text(parse("A @ (B * C) - (x - y)"))
 'A @ (B * C) - (x - y)'
+
+With a ``spelling`` (:func:`spelling_of` a claim as the user wrote it), the
+functions are printed as the user spelled them: with NumPy's module prefix,
+or as a method of their first argument:
+
+>>> written = "np.sum(dout, axis=1) + x.mean(axis=0) + np.exp(y)"
+>>> to_text(parse("sum(dout, axis=0) + mean(x, axis=1) + exp(y)"), spelling_of(written, parse(written)))
+'np.sum(dout, axis=0) + x.mean(axis=1) + np.exp(y)'
 """
 from __future__ import annotations
 
+import re
+from contextvars import ContextVar
+from dataclasses import dataclass
 from fractions import Fraction
 
 from ..core import registry
@@ -74,8 +85,71 @@ def _wrap(node: Node, needed: int) -> str:
     return f"({text})" if precedence(node) < needed else text
 
 
-def to_text(node: Node) -> str:
-    """The claim-language text of ``node``."""
+@dataclass(frozen=True)
+class Spelled:
+    """How the user wrote a function: ``written``, its name as written
+    (``np.sum``, ``np.linalg.inv``, ``sum``), and whether it was a method of
+    its first argument (``dout.sum(axis=0)``)."""
+
+    written: str
+    method: bool = False
+
+
+# the spelling of the text being printed (to_text's ``spelling``), for the nested calls of the printer
+_SPELLING: ContextVar[dict | None] = ContextVar("spelling", default=None)
+_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+
+
+def spelling_of(source: str, tree: Node) -> dict[str, Spelled]:
+    """How the functions of ``tree``, parsed from ``source``, were written
+    there: name -> :class:`Spelled`, for those written with a module prefix
+    or as a method (the first spelling of each name; a plain name is left out).
+
+    >>> from symbolic_bp.language.parser import parse
+    >>> text = "np.linalg.inv(A) @ dout.sum(axis=1, keepdims=True) + tanh(x)"
+    >>> spelling_of(text, parse(text))
+    {'inv': Spelled(written='np.linalg.inv', method=False), 'sum': Spelled(written='sum', method=True)}
+    """
+    out: dict[str, Spelled] = {}
+    for n in tree.walk():
+        if not (isinstance(n, Call) or isinstance(n, Apply) and n.order == 0) or n.name in out or n.pos < 1:
+            continue
+        found = _DOTTED.match(source, n.pos - 1)
+        if found is None:
+            continue
+        written = found.group(0)
+        method = n.pos > 1 and source[n.pos - 2] == "." and isinstance(n, Call) and n.args
+        if method or "." in written:
+            out[n.name] = Spelled(written, bool(method))
+    return out
+
+
+def _spelled(name: str) -> Spelled | None:
+    spelling = _SPELLING.get()
+    return None if spelling is None else spelling.get(name)
+
+
+def _call(name: str, args: list[Node], rest: list[str]) -> str:
+    """``name(args, rest)``, as the user spelled ``name``: with its prefix, or as a
+    method of the first argument (``rest``: the parameters, already printed)."""
+    spelled = _spelled(name)
+    if spelled is not None and spelled.method and args:
+        first = args[0]
+        head = f"({to_text(first)})" if isinstance(first, Num) else _wrap(first, _POSTFIX)
+        return f"{head}.{spelled.written}({', '.join([to_text(a) for a in args[1:]] + rest)})"
+    shown = spelled.written if spelled is not None and not spelled.method else name
+    return f"{shown}({', '.join([to_text(a) for a in args] + rest)})"
+
+
+def to_text(node: Node, spelling: dict[str, Spelled] | None = None) -> str:
+    """The claim-language text of ``node``; with a ``spelling``
+    (:func:`spelling_of`), its functions spelled as there."""
+    if spelling is not None:
+        token = _SPELLING.set(spelling)
+        try:
+            return to_text(node)
+        finally:
+            _SPELLING.reset(token)
     if isinstance(node, Num):
         return _number(node.value)
     if isinstance(node, Sym):
@@ -98,6 +172,8 @@ def to_text(node: Node) -> str:
     if isinstance(node, Call):
         return _call_text(node)
     if isinstance(node, Apply):
+        if node.order == 0 and _spelled(node.name) is not None and not _spelled(node.name).method:
+            return f"{_spelled(node.name).written}({to_text(node.arg)})"
         return f"{node.label}({to_text(node.arg)})"
     raise TypeError(f"cannot print {type(node).__name__}")  # pragma: no cover
 
@@ -131,10 +207,9 @@ def _call_text(node: Call) -> str:
             return f"{_wrap(left, level + (level == _COMPARE))} {op.infix} {_wrap(right, level + 1)}"
         positional = [str(p) if isinstance(p, Dim) else _value(p) for p in node.params[:len(op.params)]]
         named = [f"{k.name}={v}" for k, v in zip(op.keywords, node.params[len(op.params):]) if v != k.default]
-        return f"{node.name}({', '.join([to_text(a) for a in node.args] + positional + named)})"
+        return _call(node.name, list(node.args), positional + named)
     if op is not None and op.infix is not None and op.infix not in _INFIX and len(node.args) == 2:
         left, right = node.args                 # a comparison as parsed: no chains, as above
         return f"{_wrap(left, _COMPARE + 1)} {op.infix} {_wrap(right, _COMPARE + 1)}"
-    parts = [to_text(a) for a in node.args] + [str(p) for p in node.params]
-    parts += [f"{name}={to_text(value)}" for name, value in node.keywords]
-    return f"{node.name}({', '.join(parts)})"
+    rest = [str(p) for p in node.params] + [f"{name}={to_text(value)}" for name, value in node.keywords]
+    return _call(node.name, list(node.args), rest)
