@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from ..core.expression import Add, Apply, Call, MatMul, Mul, Neg, Node, Num, Sub, Sym, Transpose
-from .latex_reader import LatexParser, Untranslatable, latex_tokens
+from .latex_reader import LatexParser, Untranslatable, group_rest, latex_tokens
 
 END = "1"          # the end of a vector's edge
 # the document's function letters and the named ones, applied to a vector of entries
@@ -271,15 +271,7 @@ class _Reader:
         if not self.at("{"):
             return [self.take()]
         self.take()
-        out, depth = [], 1
-        while True:
-            t = self.take()
-            if t.kind == "end":
-                self.fail("unclosed '{'")
-            depth += {"{": 1, "}": -1}.get(t.text, 0) if t.kind == "op" else 0
-            if depth == 0:
-                return out
-            out.append(t)
+        return group_rest(self.take, self.fail)
 
     def _group_text(self) -> str:
         return " ".join(t.text for t in self._group_tokens())

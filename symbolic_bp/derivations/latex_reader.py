@@ -96,6 +96,25 @@ def latex_tokens(text: str) -> list[Tok]:
 
 # -- the LaTeX-math grammar -------------------------------------------------------------
 
+def group_rest(take, fail) -> list[Tok]:
+    """The tokens up to the ``}`` that closes a group whose ``{`` was just taken
+    (nested groups included), from a reader's ``take`` and ``fail``.
+
+    >>> toks = iter(latex_tokens("a {b} } c"))
+    >>> [t.text for t in group_rest(lambda: next(toks), None)]
+    ['a', '{', 'b', '}']
+    """
+    out, depth = [], 1
+    while True:
+        t = take()
+        if t.kind == "end":
+            fail("unclosed '{'")
+        depth += {"{": 1, "}": -1}.get(t.text, 0) if t.kind == "op" else 0
+        if depth == 0:
+            return out
+        out.append(t)
+
+
 class LatexParser:
     """expr := term (('+'|'-') term)* ; term := factor ((odot | '.*' | '*' | juxtaposition) factor)* ;
     factor := '-' factor | atom postfix* ; postfix := '^' sup | prime ; atom := letter | command |
@@ -677,15 +696,7 @@ class LatexParser:
     def _braced_tokens(self) -> list[Tok]:
         """The tokens of a ``{...}`` group, nested groups included (without the outer braces)."""
         self.expect("{")
-        out, depth = [], 1
-        while True:
-            t = self.take()
-            if t.kind == "end":
-                self.fail("unclosed '{'")
-            depth += {"{": 1, "}": -1}.get(t.text, 0) if t.kind == "op" else 0
-            if depth == 0:
-                return out
-            out.append(t)
+        return group_rest(self.take, self.fail)
 
     def braced_raw(self) -> str:
         return "".join(t.text for t in self._braced_tokens())
