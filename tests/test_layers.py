@@ -4,7 +4,7 @@ imports itself back through others (no cycles).
     core -> language -> calculus -> checks -> networks -> derivations -> rendering -> integrations
 
 The one arrow against the order is ``checks/result.py`` importing the
-renderers lazily, inside ``Result._repr_latex_`` / ``_repr_markdown_``: that is
+renderers lazily, inside ``Result._repr_latex_`` / ``_repr_markdown_`` / ``_repr_html_``: that is
 how Jupyter asks an object for its display.
 """
 from __future__ import annotations

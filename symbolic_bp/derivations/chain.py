@@ -339,7 +339,7 @@ def _read(path: str, text: str, shapes: str) -> tuple[tuple, tuple]:
         if owner < 0:
             raise InputError(f"{path}:{line}: a [[step]] must follow the [[chain]] it belongs to")
         chain = chains[owner]
-        chain.steps.append(_step(table, chain, f"{path}:{line}"))
+        chain.steps.append(read_step(table, chain, f"{path}:{line}"))
         steps.append((owner, len(chain.steps)))
     for c, line in zip(chains, chain_lines):
         if not c.steps:
@@ -403,7 +403,10 @@ def _resolve(trees: dict[str, Node], where: str) -> dict[str, Node]:
     return resolved
 
 
-def _step(table: dict, chain: Chain, where: str) -> Step:
+def read_step(table: dict, chain: Chain, where: str) -> Step:
+    """One line of a chain from its table (``relation``, ``expr``, ``wrt``, ``from`` ...), checked
+    against the lines before it (``where`` names it in an error); the derivation file's
+    ``[[chain.step]]`` and the notebook's ``%%bp`` lines are read by it."""
     _keys(table, STEP_KEYS, where)
     relation = table["relation"].strip()
     if relation not in RELATIONS:

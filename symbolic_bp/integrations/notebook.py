@@ -199,7 +199,7 @@ def chain_html(block: Block) -> str:
     """A derivation block checked line by line: the verdict on the whole,
     then a table of its lines, each expandable to its result."""
     import html
-    from ..derivations.chain import Chain, _step as chain_step
+    from ..derivations.chain import Chain, read_step
     from ..rendering.html import STYLE, badge, formula_html, result_html, results_table_html
     budget, seed = block.budget, block.seed
     start = block.fields["cost"]
@@ -210,7 +210,7 @@ def chain_html(block: Block) -> str:
             table["wrt"] = line.wrt
         if line.variables:
             table["in"] = line.variables
-        chain.steps.append(chain_step(table, chain, f"line {line.number}"))   # validates, finds the line compared with
+        chain.steps.append(read_step(table, chain, f"line {line.number}"))   # validates, finds the line compared with
     summary = chain.summary(budget, seed)
     rows = []
     for line, step in zip(block.steps, chain.steps):
