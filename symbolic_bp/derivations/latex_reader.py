@@ -68,6 +68,11 @@ TRANSPARENT = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "B
 SWITCHES = {"bf", "rm", "it", "sf", "boldmath"}
 HADAMARD = {"odot", "circ"}
 SKIP_ENTRIES = {"vdots", "ldots", "cdots", "dots"}
+# operator names that authors also write as a plain run of letters (Tr\{AXB\}, tr(X), det A):
+# the run is that operator, never a product of one-letter symbols
+LETTER_OPERATORS = {"tr", "Tr", "trace", "det", "diag"}
+# the brackets an operator's argument may be written in: \mathrm{tr}[AXB], Tr\{AXB\}
+ARGUMENT_BRACKETS = {"(": ")", "\\{": "\\}", "[": "]"}
 
 
 class Untranslatable(Exception):
@@ -330,6 +335,10 @@ class LatexParser:
             self.take()
             return Num(value=Fraction(t.text))
         if t.kind == "letter":
+            word = self._letter_operator()
+            if word:
+                self.i += len(word)
+                return self.operator(word)
             self.take()
             return self.named(t.text)
         if t.text == "(":
@@ -348,6 +357,15 @@ class LatexParser:
         if t.kind == "command":
             return self.command()
         self.fail(f"expected an operand, found {t.text or 'the end'!r}")
+
+    def _letter_operator(self) -> str | None:
+        """An operator's name spelled by the adjacent letters from here (``Tr\\{AXB\\}``, ``tr(X)``,
+        ``det A``): the name when the run is exactly it."""
+        k, run = self.i, ""
+        while self.toks[k].kind == "letter" and (k == self.i or self.toks[k].col == self.toks[k - 1].col + 1):
+            run += self.toks[k].text
+            k += 1
+        return run if run in LETTER_OPERATORS else None
 
     def named(self, base: str) -> Node:
         if base == "I" and self.at("_") and self.toks[self.i + 1].text in ("{",) + tuple("abcdefghijklmnopqrstuvwxyzABCDEFGHJKLMNOPQRSTUVWXYZ"):
@@ -414,7 +432,7 @@ class LatexParser:
                 node = self.group("}")
                 return node
             return self.atom()
-        if name in ("operatorname", "text", "textrm", "mathrm") and self._word_follows():
+        if name in ("operatorname", "text", "textrm", "mathrm", "mbox") and self._word_follows():
             word = self.braced_raw().strip()
             if name == "operatorname" or word in OPERATOR_WORDS:
                 return self.operator(word)
@@ -591,16 +609,16 @@ class LatexParser:
         """``( a, b )`` or ``\\left( a, b \\right)``: the arguments of a call."""
         if self.at("\\left"):
             self.take()
-        if not self.at("("):
+        if not self.at(*ARGUMENT_BRACKETS):
             self.fail(f"expected '(' after {what}")
-        self.take()
+        close = ARGUMENT_BRACKETS[self.take().text]
         args = [self.compare()]
         while self.at(","):
             self.take()
             args.append(self.compare())
         if self.at("\\right"):
             self.take()
-        self.expect(")")
+        self.expect(close)
         if count is not None and len(args) != count:
             self.fail(f"{what} takes {count} argument{'s' * (count > 1)}, found {len(args)}")
         return args
@@ -615,7 +633,7 @@ class LatexParser:
             self.fail(f"\\operatorname{{{name}}} is not an operation of the claim language")
         keywords = self.reduction_subscript(name) if self.at("_") else ()
         primes = self.primes()
-        if not (self.at("(") or self.at("\\left")) and not keywords:
+        if not (self.at("(", "\\{", "[") or self.at("\\left")) and not keywords:
             args = [self.term()]                  # \operatorname{tr} A^T B: the product that follows
         else:
             args = self.call_arguments(f"\\operatorname{{{name}}}")
