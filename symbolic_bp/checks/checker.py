@@ -14,7 +14,14 @@ dimensions share a factor, all equal where the claim is defined there
 :func:`~symbolic_bp.checks.sizes.numeric_plan`).  Where the numeric check
 finds the claim differing at a point but the exact check's random points
 all agreed (a piecewise claim wrong on a piece they missed), the exact
-arithmetic is asked at the numeric check's point itself.
+arithmetic is asked at the numeric check's point itself.  Conversely, where
+the exact check finds it differing but every float64 draw agreed (the draws
+all fell where claim and gradient are both 0: a configuration of the 0/1
+data, a piece), the claim is compared with the derived gradient at the exact
+check's point, a float64 point (at 50 digits where float64 cancels); and a
+claim about an opaque sigma, given random jets by the exact check but one
+random smooth function by the numeric check, is checked numerically with a
+few other functions (it must hold for every sigma).
 
 Both must say "agree" for *verified* and "differ" for *refuted*; if they
 disagree, or the derived gradient disagrees with entrywise differentiation or
@@ -41,11 +48,12 @@ from .claim import Claim, Prepared, prepare
 from .counterexample import find_counterexample
 from .diagnosis import explain, use_decide
 from ..errors import InputError
+from ..core.expression import Apply
 from .exact import check_at, exact_check
 from .kinks import almost_everywhere
 import numpy as np
 
-from .numeric import REL_TOL, NumericModel, draw_env, numeric_check_plan
+from .numeric import PRECISE_DIGITS, REL_TOL, NumericModel, draw_env, judge_at, numeric_check_plan
 from .result import Evidence, Result
 from ..language.shapes import show
 from .sizes import exact_plan, numeric_plan, numeric_sizes, show_sizes
@@ -70,8 +78,12 @@ def decide(prep: Prepared, seed: int = 0, progress=lambda phase, **extra: None) 
     exact = exact_check(prep, candidates, seed, progress, wanted=wanted)
     numeric = numeric_check_plan(prep, numeric_plan(dims), seed, progress)
     asked = _exact_at_numeric_points(prep, exact, numeric, seed, progress)
+    drawn = numeric.detail()        # what the random draws found, before the point below may decide
+    at_exact, witness = _numeric_at_exact_point(prep, exact, numeric, seed, progress)
+    numeric, functions, numeric_seed = _other_functions(prep, exact, numeric, seed, progress)
+    numeric_detail = at_exact + drawn if at_exact.endswith(": ") else drawn + at_exact + functions
     evidence.append(Evidence("exact", exact.status, exact.detail(derived) + asked))
-    evidence.append(Evidence("numeric", numeric.status, numeric.detail()))
+    evidence.append(Evidence("numeric", numeric.status, numeric_detail))
     result = Result("undecided", claim_text, derived, evidence)
 
     if exact.derived_bad is not None:
@@ -96,6 +108,11 @@ def decide(prep: Prepared, seed: int = 0, progress=lambda phase, **extra: None) 
         result.error = (f"the exact check finds entry ({d.entry[0] + 1},{d.entry[1] + 1}) off by a relative "
                         f"{_relative_gap(d):.1e}, below what float64 resolves, so the numeric check cannot "
                         "see it; a verdict needs both checks")
+    elif exact.status == "differ" and functions:
+        result.error = (f"the exact check finds the claim differing for some values of {_opaque_list(prep)} "
+                        f"(independent random jets at each point), but at the {1 + OTHER_FUNCTIONS} random smooth "
+                        "functions the numeric check tried the claim agrees: the claim may be wrong only where "
+                        "those take values none of these functions takes; a verdict needs both checks")
     else:
         result.error = (f"the exact check says {exact.status!r} but the numeric check says "
                         f"{numeric.status!r}: {BUG}")
@@ -105,7 +122,9 @@ def decide(prep: Prepared, seed: int = 0, progress=lambda phase, **extra: None) 
         progress("the counterexample search", decided=result.to_dict())
         result.counterexample = find_counterexample(prep, seed)
         progress("the diagnosis", decided=result.to_dict())
-        found = explain(prep, NumericModel(prep, numeric.sizes, seed), numeric.envs, seed, progress)
+        # the diagnosis looks where the claim differs: at the exact check's point when only it showed that
+        sizes, envs = witness if witness else (numeric.sizes, numeric.envs)
+        found = explain(prep, NumericModel(prep, sizes, numeric_seed), envs, seed, progress)
         result.diagnosis, result.suggestion = found.sentence, found.suggestion
     return result
 
@@ -132,6 +151,84 @@ def _exact_at_numeric_points(prep: Prepared, exact, numeric, seed: int, progress
         return "; the float64 points at which the numeric check found the claim differing are undefined here"
     return (f"; and at the {compared} float64 point{'s' * (compared > 1)} at which the numeric check found the "
             f"claim differing, taken exactly, all equal too")
+
+
+def _numeric_at_exact_point(prep: Prepared, exact, numeric, seed: int, progress) -> tuple[str, tuple | None]:
+    """The converse of :func:`_exact_at_numeric_points`: where the exact check
+    found the claim differing but every float64 draw agreed -- a piece, or a
+    configuration of the 0/1 data, that the few draws missed (a claim that is
+    0 where a binary X_ij is 0, like its gradient) -- the claim is compared with
+    the derived gradient in float64 at the exact check's own point (its values
+    k/2^20 are float64 numbers exactly), at its sizes, decided as at a draw
+    (at high precision where float64 is too close to call).  A difference
+    there is a difference, recorded in ``numeric``.  (What was done, for the
+    numeric evidence: "" where nothing was, ending ": " where the claim
+    differs there; (sizes, [point]) where it does, else None.)"""
+    if exact.status != "differ" or numeric.status != "agree" or not exact.witness or exact.difference is None \
+            or _opaque_used(prep):
+        return "", None       # (an opaque sigma has other values in each check: see _other_functions)
+    values = {name: [[Fraction(v) for v in row] for row in rows] for name, rows in exact.witness.items()}
+    env = {name: np.array([[float(v) for v in row] for row in rows], dtype=float) for name, rows in values.items()}
+    if any(Fraction(float(v)) != v for rows in values.values() for row in rows for v in row):
+        return "", None   # not a float64 point: nothing to compare there
+    sizes = exact.difference.sizes
+    progress("the numeric check at the exact check's point")
+    try:
+        judged = judge_at(NumericModel(prep, sizes, seed), env, progress)
+    except (ArithmeticError, ValueError, np.linalg.LinAlgError):
+        judged = None
+    where = (f"the point at which the exact check found the claim differing, at ({show_sizes(sizes)}), its values "
+             "float64 numbers exactly")
+    if judged is None:
+        return f"; at {where}: undefined or not finite", None
+    how, rel, differs = judged
+    if how in ("cancelled", "unresolved"):
+        return f"; at {where}: too close to call", None
+    arithmetic = f"at {PRECISE_DIGITS} digits" if how == "precise" else "in float64"
+    if not differs:
+        return f"; at {where}: relative difference {rel:.1e} ({arithmetic}), within the tolerance too", None
+    numeric.differs, numeric.status = True, "differ"
+    return (f"at {where}: the claim differs from the derived gradient by a relative {rel:.1e} ({arithmetic}), "
+            f"where the random draws all agreed: "), (sizes, [env])
+
+
+OTHER_FUNCTIONS = 4     # further random smooth functions the numeric check tries for the opaque ones
+
+
+def _opaque_used(prep: Prepared) -> list[str]:
+    """The declared opaque functions (``sigma:function``) that the cost or the claim applies."""
+    used = {n.name for tree in (prep.cost, prep.claim) for n in tree.walk() if isinstance(n, Apply)}
+    return sorted(set(prep.decls.functions) & used)
+
+
+def _opaque_list(prep: Prepared) -> str:
+    return "/".join(_opaque_used(prep))
+
+
+def _other_functions(prep: Prepared, exact, numeric, seed: int, progress):
+    """A claim about an opaque sigma must hold for every sigma.  The exact
+    check gives sigma independent random jets at each point -- every sign,
+    every size --, the numeric check one random smooth function (fixed by its
+    seed), whose values over the drawn arguments may all lie on one side of a
+    comparison or a kink that the claim gets wrong only on the other side
+    (``-(v != 1) > sqrt(v2) * sigma(s)``, 0 wherever sigma(s) > 0).  So where
+    the exact check finds the claim differing and the numeric check agrees,
+    the numeric check is run again with :data:`OTHER_FUNCTIONS` other random
+    functions (other seeds, other draws): a difference found with one of them
+    is a difference.  (the numeric outcome to use, what was done for its
+    evidence: "" where nothing was, the outcome's seed)."""
+    if exact.status != "differ" or numeric.status != "agree" or not _opaque_used(prep):
+        return numeric, "", seed
+    progress("the numeric check with other random functions")
+    names = _opaque_list(prep)
+    for index in range(1, OTHER_FUNCTIONS + 1):
+        other = numeric_check_plan(prep, numeric_plan(prep.decls.dims), seed + index, progress)
+        if other.status == "differ" or (other.status != "inconclusive" and not other.fd_ok):
+            return other, (f"; and with random smooth function number {index + 1} for {names} (a claim must "
+                           f"hold for every {names}; with the first {index} the claim agreed, their values not "
+                           f"reaching where it differs): {other.detail()}"), seed + index
+    return numeric, (f"; and with {OTHER_FUNCTIONS} other random smooth functions for {names}, the claim "
+                     "agrees too"), seed
 
 
 def _relative_gap(d) -> float | None:

@@ -247,6 +247,7 @@ class ExactOutcome:
     data_props: dict = field(default_factory=dict)     # the 0/1 symbols: name -> declared property
     skipped: list = field(default_factory=list)    # why a candidate size assignment was not used
     difference: Difference | None = None
+    witness: dict | None = None            # the point of ``difference``: name -> rows of rationals
     certain: str = ""                      # what makes the difference certain
     derived_bad: Difference | None = None  # a disagreement of the tool with itself
     note: str = ""
@@ -355,6 +356,7 @@ class _Point:
     functions: set
     wide: bool
     projected: bool = False
+    values: dict | None = None      # the point itself: name -> rows of rationals (the 0/1 data too)
 
     def differs(self) -> bool:
         return any("differ" in e[:2] for e in self.entries)
@@ -507,6 +509,7 @@ def _points(prep: Prepared, sizes: dict, rng: random.Random, positive: set, data
         except _Failed as e:
             failures.append(e)
             continue
+        point.values = values
         points.append((point, prec))
         if any(e[0] == "differ" for e in point.entries):
             break
@@ -588,6 +591,7 @@ def check_at(prep: Prepared, out: ExactOutcome, sizes: dict, values: dict, salt:
         point, prec = _point(prep, sizes, values, salt)
     except _Failed:
         return False
+    point.values = values
     data = {name: values[name] for name in out.data_props if name in values} or None
     # a given point adds a difference or nothing: an enclosure too wide to tell there
     # leaves the random points' verdict as it is
@@ -616,6 +620,7 @@ def _record(out: ExactOutcome, point: _Point, prec: int, prep: Prepared, sizes: 
             out.derived_bad = Difference(sizes, entry, derived, true, data)
         if status == "differ" and out.status != "differ":
             out.status, out.difference = "differ", Difference(sizes, entry, claimed, true, data)
+            out.witness = point.values
             out.certain = (f"their difference is enclosed in {enclosure}, an interval that excludes 0"
                            if enclosure else "exact rationals")
         elif wide and status == "wide" and out.status == "agree":

@@ -598,3 +598,26 @@ def numeric_check_plan(prep: Prepared, groups: list[list[dict]], seed: int,
         next((o for o in outcomes if o.status == "differ"), outcomes[0])
     main.others = [o for o in outcomes if o is not main]
     return main
+
+
+def judge_at(model: NumericModel, env: dict, progress=lambda phase: None) -> tuple[str, float, bool] | None:
+    """The claim against the derived gradient at one given point ``env`` (no
+    finite differences), decided as at a random draw -- at
+    :data:`PRECISE_DIGITS` digits where float64 is too close to call, and
+    also where float64 cancels (a point given, not drawn, is not skipped):
+    (how it was decided, the relative difference, whether the claim differs);
+    None where a value is undefined or not finite there."""
+    values = _finite_values(model, env)
+    if values is None:
+        return None
+    judged = _judge(model, env, *values, False, progress)
+    if judged[0] != "cancelled":
+        return judged
+    progress(f"the numeric check at ({show_sizes(model.sizes)}), {PRECISE_DIGITS} digits")
+    try:
+        rel = model.precise_difference(env)
+    except Unresolved:
+        return judged
+    if PRECISE_AGREE < rel < PRECISE_DIFFER:
+        return "unresolved", 0.0, False
+    return "precise", rel, rel >= PRECISE_DIFFER
