@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import re
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from ..core import registry
-from ..core.dims import Dim
+from ..core.dims import Dim, is_scalar
 from ..core.expression import (
     Add, Apply, Broadcast, Call, Div, Hadamard, MatMul, Mul, Neg, Node, Num, Pow, Scale, Sub, Sym, Transpose,
 )
@@ -156,17 +156,22 @@ def to_text(node: Node, spelling: dict[str, Spelled] | None = None) -> str:
         return node.name
     if type(node) in _BINARY:
         op, level = operator(node), _BINARY[type(node)][1]
+        # NumPy reads a 1-D array right of @ as a column: the row the language holds is written 2-D
+        right = held(node.right) if op == "@" else node.right
         # operators are left-associative: the right operand needs parentheses
         # at the same level (a - (b - c), A @ (B * C))
-        return f"{_wrap(node.left, level)} {op} {_wrap(node.right, level + 1)}"
+        return f"{_wrap(node.left, level)} {op} {_wrap(right, level + 1)}"
     if isinstance(node, Neg):
         return "-" + _wrap(node.arg, _UNARY)
     if isinstance(node, Pow):
         return f"{_wrap(node.base, _POSTFIX)}**{_exponent(node.exponent)}"
     if isinstance(node, Transpose):
+        arg = held(node.arg)                # NumPy's .T leaves a 1-D array as it is: written 2-D
+        if isinstance(arg, Transpose) and arg is not node.arg:
+            return to_text(arg.arg)         # the transpose of sum(X, axis=1).T: sum(X, axis=1, keepdims=True)
         if isinstance(node.arg, Num):       # "2.T" would read as the number "2." and T
             return f"({to_text(node.arg)}).T"
-        return _wrap(node.arg, _ATOM) + ".T"
+        return _wrap(arg, _ATOM) + ".T"
     if isinstance(node, Broadcast):
         return to_text(node.arg)
     if isinstance(node, Call):
@@ -213,3 +218,95 @@ def _call_text(node: Call) -> str:
         return f"{_wrap(left, _COMPARE + 1)} {op.infix} {_wrap(right, _COMPARE + 1)}"
     rest = [str(p) for p in node.params] + [f"{name}={to_text(value)}" for name, value in node.keywords]
     return _call(node.name, list(node.args), rest)
+
+
+# -- NumPy's 1-D values ----------------------------------------------------------------------------
+
+def _keywords(node: Call) -> dict:
+    """The keyword values of a typed call, by name: of an operation, from its parameters
+    (defaults filled in); of a macro written back (:mod:`symbolic_bp.calculus.textbook`),
+    from its keywords (defaults left out), as values."""
+    op = registry.operation(node.name)
+    if op is not None:
+        return dict(zip((k.name for k in op.keywords), node.params[len(op.params):]))
+    macro = registry.macro(node.name)
+    if macro is None:
+        return {}
+    out = {k.name: k.default for k in macro.keywords}
+    for name, value in node.keywords:
+        out[name] = (value.value if isinstance(value, Num) else
+                     {"None": None, "True": True, "False": False}.get(getattr(value, "name", None), value))
+    return out
+
+
+def _reduces_to_1d(node: Node) -> bool:
+    """A reduction along one axis without keepdims=True: NumPy's result is 1-D."""
+    kw = _keywords(node) if isinstance(node, Call) else {}
+    return "keepdims" in kw and kw.get("axis") is not None and not kw["keepdims"]
+
+
+def is_flat(node: Node) -> bool:
+    """Whether NumPy holds the value of a typed node as a 1-D array: a reduction along
+    one axis without ``keepdims=True`` (an operation, or a macro written back), and what
+    is computed from it entrywise (with scalars).  The language holds it as a row.
+
+    >>> from symbolic_bp.language.shapes import parse_declarations, parse_typed
+    >>> d = parse_declarations("X:n,k")
+    >>> is_flat(parse_typed("exp(X.sum(axis=1)) + 1", d)), is_flat(parse_typed("X.sum(axis=1, keepdims=True)", d))
+    (True, False)
+    """
+    if isinstance(node, Call):
+        if "keepdims" in _keywords(node):
+            return _reduces_to_1d(node)
+        op = registry.operation(node.name)
+        if op is not None and (op.broadcasts or op.name == "power"):
+            return _flat_operands(node.args)
+        return False
+    if isinstance(node, (Neg, Apply)):
+        return is_flat(node.arg)
+    if isinstance(node, Scale):
+        return is_flat(node.matrix)
+    if isinstance(node, Div):
+        return is_flat(node.left)
+    if isinstance(node, MatMul):
+        return is_flat(node.left)
+    if isinstance(node, (Add, Sub, Hadamard)):
+        return _flat_operands((node.left, node.right))
+    return False
+
+
+def _flat_operands(operands) -> bool:
+    """Entrywise operands: 1-D when the non-scalar ones all are (NumPy: (k,) op (1,k) is 2-D)."""
+    def scalar_like(n):
+        return is_scalar(n.shape) or isinstance(n, Broadcast) and is_scalar(n.arg.shape)
+    matrices = [n for n in operands if not scalar_like(n)]
+    return bool(matrices) and all(is_flat(n) for n in matrices)
+
+
+def held(node: Node) -> Node:
+    """A typed node of the same value and shape that NumPy holds 2-D, as the language does:
+    each reduction that makes it 1-D with ``keepdims=True`` -- down the rows as it is
+    (a 1 x k row either way), along each row transposed (``keepdims=True`` makes the column).
+    A node NumPy holds 2-D (or 1 x 1) is returned as it is.
+
+    >>> from symbolic_bp.language.shapes import parse_declarations, parse_typed
+    >>> d = parse_declarations("X:n,k")
+    >>> to_text(held(parse_typed("exp(X.sum(axis=0)) + 1", d)))
+    'exp(sum(X, axis=0, keepdims=True)) + 1'
+    >>> to_text(held(parse_typed("-X.T.mean(axis=1)", d)))
+    '-(sum(X.T, axis=1, keepdims=True).T / n)'
+    """
+    if is_scalar(node.shape) or not is_flat(node):
+        return node
+    if _reduces_to_1d(node):
+        kw, op = _keywords(node), registry.operation(node.name)
+        if op is not None:
+            values = dict(kw, keepdims=True)
+            two_d = replace(node, params=node.params[:len(op.params)] + tuple(values[k.name] for k in op.keywords))
+        else:                               # a macro written back: its keywords as written
+            keywords = tuple((k, v) for k, v in node.keywords if k != "keepdims")
+            two_d = replace(node, keywords=keywords + (("keepdims", Sym(name="True")),))
+        if kw["axis"] % 2 == 0:
+            return two_d                    # down the rows: the 1 x k row
+        return Transpose(arg=replace(two_d, shape=(node.shape[1], node.shape[0])), shape=node.shape, pos=node.pos)
+    return node.with_children(tuple(held(c) for c in node.children()))

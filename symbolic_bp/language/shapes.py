@@ -36,7 +36,7 @@ from ..core.expression import (
 )
 from ..errors import InputError
 from .parser import parse, reserved_word
-from .printer import to_text
+from .printer import is_flat, to_text
 
 PROPERTIES = ("symmetric", "spd", "invertible", "positive", "onehot", "binary")
 SQUARE_PROPERTIES = ("symmetric", "spd", "invertible")   # the others are about the entries (data)
@@ -447,44 +447,6 @@ def keyword_params(node: Call) -> dict:
     if op is None or not op.keywords:
         return {}
     return dict(zip((k.name for k in op.keywords), node.params[len(op.params):]))
-
-
-def is_flat(node: Node) -> bool:
-    """Whether NumPy holds the value of a typed node as a 1-D array: a
-    reduction along one axis without ``keepdims=True``, and what is computed
-    from it entrywise (with scalars).  The language holds it as a row.
-
-    >>> d = parse_declarations("X:n,k")
-    >>> is_flat(parse_typed("exp(X.sum(axis=1)) + 1", d)), is_flat(parse_typed("X.sum(axis=1, keepdims=True)", d))
-    (True, False)
-    """
-    if isinstance(node, Call):
-        op = registry.operation(node.name)
-        kw = keyword_params(node)
-        if "keepdims" in kw:
-            return kw.get("axis") is not None and not kw["keepdims"]
-        if op is not None and (op.broadcasts or op.name == "power"):
-            return _flat_operands(node.args)
-        return False
-    if isinstance(node, (Neg, Apply)):
-        return is_flat(node.arg)
-    if isinstance(node, Scale):
-        return is_flat(node.matrix)
-    if isinstance(node, Div):
-        return is_flat(node.left)
-    if isinstance(node, MatMul):
-        return is_flat(node.left)
-    if isinstance(node, (Add, Sub, Hadamard)):
-        return _flat_operands((node.left, node.right))
-    return False
-
-
-def _flat_operands(operands) -> bool:
-    """Entrywise operands: 1-D when the non-scalar ones all are (NumPy: (k,) op (1,k) is 2-D)."""
-    def scalar_like(n):
-        return is_scalar(n.shape) or isinstance(n, Broadcast) and is_scalar(n.arg.shape)
-    matrices = [n for n in operands if not scalar_like(n)]
-    return bool(matrices) and all(is_flat(n) for n in matrices)
 
 
 def _snippet(node: Node) -> str:
