@@ -104,6 +104,8 @@ def _blank(text: str, start: int, end: int) -> str:
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^\n]*)\n(?P<body>.*?)^(?P=indent)(?P=fence)[ \t]*$",
                     re.MULTILINE | re.DOTALL)
+_SCRIPT_MATH = re.compile(r"<script[ \t]+type=[\"']math/tex(?P<display>;[ \t]*mode=display)?[\"'][ \t]*>"
+                          r"(?P<body>[^<]*?)</script>", re.IGNORECASE)
 _MD_HEADING = re.compile(r"^(?P<hashes>#{1,6})[ \t]+(?P<title>.+?)[ \t#]*$", re.MULTILINE)
 
 
@@ -123,6 +125,12 @@ def _markdown_as_latex(text: str) -> tuple[str, list[_Heading]]:
             text = text[:m.start()] + "$$" + head + body + tail + "$$" + text[m.end():]
         else:
             text = _blank(text, m.start(), m.end())
+    for m in reversed(list(_SCRIPT_MATH.finditer(text))):
+        # MathJax's <script type="math/tex; mode=display"> (and math/tex, inline): the math it holds
+        mark = "$$" if m.group("display") else "$"
+        head = re.sub(r"[^\n]", " ", text[m.start() + len(mark):m.start("body")])
+        tail = re.sub(r"[^\n]", " ", text[m.end("body"):m.end() - len(mark)])
+        text = text[:m.start()] + mark + head + m.group("body") + tail + mark + text[m.end():]
     for m in reversed(list(re.finditer(r"(?<!`)`[^`\n]+`(?!`)", text))):
         if not text[max(0, m.start() - 6):m.start()].endswith("{math}"):
             text = _blank(text, m.start(), m.end())

@@ -84,18 +84,18 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import InputError
 from ..core.expression import (
-    Add, Apply, Call, Node, Sym, substitute,
+    Add, Apply, Call, Node, Sym, Transpose, substitute,
 )
 from ..language.printer import to_text
 from .latex_reader import (  # noqa: F401  (LatexParser, latex_tokens ... are this module's API too)
-    ACCENTS, GREEK, KNOWN_DEFINITIONS, OPERATOR_WORDS, EntrywisePow, LatexParser, Tok, Untranslatable, latex_tokens,
+    ACCENTS, FUNCTION_LETTERS, GREEK, KNOWN_DEFINITIONS, OPERATOR_WORDS, EntrywisePow, LatexParser, Tok, Untranslatable, latex_tokens,
 )
-from .shape_inference import infer_shapes, resolve_powers, resolve_products  # noqa: F401
+from .shape_inference import _reading_score, infer_shapes, resolve_powers, resolve_products  # noqa: F401
 from .declarations import Declarations, load_for
 from .document import MAX_BYTES, Math, kind_of, read_document, read_file  # noqa: F401  (MAX_BYTES: as before)
 from .index_notation import IndexError_, entry_expression
@@ -200,13 +200,18 @@ def split_top(text: str, separators: tuple[str, ...], found: list | None = None)
     return parts
 
 
+# wrappers whose contents are the formula: \boxed{…}, plain TeX's \eqalign{a &= b \cr &= c} (MathJax)
+_WRAPPERS = re.compile(r"\\(?:boxed|eqalignno|eqalign|displaylines)(?![A-Za-z])\s*(?=\{)")
+
+
 def _strip(text: str) -> str:
-    """Remove \\label{…}, \\tag{…}, \\boxed{ } wrappers (keeping the contents), trailing punctuation."""
+    """Remove \\label{…}, \\tag{…}, \\boxed{ } and \\eqalign{ } wrappers (keeping the contents), trailing punctuation."""
     text = re.sub(r"\\label\s*\{[^}]*\}", "", text)
     text = re.sub(r"\\tag\*?\s*\{[^}]*\}|\\nonumber|\\notag", "", text)
     out, i = [], 0
     while i < len(text):
-        if text.startswith("\\boxed", i) and "{" in text[i:]:
+        wrapper = _WRAPPERS.match(text, i)
+        if wrapper and "{" in text[i:]:
             j = text.find("{", i)
             depth, k = 1, j + 1
             while k < len(text) and depth:
@@ -221,7 +226,10 @@ def _strip(text: str) -> str:
 
 
 # environments inside a display whose rows are lines of a derivation
-_ROWS_ENV = re.compile(r"\\(?:begin|end)\s*\{(?:aligned|alignedat|split|gathered|multlined|eqnarray\*?)\}(?:\{\d+\})?")
+_ROWS_ENV = re.compile(r"\\(?:begin|end)\s*\{(?:aligned|alignedat|split|gathered|multlined|eqnarray\*?|align\*?|alignat\*?"
+                       r"|gather\*?|equation\*?)\}(?:\{\d+\})?")
+# plain TeX's row end (\eqalign{… \cr …}): a LaTeX row break
+_CR = re.compile(r"\\cr(?![A-Za-z])")
 STATEMENT_SEPARATORS = ("\\implies", "\\Rightarrow", "\\Longrightarrow", "\\qquad", "\\quad", ",", ";",
                         "\\text{and}", "\\text{ and }", "\\mbox{and}", "\\textrm{and}")
 RELATIONS = ("\\coloneqq", "\\triangleq", "\\equiv", ":=", "=")
@@ -229,7 +237,7 @@ RELATIONS = ("\\coloneqq", "\\triangleq", "\\equiv", ":=", "=")
 
 def _rows(body: str) -> list[str]:
     """The rows of a display (split at ``\\\\`` outside braces and matrices), ``&`` removed."""
-    body = _ROWS_ENV.sub(" ", body)
+    body = _CR.sub(r"\\\\", _ROWS_ENV.sub(" ", body))
     rows = split_top(body, ("\\\\",))
     out = []
     for row in rows:
@@ -343,7 +351,19 @@ def derivative_of(lhs: str) -> tuple[str, str] | None:
             return None
         if not cost:                   # \frac{\partial}{\partial W} L: the operator, then the function
             return (rest, wrt) if rest else None
-        return (cost, wrt) if not rest else None
+        while rest:                    # the chain rule: dL/dp dp/dz is dL/dz (each factor's top the last bottom)
+            inner = _chain_factor(rest)
+            if inner is None or " ".join(inner[0].split()) != " ".join(wrt.split()):
+                return None
+            wrt, rest = inner[1], inner[2]
+        return cost, wrt
+    m = re.match(r"\\(?:mathbf|boldsymbol|bm)\s*(?:\{\s*J\s*\}|J)\s*_\s*", t)
+    if m:                              # \mathbf J_{\mathbf S}(H): the Jacobian of the scalar H, its gradient
+        group = _braced_at(t, m.end())
+        wrt, end = group if group is not None else (t[m.end():m.end() + 1], m.end() + 1)
+        rest = t[end:].strip()
+        inner = rest[1:-1].strip() if rest[:1] == "(" and rest[-1:] == ")" and "(" not in rest[1:-1] else ""
+        return (inner, wrt.strip()) if inner and wrt.strip() else None
     m = re.match(r"\\(?:nabla|partial)\s*_\s*", t)
     if m:
         group = _braced_at(t, m.end())
@@ -362,6 +382,24 @@ def derivative_of(lhs: str) -> tuple[str, str] | None:
         if cost and wrt:
             return cost, wrt
     return None
+
+
+def _chain_factor(text: str) -> tuple[str, str, str] | None:
+    """``\\frac{\\partial p}{\\partial z} rest``: (p, z, rest) for one factor of a chain-rule product."""
+    m = re.match(r"\\[dt]?frac\s*", text)
+    if not m:
+        return None
+    top = _braced_at(text, m.end())
+    if top is None:
+        return None
+    k = top[1] + len(text[top[1]:]) - len(text[top[1]:].lstrip())
+    bottom = _braced_at(text, k)
+    if bottom is None:
+        return None
+    num, den = _without_d(top[0]), _without_d(bottom[0])
+    if not num or not den:
+        return None
+    return num.strip(), den.strip(), text[bottom[1]:].strip()
 
 
 def name_of(latex: str) -> str | None:
@@ -385,6 +423,12 @@ def name_of(latex: str) -> str | None:
                 if k == len(rest) - 1:
                     candidates.append(cut.group(1))
                 break
+    try:
+        whole = LatexParser(t).parse()
+    except (Untranslatable, RecursionError):
+        whole = None
+    if isinstance(whole, Call) or isinstance(whole, Apply) and whole.name.split("_")[0] not in FUNCTION_LETTERS:
+        return None                        # \mathrm{tr}(AXB), \log(x): an expression, not a name
     for text in candidates:
         try:
             node = LatexParser(text).parse()
@@ -419,6 +463,7 @@ class Scope:
         self.declarations = declarations or Declarations()
         self.defs: dict[str, Definition] = {}
         self.functions: dict[str, str] = dict(self.declarations.functions)   # sigma -> sigmoid
+        self.opaque: dict[str, tuple[int, str]] = {}    # functions defined by a formula that is no known one
         self.scope = None
         self.side_defs: dict[str, Definition] = {}
         for name, latex in self.declarations.definitions.items():
@@ -445,7 +490,7 @@ class Scope:
             head = None
         if isinstance(head, Apply) and head.order == 0 and isinstance(head.arg, Sym):
             # sigma(t) = 1/(1 + e^{-t}) names a function; f(x) = a x + b is also the value f
-            self._define_function(head, sides[1])
+            self._define_function(head, sides[1], line)
         name = name_of(lhs)
         if name is None:
             return
@@ -454,12 +499,23 @@ class Scope:
             try:
                 tree = p.parse()
             except Untranslatable as first:
-                if "\\sum" not in sides[1]:
+                later = None              # H = (a form that does not translate) = (one that does)
+                for side in sides[2:]:
+                    try:
+                        p, later = LatexParser(side), None
+                        later = p.parse()
+                        break
+                    except (Untranslatable, RecursionError):
+                        continue
+                if later is not None:
+                    tree = later
+                elif "\\sum" not in sides[1]:
                     raise
-                try:                      # f = \sum_{i,j} a_i X_{ij} b_j: a number in index notation
-                    tree = entry_expression(sides[1], ())
-                except IndexError_:
-                    raise first from None
+                else:
+                    try:                  # f = \sum_{i,j} a_i X_{ij} b_j: a number in index notation
+                        tree = entry_expression(sides[1], ())
+                    except IndexError_:
+                        raise first from None
         except (Untranslatable, RecursionError) as e:
             # remembered, so that a claim on it says what failed; an earlier good one is kept for
             # a name the document then restates in index notation (f = a^T X b = \sum ...)
@@ -479,16 +535,26 @@ class Scope:
             return
         self.defs[name] = Definition(name, tree, line, sides[1], repairs=tuple(p.repairs), section=section)
 
-    def _define_function(self, head: Apply, latex: str) -> None:
+    def _define_function(self, head: Apply, latex: str, line: int = 0) -> None:
         """``\\sigma(t) = \\frac{1}{1 + e^{-t}}``: the document says sigma is the sigmoid."""
         try:
             tree = LatexParser(latex).parse()
         except (Untranslatable, RecursionError):
+            tree = None
+        if tree is not None:
+            tree = substitute(tree, lambda n: Sym(name="t") if isinstance(n, Sym) and n.name == head.arg.name
+                              else None)
+        known = KNOWN_DEFINITIONS.get(to_text(tree)) if tree is not None else None
+        if head.name in self.declarations.functions:
             return
-        tree = substitute(tree, lambda n: Sym(name="t") if isinstance(n, Sym) and n.name == head.arg.name else None)
-        known = KNOWN_DEFINITIONS.get(to_text(tree))
-        if known and head.name not in self.declarations.functions:
+        if known:
             self.functions[head.name] = known
+            self.opaque.pop(head.name, None)
+        else:
+            # defined by a formula that is not a known function (phi, the sigmoid above, is now the
+            # softmax): a claim about it is not checked with phi read as any function
+            self.functions.pop(head.name, None)
+            self.opaque[head.name] = (line, " ".join(latex.split())[:60])
 
 
 def _substitute(tree: Node, defs: dict[str, Node], depth: int = 0) -> Node:
@@ -514,7 +580,7 @@ def extract_text(text: str, path: str = "<text>", declarations: Declarations | N
     scope = Scope(declarations)
     counter = 0
     names: set[str] = set()
-    for seg in read_document(text, kind or kind_of(path)):
+    for seg in _continued(read_document(text, kind or kind_of(path))):
         scope.enter(seg.scope)
         if len(seg.text) > MAX_FORMULA:
             if "\\partial" in seg.text or "\\nabla" in seg.text or "\\boxed" in seg.text:
@@ -545,11 +611,18 @@ def extract_text(text: str, path: str = "<text>", declarations: Declarations | N
                 claim = _claim(seg, st, d, scope, f"{kind_name}-{counter}", boxed, line, side_lines[1:])
             except (Untranslatable, RecursionError) as e:
                 reason = str(e) if isinstance(e, Untranslatable) else "formula nested too deeply"
-                out.skipped.append(Skipped(line, seg.text.strip()[:2000], reason))
+                # each line of a chain is a claim: each is listed, at its line
+                for at in dict.fromkeys([line] + (side_lines[1:] if len(st) > 2 else [])):
+                    out.skipped.append(Skipped(at, seg.text.strip()[:2000], reason))
                 continue
             except InputError as e:           # a translated formula the claim language rejects
                 out.skipped.append(Skipped(line, seg.text.strip()[:2000], str(e)))
                 continue
+            for latex, reason in claim.unchecked:   # a step of the chain not checked: listed at its line
+                at = next((side_lines[k] for k, side in enumerate(st[1:], 1) if side == latex and k < len(side_lines)),
+                          None)
+                if at is not None and at != claim.line:
+                    out.skipped.append(Skipped(at, latex.strip()[:2000], f"a step of the chain of line {line}: {reason}"))
             base, k = claim.name, 1
             while claim.name in names:
                 k += 1
@@ -559,6 +632,26 @@ def extract_text(text: str, path: str = "<text>", declarations: Declarations | N
         if boxed and not any_claim:
             out.skipped.append(Skipped(seg.line, seg.text.strip()[:2000],
                                        "a boxed formula that is not a gradient (dC/dX = ...)"))
+    return out
+
+
+def _continued(segments: list[Math]) -> list[Math]:
+    """Displays that continue a chain: ``$$ \\frac{\\partial L}{\\partial z} = a $$`` then ``$$ = b $$``
+    (a display that starts with ``=``) is one display of two rows, its lines kept.
+
+    >>> from symbolic_bp.derivations.document import read_document
+    >>> [(m.line, m.text) for m in _continued(read_document("$$ L = a $$\\n$$ = b $$\\n"))]
+    [(1, ' L = a  \\\\\\\\\\n = b ')]
+    """
+    out: list[Math] = []
+    for seg in segments:
+        last = out[-1] if out else None
+        if last is not None and seg.display and last.display and last.scope == seg.scope \
+                and re.match(r"\s*(?:&\s*)?=", seg.text) and "=" in last.text:
+            gap = max(1, seg.line - last.line - last.text.count("\n"))
+            out[-1] = replace(last, text=last.text + " \\\\" + "\n" * gap + seg.text)
+        else:
+            out.append(seg)
     return out
 
 
@@ -643,6 +736,12 @@ def _claim(seg: Math, sides: list[str], derivative: tuple[str, str], scope: Scop
     local.update({n: t for n, t in defined.items() if n != wrt})
     substituted = [_substitute(t, local) for t in [cost_def.tree] + lines]
     in_cost = _symbols(substituted[0])
+    if wrt not in in_cost and wrt.upper() not in in_cost:
+        # the cost is written in other names (s = softmax(x) said in words): its gradient is not zero,
+        # its link to the variable is missing
+        raise Untranslatable(f"{wrt} is not in the cost {cost_def.name or ''} ({to_text(substituted[0])[:60]}) and no "
+                             f"definition written before this line links them (write it in display math, or "
+                             f"under [definitions] of the side file)")
     if free is not None and wrt not in in_cost and wrt.upper() in in_cost:
         # a_{kl}: the entries of the matrix A, written in lower case
         rename = {wrt: Sym(name=wrt.upper())}
@@ -668,12 +767,42 @@ def _claim(seg: Math, sides: list[str], derivative: tuple[str, str], scope: Scop
     step_lines = [step_lines[k] for k in kept]
     lines = [lines[k] for k in kept]
     applied = {n.name for t in substituted for n in t.walk() if isinstance(n, Apply)}
+    for f in sorted(applied & set(scope.opaque)):
+        at, formula = scope.opaque[f]
+        raise Untranslatable(f"{f} is defined at line {at} as {formula!r}, which is not a function the checks "
+                             f"know (declare it under [functions] of the side file: an entrywise one such as "
+                             f"{f} = \"tanh\", or {f} = \"function\" for any)")
     cost_tree = _rename_functions(substituted[0], scope.functions)
     trees = [_rename_functions(t, scope.functions) for t in substituted[1:]]
     together = trees[0]
     for t in trees[1:]:
         together = Add(left=together, right=t)
     shapes, unknown = infer_shapes(cost_tree, together, wrt, scope.declarations)
+    if any(ch.isupper() for ch in wrt) and wrt not in scope.declarations.shapes \
+            and re.search(rf"(?:^|\s){re.escape(wrt)}:scalar(?:\s|$)", shapes):
+        # a capital names a matrix: read as a number only because the function is no scalar otherwise
+        # (d/dX of A X B, a matrix): that reading is not the author's, so it is not checked
+        raise Untranslatable(f"{wrt} (a matrix by its capital) reads only as a number here: the differentiated "
+                             f"function {to_text(cost_tree)[:60]} is not a scalar cost (give {wrt}'s shape under "
+                             f"shapes in the side file if it is a number)")
+    row_gradient = False
+    if wrt not in scope.declarations.shapes:
+        # a gradient written as a row for a column variable (numerator layout: [phi(w^T x) - y] x^T):
+        # its transpose, the variables read as columns, keeps more of the dimensions than it does
+        # (which types only by reading the vectors as numbers): the document's convention, checked
+        # as its transpose once the side file says layout = "row", else listed with that advice
+        columns = replace(scope.declarations, layout="column")
+        flipped, flipped_unknown = infer_shapes(cost_tree, Transpose(arg=together), wrt, columns)
+        direct = _reading_score(shapes, cost_tree, together, wrt)
+        transposed = _reading_score(flipped, cost_tree, Transpose(arg=together), wrt)
+        if transposed[0] and transposed > direct:
+            if scope.declarations.layout != "row":
+                where = scope.declarations.path or "NAME.symbolic-bp.toml"
+                raise Untranslatable(f"the gradient is written as a row (numerator layout): declare layout = "
+                                     f"\"row\" in {where}")
+            row_gradient = True
+            shapes, unknown = flipped, flipped_unknown
+            trees = [Transpose(arg=t) for t in trees]
     cost_tree = resolve_products(resolve_powers(cost_tree, shapes), shapes)
     trees = [resolve_products(resolve_powers(t, shapes), shapes) for t in trees]
     used = sorted(n for n in local if n in {x.name for t in [cost_def.tree] + lines for x in t.walk()
@@ -686,6 +815,8 @@ def _claim(seg: Math, sides: list[str], derivative: tuple[str, str], scope: Scop
     functions = sorted(f"{k} = {v}" for k, v in scope.functions.items() if v != "function" and k in applied)
     if functions:
         note += f"; functions: {', '.join(functions)}"
+    if row_gradient:
+        note += "; a row gradient (layout = row) of a column variable: its transpose is checked"
     if repairs:
         note += "; reading: " + "; ".join(repairs)
     if unknown:

@@ -268,6 +268,11 @@ class LatexParser:
                 return base
         text = re.sub(r"\\(?:mathsf|mathrm|textsf|text|mathit)\{(\w+)\}", r"\1", text)
         if text in ("T", "\\top", "\\intercal", "t", "\\T", "\\transpose"):
+            if self.sum_index is not None:
+                # \sum_i y_i \log s_i^T, \sum_i x_i [y_i - \phi(w^T x_i)]^T: the terms are vectors (the rows
+                # or columns of a matrix), not the entries the sum reads
+                self.fail(f"a transpose inside \\sum_{self.sum_index}: its terms are vectors (rows or columns of "
+                          "a matrix), not entries (write the sum as a matrix product)")
             return Transpose(arg=base)
         if isinstance(base, Sym) and base.name == "e" and _exponent(text) is None:
             # e^{-t}: Euler's number to a power
@@ -352,6 +357,9 @@ class LatexParser:
             self.grouped.add(id(node))
             return node
         if t.text == "{":
+            word = self._braced_operator()
+            if word:
+                return self.operator(word)
             self.take()
             return self.group("}")
         if t.kind == "command":
@@ -360,12 +368,42 @@ class LatexParser:
 
     def _letter_operator(self) -> str | None:
         """An operator's name spelled by the adjacent letters from here (``Tr\\{AXB\\}``, ``tr(X)``,
-        ``det A``): the name when the run is exactly it."""
+        ``det A``, ``softmax(z)``): the name when the run is exactly it (a word of the claim language
+        when a bracket follows).  A longer lower-case run before a bracket (``sgn(x)``) is a word
+        that is no operation: refused, never read as a product of letters."""
+        before = self.toks[self.i - 1] if self.i else None
+        if before is not None and before.kind == "letter" and before.col == self.tok.col - 1:
+            return None                          # inside a run: its start decided
         k, run = self.i, ""
         while self.toks[k].kind == "letter" and (k == self.i or self.toks[k].col == self.toks[k - 1].col + 1):
             run += self.toks[k].text
             k += 1
-        return run if run in LETTER_OPERATORS else None
+        if run in LETTER_OPERATORS:
+            return run
+        bracket = self.toks[k].text in ARGUMENT_BRACKETS or self.toks[k].text == "\\left"
+        if bracket and self.toks[k].col == self.toks[k - 1].col + 1 and len(run) > 1:
+            if run in OPERATOR_WORDS:
+                return run
+            if len(run) > 2 and run.islower():
+                self.fail(f"{run!r} reads as a word, not a product of its letters (write \\operatorname{{{run}}} "
+                          "for a function, or space the letters for a product)")
+        return None
+
+    def _braced_operator(self) -> str | None:
+        """``{\\rm tr}(AXB)``: an operator's name in a group of its own (a font switch and its letters);
+        the tokens are taken when it is one."""
+        k = self.i + 1
+        if self.toks[k].kind == "command" and self.toks[k].text[1:] in SWITCHES:
+            k += 1
+        start, word = k, ""
+        while self.toks[k].kind == "letter":
+            word += self.toks[k].text
+            k += 1
+        if k > start and self.toks[k].text == "}" and (word in LETTER_OPERATORS or word in OPERATOR_WORDS
+                                                       and registry.elementwise(OPERATOR_WORDS[word]) is None):
+            self.i = k + 1
+            return word
+        return None
 
     def named(self, base: str) -> Node:
         if base == "I" and self.at("_") and self.toks[self.i + 1].text in ("{",) + tuple("abcdefghijklmnopqrstuvwxyzABCDEFGHJKLMNOPQRSTUVWXYZ"):
@@ -428,6 +466,8 @@ class LatexParser:
             if name == "mathbf" and self._ones_follow():
                 return self.ones()
             if name in ("mathbf", "mathrm", "boldsymbol", "vec", "bm", "mathit"):
+                if not self.at("{"):
+                    return self.atom()        # \mathbf s: the font of the next letter
                 self.expect("{")
                 node = self.group("}")
                 return node
