@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 
@@ -113,3 +114,17 @@ def test_network_command_bias_gradient_at_each_batch(cli, batch, verdicts):
     assert all("bug" not in (c.get("error") or "") for c in out["claims"])
     if batch == "3":
         assert out["claims"][0]["diagnosis"].startswith("a missing sum over the batch")
+
+
+def test_a_network_claim_keeps_to_one_budget_for_all_its_checks():
+    # the induction and unrolled checks share the claim's budget (checks.budget.Deadline):
+    # with a budget too small to derive a layer's delta, the claim ends undecided, saying why,
+    # instead of raising TimeoutError or running one budget per check (fuzz: "over budget")
+    import time
+    from symbolic_bp.derivations.derivation import load
+    entry = load(Path(__file__).parent.parent / "derivations" / "answer_delta.toml").entries[0]
+    start = time.monotonic()
+    result = entry.run(0.05, 0)
+    assert time.monotonic() - start < 10
+    assert result.verdict == "undecided"
+    assert "budget" in result.error

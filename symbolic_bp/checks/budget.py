@@ -40,6 +40,29 @@ class Outcome:
     messages: dict = field(default_factory=dict)   # extra ("key", value) the worker sent
 
 
+MIN_SLICE = 0.05            # what a call gets once a shared budget is spent: it ends at once, undecided
+
+
+@dataclass
+class Deadline:
+    """One time budget shared by several budgeted calls, one after the other (the
+    induction and unrolled checks of a network claim): each is given what is left,
+    so that together they keep to the budget.
+
+    >>> budget = Deadline(10.0)
+    >>> 9.0 < budget.left() <= 10.0
+    True
+    >>> Deadline(0.0).left() == MIN_SLICE
+    True
+    """
+
+    seconds: float
+    start: float = field(default_factory=time.monotonic)
+
+    def left(self) -> float:
+        return max(MIN_SLICE, self.seconds - (time.monotonic() - self.start))
+
+
 def _internal(e: BaseException) -> str:
     frame = traceback.extract_tb(e.__traceback__)[-1]
     where = f"{os.path.basename(frame.filename)}:{frame.lineno} in {frame.name}"

@@ -54,7 +54,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .backprop import OPAQUE_SEED, backprop, random_parameters
-from ..checks.budget import DEFAULT_SECONDS, run_with_budget
+from ..checks.budget import DEFAULT_SECONDS, Deadline, run_with_budget
 from ..checks.checker import check
 from ..checks.claim import Claim, prepare
 from .convention import Ref
@@ -114,8 +114,8 @@ def _rest_cost(spec: NetworkSpec, k: int) -> str:
     return spec.output_cost_text(_forward(spec, k, f"z{k}")[("z", spec.depth)])
 
 
-def _derived(claim: Claim, seconds: float) -> str:
-    out = run_with_budget(lambda progress: prepare(claim).derived_text, seconds=seconds)
+def _derived(claim: Claim, budget: Deadline) -> str:
+    out = run_with_budget(lambda progress: prepare(claim).derived_text, seconds=budget.left())
     if out.status != "done":
         raise TimeoutError(f"deriving dC/d{claim.wrt} ran out of its budget ({out.status})")
     return out.value
@@ -128,9 +128,9 @@ def _z_decl(spec: NetworkSpec, k: int) -> str:
 class _Unrolled:
     """Texts of the quantities of one concrete network, for one LHS."""
 
-    def __init__(self, spec: NetworkSpec, seconds: float, summed: bool = False):
+    def __init__(self, spec: NetworkSpec, budget: Deadline, summed: bool = False):
         """``summed``: the convention's delta is that of the summed cost (Ng's)."""
-        self.spec, self.seconds = spec, seconds
+        self.spec, self.budget = spec, budget
         self.delta_spec = replace(spec, average=False) if summed else spec
         self.true_delta: dict[int, str] = {}
 
@@ -139,7 +139,7 @@ class _Unrolled:
         if j not in self.true_delta:
             spec = self.delta_spec
             claim = Claim(spec.declarations() + " " + _z_decl(spec, j), _rest_cost(spec, j), f"z{j}", "0")
-            self.true_delta[j] = _derived(claim, self.seconds)
+            self.true_delta[j] = _derived(claim, self.budget)
         return self.true_delta[j]
 
     def claim(self, nc: NetworkClaim, l: int | None) -> Claim:
@@ -206,9 +206,9 @@ def _opaque(spec: NetworkSpec) -> NetworkSpec:
                    input_activation=rename(spec.input_activation))
 
 
-def _unrolled(nc: NetworkClaim, spec: NetworkSpec, seconds: float, seed: int, fixed: bool = False) -> Outcome:
+def _unrolled(nc: NetworkClaim, spec: NetworkSpec, budget: Deadline, seed: int, fixed: bool = False) -> Outcome:
     general = _opaque(spec)
-    outcome = _unrolled_on(nc, general, seconds, seed)
+    outcome = _unrolled_on(nc, general, budget, seed)
     if general != spec:
         if outcome.status == "agree":
             outcome.detail += (f"; the activations {', '.join(sorted(set(spec.activations) - set(general.activations)))} "
@@ -217,17 +217,18 @@ def _unrolled(nc: NetworkClaim, spec: NetworkSpec, seconds: float, seed: int, fi
             # the claim may rest on an identity of the named activation (sigmoid' = a(1-a)): check it as is,
             # on the smallest network that still has non-square weights
             small = spec if fixed else spec.with_sizes(KNOWN_SIZES)
-            outcome = _unrolled_on(nc, replace(small, batch=spec.batch), seconds, seed, first_refutation=True)
+            outcome = _unrolled_on(nc, replace(small, batch=spec.batch), budget, seed, first_refutation=True)
     return outcome
 
 
-def _unrolled_on(nc: NetworkClaim, spec: NetworkSpec, seconds: float, seed: int,
+def _unrolled_on(nc: NetworkClaim, spec: NetworkSpec, budget: Deadline, seed: int,
                  first_refutation: bool = False) -> Outcome:
     """``first_refutation``: layers from the output down (the smallest expressions
     first), stopping at the first refuted one -- one layer refutes a claim about all."""
-    u = _Unrolled(spec, seconds, summed=_scale(nc, spec) != 1)
+    u = _Unrolled(spec, budget, summed=_scale(nc, spec) != 1)
     results, where, typing = [], [], None
     layers = _layers(nc, spec.depth)
+    name = f"{'-'.join(map(str, spec.sizes))} network (depth {spec.depth}, batch {spec.batch})"
     for l in (reversed(layers) if first_refutation else layers):
         if first_refutation and results and results[-1].verdict == "refuted":
             break
@@ -239,10 +240,11 @@ def _unrolled_on(nc: NetworkClaim, spec: NetworkSpec, seconds: float, seed: int,
         except InputError as e:
             typing = str(e)
             continue
-        result = check(claim, seconds=seconds, seed=seed)
+        except TimeoutError as e:       # the true delta of a layer not derived within the budget
+            return Outcome("unrolled", "undecided", f"on the {name}: {e}", results)
+        result = check(claim, seconds=budget.left(), seed=seed)
         results.append(result)
         where.append(f"l={l}" if l is not None else "the fixed layer")
-    name = f"{'-'.join(map(str, spec.sizes))} network (depth {spec.depth}, batch {spec.batch})"
     if not results:
         if typing:
             return Outcome("unrolled", "ill-typed", f"on the {name}: {typing}")
@@ -346,7 +348,7 @@ def _numeric(nc: NetworkClaim, spec: NetworkSpec, seed: int) -> Outcome:
     return Outcome("numeric", "differ", detail + f" (differs at {len(bad)} of {len(rows)} layers)")
 
 
-def _induction(nc: NetworkClaim, spec: NetworkSpec, seconds: float, seed: int) -> Outcome:
+def _induction(nc: NetworkClaim, spec: NetworkSpec, budget: Deadline, seed: int) -> Outcome:
     try:
         local = local_claim(nc, spec)
         prepare(local.claim)
@@ -354,7 +356,7 @@ def _induction(nc: NetworkClaim, spec: NetworkSpec, seconds: float, seed: int) -
         return Outcome("induction", "n/a", f"no proof for every depth: {e}")
     except InputError as e:
         return Outcome("induction", "ill-typed", f"at generic layer sizes: {e}")
-    result = check(local.claim, seconds=seconds, seed=seed)
+    result = check(local.claim, seconds=budget.left(), seed=seed)
     role = ROLES[local.role]
     what = {"base": "dC/dz_L with the cost written on a free z_L",
             "step": "dC/dz_l = d/dz_l <delta_{l+1}, z_{l+1}(z_l)> with delta_{l+1} = dC/dz_{l+1} a free matrix "
@@ -423,6 +425,7 @@ def check_network_claim(spec: NetworkSpec, convention: str, text: str, *, second
                       "file)", seconds=time.monotonic() - start)
     batch = 1 if spec.batch == 1 else 2
     specific = _depth_specific(nc)
+    budget = Deadline(seconds, start)      # one budget for all the checks of the claim, not one each
     outcomes = []
     if specific:
         if not own_network:
@@ -431,7 +434,7 @@ def check_network_claim(spec: NetworkSpec, convention: str, text: str, *, second
         small = spec
         outcomes.append(Outcome("induction", "n/a", "the claim is tied to the document's depth "
                                 f"{spec.depth}: no statement about every depth"))
-        outcomes.append(_unrolled(nc, small, seconds, seed, fixed=True))
+        outcomes.append(_unrolled(nc, small, budget, seed, fixed=True))
         networks = [spec]
         outcomes.append(_numeric(nc, spec, seed))
     else:
@@ -439,14 +442,14 @@ def check_network_claim(spec: NetworkSpec, convention: str, text: str, *, second
         # unrolled and deep networks are scalar chains too
         scalar = own_network and max(spec.sizes) == 1
         unrolled_sizes, deep_sizes = ((1,) * 4, (1,) * 7) if scalar else (UNROLLED_SIZES, DEEP_SIZES)
-        outcomes.append(_induction(nc, spec, seconds, seed))
-        outcomes.append(_unrolled(nc, replace(spec.with_sizes(unrolled_sizes), batch=batch), seconds, seed))
+        outcomes.append(_induction(nc, spec, budget, seed))
+        outcomes.append(_unrolled(nc, replace(spec.with_sizes(unrolled_sizes), batch=batch), budget, seed))
         networks = [replace(spec.with_sizes(deep_sizes), batch=3 if spec.batch > 1 else 1)]
         numeric = _numeric if deep else _numeric_skipped
         outcomes.append(numeric(nc, networks[0], seed))
         if all(o.status in ("ill-typed", "n/a") for o in outcomes[1:]) and any(o.status == "ill-typed" for o in outcomes):
             # defined only when the widths agree (a wrong layer index): check where it is defined
-            outcomes[1] = _unrolled(nc, replace(spec.with_sizes(EQUAL_UNROLLED), batch=batch), seconds, seed, fixed=True)
+            outcomes[1] = _unrolled(nc, replace(spec.with_sizes(EQUAL_UNROLLED), batch=batch), budget, seed, fixed=True)
             outcomes[2] = numeric(nc, replace(spec.with_sizes(EQUAL_DEEP), batch=3 if spec.batch > 1 else 1), seed)
             outcomes[1].detail += " (all widths equal: at distinct widths the claim is not even defined)"
     return _verdict(nc, outcomes, time.monotonic() - start, spec, networks)
