@@ -199,7 +199,9 @@ def test_a_plan_reports_the_group_where_the_claim_differs():
     assert "(m=2,n=2)" in out.detail() and "(m=4,n=5)" in out.detail()
 
 
-def test_a_later_group_does_not_decide_an_inconclusive_first_one():
+def test_a_later_group_decides_an_inconclusive_first_one_which_is_reported():
+    # as the exact check's: an agreement counts at the sizes where the check could decide
     p = prep(shapes="A:m,n", cost="sum(A) / (n - 5)", claim="ones(m, n) / (n - 5)", wrt="A")
     out = numeric_check_plan(p, [[{"m": 4, "n": 5}], [{"m": 2, "n": 2}]], 0)
-    assert out.status == "inconclusive" and out.others[0].status == "agree"
+    assert out.status == "agree" and out.sizes == {"m": 2, "n": 2}
+    assert out.others[0].status == "inconclusive" and "(m=4,n=5)" in out.detail()

@@ -76,7 +76,8 @@ def decide(prep: Prepared, seed: int = 0, progress=lambda phase, **extra: None) 
 
     candidates, wanted = exact_plan(dims)
     exact = exact_check(prep, candidates, seed, progress, wanted=wanted)
-    numeric = numeric_check_plan(prep, numeric_plan(dims), seed, progress)
+    # (where the numeric check's own sizes are all undefined: the sizes where the exact check decided)
+    numeric = numeric_check_plan(prep, numeric_plan(dims), seed, progress, fallback=exact.sizes)
     asked = _exact_at_numeric_points(prep, exact, numeric, seed, progress)
     drawn = numeric.detail()        # what the random draws found, before the point below may decide
     at_exact, witness = _numeric_at_exact_point(prep, exact, numeric, seed, progress)

@@ -580,22 +580,32 @@ def numeric_check_where_defined(prep: Prepared, candidates: list[dict], seed: in
 
 
 def numeric_check_plan(prep: Prepared, groups: list[list[dict]], seed: int,
-                       progress=lambda phase: None) -> NumericOutcome:
+                       progress=lambda phase: None, fallback: list[dict] = ()) -> NumericOutcome:
     """:func:`numeric_check_where_defined` at each group of candidate
     assignments (:func:`~symbolic_bp.checks.sizes.numeric_plan`), as one
-    outcome: the first group's, unless another finds the derived gradient off
-    its finite differences or the claim differing -- that one then (a
-    difference at any assignment is a difference; a later assignment never
-    makes an inconclusive first one decided).  The others are kept in
-    ``others``, and said in the detail."""
+    outcome: one that finds the derived gradient off its finite differences,
+    else one that finds the claim differing (a difference at any assignment
+    is a difference), else the first group's, or where that one is
+    inconclusive (undefined, or lost to cancellation, at its sizes) the first
+    later group that decided -- an agreement at the sizes it ran, as the
+    exact check's at the assignments where it could decide.  Where every
+    group is inconclusive, the assignments of ``fallback`` not tried yet
+    (those where the exact check found the claim defined) are tried too, as
+    one more group.  The others are kept in ``others``, and said in the
+    detail."""
     outcomes: list[NumericOutcome] = []
     for candidates in groups:
         out = numeric_check_where_defined(prep, candidates, seed, progress)
         outcomes.append(out)
         if out.status == "differ" or (out.status != "inconclusive" and not out.fd_ok):
             break
-    main = next((o for o in outcomes if o.status != "inconclusive" and not o.fd_ok), None) or \
-        next((o for o in outcomes if o.status == "differ"), outcomes[0])
+    tried = [sizes for candidates in groups for sizes in candidates]
+    rest = [sizes for sizes in fallback if sizes not in tried]
+    if rest and all(o.status == "inconclusive" for o in outcomes):
+        outcomes.append(numeric_check_where_defined(prep, rest, seed, progress))
+    decided = [o for o in outcomes if o.status != "inconclusive"]
+    main = next((o for o in decided if not o.fd_ok), None) or \
+        next((o for o in decided if o.status == "differ"), None) or (decided + outcomes)[0]
     main.others = [o for o in outcomes if o is not main]
     return main
 

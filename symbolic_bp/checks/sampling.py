@@ -101,6 +101,18 @@ def symbols_in(node: Node) -> set[str]:
     return {n.name for n in node.walk() if isinstance(n, Sym)}
 
 
+def _symbols_besides_sign(node: Node) -> set[str]:
+    """The symbols of a tree, except those only inside a ``sign``: its value
+    there is its argument's sign, which drawing them positive would pin to +1
+    at every draw (the std of sign(X), 0 for X > 0, undefined under a sqrt
+    at every positive point, is not 0 at most points)."""
+    if isinstance(node, Sym):
+        return {node.name}
+    if isinstance(node, Apply) and node.name == "sign":
+        return set()
+    return set().union(*(_symbols_besides_sign(c) for c in node.children()))
+
+
 def positive_symbols(*nodes: Node) -> set[str]:
     """The symbols that reach the argument of a function needing a positive
     one (an elementwise function of domain "positive", an operation marked
@@ -115,12 +127,17 @@ def positive_symbols(*nodes: Node) -> set[str]:
     []
     >>> sorted(positive_symbols(parse_typed("sum(relu(W @ x)) + sum(log(y))", d)))
     ['y']
+
+    A symbol only inside a ``sign`` is not drawn positive (that would pin the sign):
+
+    >>> sorted(positive_symbols(parse_typed("sqrt(sum(sign(x) * sign(x)) + sum(y * y))", d)))
+    ['y']
     """
     out: set[str] = set()
     for node in nodes:
         for n in node.walk():
             if _wants_positive(n) and not all(certainly_positive(a) for a in _arguments(n)):
-                out |= symbols_in(n)
+                out |= _symbols_besides_sign(n)
     return out
 
 
