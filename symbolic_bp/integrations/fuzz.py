@@ -806,12 +806,12 @@ class _Runner:
     """Runs tasks in this process: a scratch folder of its own as the working
     directory (a payload that ran would write its canary there) and the monitor."""
 
-    def __init__(self, root: Path, seed: int, budget: float, corpus: Path | None):
+    def __init__(self, root: Path, seed: int, budget: float, corpus: Path | None, api: bool = False):
         _warm_up()
         self.scratch = Path(tempfile.mkdtemp(prefix="worker_", dir=root)).resolve()
         self.seed, self.budget, self.corpus = seed, budget, corpus
         self.monitor = Monitor.install(self.scratch)
-        if "serve" in COMMANDS:
+        if api:                             # only when a web API entry point runs (it needs httpx)
             _api_client(budget)             # the web API's event loop, started before the monitor watches
         self.entries = {e.name: e for e in entry_points()}
 
@@ -837,9 +837,9 @@ class _Runner:
 _worker: "_Runner | None" = None          # the runner of a worker process
 
 
-def _start_worker(root: Path, seed: int, budget: float, corpus: Path | None) -> None:
+def _start_worker(root: Path, seed: int, budget: float, corpus: Path | None, api: bool) -> None:
     global _worker
-    _worker = _Runner(root, seed, budget, corpus)
+    _worker = _Runner(root, seed, budget, corpus, api)
 
 
 def _work(task: Task) -> Tally:
@@ -886,9 +886,11 @@ def run(examples: int = 50, seed: int = 0, budget: float = 5.0, corpus: Path | N
         if not left[task.entry]:
             progress(tallies[task.entry])
 
+    by_name = {e.name: e for e in entry_points()}
+    api = any(by_name[name].command == "serve" for name in tallies)
     with tempfile.TemporaryDirectory(prefix="symbolic_bp_fuzz_") as root:
         if jobs == 1:
-            runner = _Runner(Path(root), seed, budget, corpus)
+            runner = _Runner(Path(root), seed, budget, corpus, api)
             try:
                 for task in tasks:
                     done(task, runner(task))
@@ -899,7 +901,7 @@ def run(examples: int = 50, seed: int = 0, budget: float = 5.0, corpus: Path | N
             # the inputs do, not what starting a Python interpreter does
             context = multiprocessing.get_context("fork")
             with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker,
-                                                        initargs=(Path(root), seed, budget, corpus)) as pool:
+                                                        initargs=(Path(root), seed, budget, corpus, api)) as pool:
                 for task, tally in zip(tasks, pool.map(_work, tasks)):
                     done(task, tally)
     return list(tallies.values())
