@@ -491,31 +491,14 @@ class Scope:
         if isinstance(head, Apply) and head.order == 0 and isinstance(head.arg, Sym):
             # sigma(t) = 1/(1 + e^{-t}) names a function; f(x) = a x + b is also the value f
             self._define_function(head, sides[1], line)
-        name = name_of(lhs)
+        name, free = name_of(lhs), ()
         if name is None:
-            return
+            entry = re.fullmatch(r"\s*(.+?)\s*_\s*\{?\s*([a-z])\s*\}?\s*", lhs)
+            if entry is None or name_of(entry.group(1)) is None:
+                return
+            name, free = name_of(entry.group(1)), (entry.group(2),)   # a_j = …: the entry j of a vector a
         try:
-            p = LatexParser(sides[1])
-            try:
-                tree = p.parse()
-            except Untranslatable as first:
-                later = None              # H = (a form that does not translate) = (one that does)
-                for side in sides[2:]:
-                    try:
-                        p, later = LatexParser(side), None
-                        later = p.parse()
-                        break
-                    except (Untranslatable, RecursionError):
-                        continue
-                if later is not None:
-                    tree = later
-                elif "\\sum" not in sides[1]:
-                    raise
-                else:
-                    try:                  # f = \sum_{i,j} a_i X_{ij} b_j: a number in index notation
-                        tree = entry_expression(sides[1], ())
-                    except IndexError_:
-                        raise first from None
+            p, tree = self._definition_side(sides[1:], free, lhs, name)
         except (Untranslatable, RecursionError) as e:
             # remembered, so that a claim on it says what failed; an earlier good one is kept for
             # a name the document then restates in index notation (f = a^T X b = \sum ...)
@@ -534,6 +517,39 @@ class Scope:
         if any(isinstance(n, Apply) and n.name in ("f", "g", "h") for n in tree.walk()):
             return
         self.defs[name] = Definition(name, tree, line, sides[1], repairs=tuple(p.repairs), section=section)
+
+    def _definition_side(self, sides: list[str], free: tuple[str, ...], lhs: str,
+                         name: str) -> tuple[LatexParser, Node]:
+        """The reading of ``name = sides[0] = sides[1] …`` to keep: each side read as matrices, else as
+        index notation (``\\sum_i [y_i \\log \\phi(w^T x_i) + …]``, the entry ``a_j = e^{z_j} / \\sum_k
+        e^{z_k}``); of those that translate, the one written most in the document's own variables
+        (fewest names defined elsewhere: ``-\\sum_i y_i \\log p_i`` says less than the line that
+        writes p_i out), then one read as matrices, then the first; :class:`Untranslatable` (the first side's reason) if none."""
+        readings: list[tuple[int, bool, int, LatexParser, Node]] = []
+        first: Exception | None = None
+        for k, side in enumerate(sides):
+            try:
+                if free:
+                    raise Untranslatable(f"the entry {lhs.strip()} of {name} is not given in index notation")
+                p = LatexParser(side)
+                tree = p.parse()
+                indices = False
+            except (Untranslatable, RecursionError) as e:
+                first = first or e
+                try:
+                    p, tree = LatexParser(""), _in_index_notation(side, e if isinstance(e, Untranslatable)
+                                                                   else Untranslatable("nested too deeply"), free)
+                except (Untranslatable, RecursionError):
+                    continue
+                indices = True
+            defined = {n.name for n in tree.walk() if isinstance(n, Sym) and n.name in self.defs
+                       and self.defs[n.name].tree is not None and n.name != name}
+            readings.append((len(defined), indices, k, p, tree))
+        if not readings:
+            raise first
+        # in the document's own variables first, then a side written in matrices, then the first
+        *_, p, tree = min(readings, key=lambda r: r[:3])
+        return p, tree
 
     def _define_function(self, head: Apply, latex: str, line: int = 0) -> None:
         """``\\sigma(t) = \\frac{1}{1 + e^{-t}}``: the document says sigma is the sigmoid."""
@@ -720,7 +736,10 @@ def _claim(seg: Math, sides: list[str], derivative: tuple[str, str], scope: Scop
                     raise Untranslatable(f"index notation: {e}") from None
             else:
                 p = LatexParser(rhs)
-                tree = p.parse()
+                try:
+                    tree = p.parse()
+                except Untranslatable as first:
+                    tree = _in_index_notation(rhs, first)
         except Untranslatable as e:
             if k == len(sides) - 2:
                 raise Untranslatable(f"the claimed gradient does not translate: {e}" if len(sides) == 2 else
@@ -826,6 +845,17 @@ def _claim(seg: Math, sides: list[str], derivative: tuple[str, str], scope: Scop
         latex=seg.text.strip(), line=line, section=seg.section, boxed=boxed, note=note,
         steps=[to_text(t) for t in trees], step_latex=latexes, unchecked=unchecked, definitions=definitions,
         step_lines=step_lines)
+
+
+def _in_index_notation(latex: str, first: Untranslatable, free: tuple[str, ...] = ()) -> Node:
+    """``latex`` read as index notation (``-\\sum_i [y_i - \\phi(w^T x_i)] x_i``, a sum over examples)
+    when it does not translate as matrices; ``first`` (why it did not) if it cannot be read either way."""
+    if "\\sum" not in latex and "_" not in latex:
+        raise first
+    try:
+        return entry_expression(latex, free)
+    except IndexError_:
+        raise first from None
 
 
 def _symbols(tree: Node) -> set[str]:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from ..core.expression import Add, Apply, Call, MatMul, Mul, Neg, Node, Num, Sub, Sym, Transpose
+from .index_broadcast import BroadcastError, broadcast_expression
 from .latex_reader import LatexParser, Untranslatable, group_rest, latex_tokens
 
 END = "1"          # the end of a vector's edge
@@ -206,6 +207,8 @@ class _Reader:
         if rows is not None:
             return rows
         if not sub:
+            if transposed:                                   # w^T x_i: a vector, not a number
+                self.fail(f"a transposed {' '.join(x.text for x in name_toks)} without indices beside entries")
             return [Term(node)]                              # a number or a scalar symbol
         if transposed and len(sub) == 2:
             sub = sub[::-1]
@@ -396,6 +399,18 @@ def _term_expression(term: Term, free: tuple[str, ...]) -> Node:
 def entry_expression(latex: str, free: tuple[str, ...]) -> Node:
     """The matrix (vector, number) whose entry ``free`` (two, one or no indices) the
     index expression ``latex`` gives; :class:`IndexError_` with the reason if it cannot."""
+    try:
+        return _products(latex, free)
+    except IndexError_ as e:
+        # entrywise products, functions of entries, sums over examples: read by broadcasting
+        try:
+            return broadcast_expression(latex, free)
+        except BroadcastError:
+            raise e from None
+
+
+def _products(latex: str, free: tuple[str, ...]) -> Node:
+    """:func:`entry_expression` as a product of matrices (each term a path of indices)."""
     try:
         terms = _Reader(latex).read()
     except (Untranslatable, RecursionError) as e:

@@ -55,6 +55,8 @@ OPERATOR_WORDS = {"tr": "tr", "Tr": "tr", "trace": "tr", "Trace": "tr", "det": "
 KNOWN_DEFINITIONS = {"1 / (1 + exp(-t))": "sigmoid", "exp(t) / (1 + exp(t))": "sigmoid",
                      "maximum(0, t)": "relu", "max(0, t)": "relu", "log(1 + exp(t))": "softplus",
                      "(exp(t) - exp(-t)) / (exp(t) + exp(-t))": "tanh"}
+# index mode's marks: x⟨i⟩ an entry (or the vector of example i), Σ⟨k⟩ a sum over k
+INDEX_OPEN, INDEX_CLOSE, SUM_MARK = "⟨", "⟩", "Σ"
 # names that are functions when followed by '(' or a prime
 FUNCTION_LETTERS = {"sigma", "phi", "psi", "f", "g", "h"}
 NAMED_FUNCTIONS = {"exp": "exp", "log": "log", "tanh": "tanh", "ln": "log", "sin": "sin", "cos": "cos"}
@@ -125,8 +127,11 @@ class LatexParser:
     factor := '-' factor | atom postfix* ; postfix := '^' sup | prime ; atom := letter | command |
     number | group.  Juxtaposition is a matrix product (a scalar factor scales)."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, index_mode: bool = False):
         self.toks = latex_tokens(text)
+        # index notation kept (for :mod:`.index_broadcast`): x_i is the marked symbol x⟨i⟩, \sum_k the
+        # marked function Σ⟨k⟩ (Σ⟨k≠i⟩), juxtaposition an entrywise product unless a side is transposed
+        self.index_mode = index_mode
         self.i = 0
         self.depth = 0
         self.defined: dict[str, Node] = {}       # from \underbrace{...}_{name}
@@ -226,7 +231,10 @@ class LatexParser:
                 values = (isinstance(node, Apply) or id(node) in self.grouped) and \
                     (isinstance(right, Apply) or id(right) in self.grouped) and \
                     (isinstance(node, Apply) or isinstance(right, Apply))
-                node = Mul(left=node, right=right) if values or self.sum_index else self._product(node, right)
+                entrywise = self.index_mode and not _transposed(node) and not _transposed(right) \
+                    and not _a_matrix(node)
+                node = Mul(left=node, right=right) if values or self.sum_index or entrywise \
+                    else self._product(node, right)
             else:
                 return node
 
@@ -268,7 +276,7 @@ class LatexParser:
                 return base
         text = re.sub(r"\\(?:mathsf|mathrm|textsf|text|mathit)\{(\w+)\}", r"\1", text)
         if text in ("T", "\\top", "\\intercal", "t", "\\T", "\\transpose"):
-            if self.sum_index is not None:
+            if self.sum_index is not None and not self.index_mode:
                 # \sum_i y_i \log s_i^T, \sum_i x_i [y_i - \phi(w^T x_i)]^T: the terms are vectors (the rows
                 # or columns of a matrix), not the entries the sum reads
                 self.fail(f"a transpose inside \\sum_{self.sum_index}: its terms are vectors (rows or columns of "
@@ -276,7 +284,7 @@ class LatexParser:
             return Transpose(arg=base)
         if isinstance(base, Sym) and base.name == "e" and _exponent(text) is None:
             # e^{-t}: Euler's number to a power
-            return Apply(name="exp", arg=LatexParser(" ".join(t.text for t in inner)).parse())
+            return Apply(name="exp", arg=LatexParser(" ".join(t.text for t in inner), self.index_mode).parse())
         entrywise = text.startswith("\\circ")           # X^{\circ p}: the Hadamard (entrywise) power
         if entrywise:
             text = text[len("\\circ"):]
@@ -329,6 +337,9 @@ class LatexParser:
                 return f"{base}_{word.group(1)}"
             if self.sum_index is not None and sub == self.sum_index:
                 return base                          # x_i under \sum_i: the entries of x
+            letters = sub.replace(",", "").replace(" ", "")
+            if self.index_mode and re.fullmatch(r"[a-z]{1,2}", letters):
+                return f"{base}{INDEX_OPEN}{letters}{INDEX_CLOSE}"
             if not re.fullmatch(r"[0-9]+", sub):
                 raise Untranslatable(f"subscript {sub!r} of {base} is an index expression (entries do not translate)")
             return f"{base}_{sub}" if base in FUNCTION_LETTERS or base in GREEK else base + sub
@@ -565,6 +576,8 @@ class LatexParser:
         """``\\sum_i x_i y_i``: the sum of an entrywise expression of the entries
         of whole vectors, ``sum(x * y)``; a sum over several indices, or whose
         terms index anything else, is index notation and does not translate."""
+        if self.index_mode:
+            return self.indexed_summation()
         if not self.at("_"):
             self.fail("\\sum without its index (index notation does not translate)")
         sub = self.subscript_text()
@@ -580,6 +593,27 @@ class LatexParser:
         finally:
             self.sum_index = None
         return Call(name="sum", args=(body,))
+
+    def indexed_summation(self) -> Node:
+        """In index mode: ``\\sum_{k}``, ``\\sum_{k=1}^{K}``, ``\\sum_{k \\neq i}``, ``\\sum_{i,j}`` over
+        the term that follows, as the marked functions ``Σ⟨k⟩`` (``Σ⟨k≠i⟩``), one per index; a bare
+        ``\\sum`` is ``Σ⟨?⟩`` (its index found by the reader)."""
+        if not self.at("_"):              # \sum e^{x_j}: over the one index its term leaves open
+            return Apply(name=f"{SUM_MARK}{INDEX_OPEN}?{INDEX_CLOSE}", arg=self.term())
+        self.expect("_")
+        toks = self._braced_tokens() if self.at("{") else [self.take()]
+        text = "".join(t.text for t in toks).replace(" ", "")
+        m = re.fullmatch(r"([a-z](?:,[a-z])*)(?:=[-\w+]+|(?:\\neq|\\ne)([a-z]))?", text)
+        if not m:
+            self.fail(f"a sum over {text!r} (only \\sum_k, \\sum_{{k=1}}^K, \\sum_{{k\\neq i}}, \\sum_{{i,j}} translate)")
+        if self.at("^"):
+            self.take()
+            self._braced_tokens() if self.at("{") else self.take()
+        body = self.term()
+        for index in reversed(m.group(1).split(",")):
+            excluded = f"≠{m.group(2)}" if m.group(2) else ""
+            body = Apply(name=f"{SUM_MARK}{INDEX_OPEN}{index}{excluded}{INDEX_CLOSE}", arg=body)
+        return body
 
     def _refuse_derivative(self) -> None:
         """``\\frac{\\partial}{\\partial A}(…)``, ``\\frac{\\partial x}{\\partial A}`` inside an
@@ -777,6 +811,19 @@ class LatexParser:
         self.take()
         self.braced_raw()
         return _vector_of_entries(rows)
+
+
+def _transposed(node: Node) -> bool:
+    """``x^T``, ``\\log s^T``, ``-x^T``: a transpose, maybe under entrywise functions (in index
+    notation a product with it is a matrix product, not the product of entries)."""
+    while isinstance(node, (Apply, Neg)) and not (isinstance(node, Apply) and node.name.startswith(SUM_MARK)):
+        node = node.arg
+    return isinstance(node, Transpose)
+
+
+def _a_matrix(node: Node) -> bool:
+    """``W`` in ``W x_i``: a capital without indices (a matrix; beside it, a matrix product)."""
+    return isinstance(node, Sym) and node.name[:1].isupper() and INDEX_OPEN not in node.name
 
 
 def _join_index(name: str, index: str) -> str:
