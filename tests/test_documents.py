@@ -175,10 +175,12 @@ def _readings(found, path: Path) -> list[_Read]:
     out = []
     for c in found.claims:
         steps = list(getattr(c, "steps", None) or [])
-        if len(steps) <= 1:
-            out.append(_Read(getattr(c, "line", None), c.cost, c.wrt, c.claim, c.shapes, getattr(c, "cell", None)))
-            continue
         step_lines = list(getattr(c, "step_lines", None) or [])
+        if len(steps) <= 1:
+            # one checked step of a chain is on its own line (the chain's other steps not translated)
+            line = step_lines[0] if len(steps) == 1 and len(step_lines) == 1 else getattr(c, "line", None)
+            out.append(_Read(line, c.cost, c.wrt, c.claim, c.shapes, getattr(c, "cell", None)))
+            continue
         if len(step_lines) != len(steps):
             step_latex = list(getattr(c, "step_latex", None) or [])
             step_lines, at = [], getattr(c, "line", 1) or 1
@@ -211,12 +213,19 @@ def measure(file: str, path: Path | None = None, only_without_sidefile: bool = F
         return figures
     claims, skipped = _readings(found, path), list(getattr(found, "skipped", []))
     verdicts = [_verdict(c) for c in claims]
+    # each expected claim takes the nearest extracted one, the nearest pairs first (a claim one line
+    # off never takes the place of one exactly on its line)
+    pairs = sorted((d, w, i) for w, want in enumerate(wanted) for i, c in enumerate(claims)
+                   if (d := _at(want, c, path)) is not None and _same_variable(c.wrt, want["wrt"]))
+    assigned: dict[int, int] = {}
     used: set[int] = set()
-    for want in wanted:
-        candidates = sorted((d, i) for i, c in enumerate(claims) if i not in used
-                            and (d := _at(want, c, path)) is not None and _same_variable(c.wrt, want["wrt"]))
+    for _, w, i in pairs:
+        if w not in assigned and i not in used:
+            assigned[w] = i
+            used.add(i)
+    for w, want in enumerate(wanted):
         where = f"{file}:{want['line']} d/d{want['wrt']}"
-        if not candidates:
+        if w not in assigned:
             near = [s for s in skipped if _at(want, s, path) is not None]
             same = sorted({c.line for c in claims if _same_variable(c.wrt, want["wrt"]) and c.line})
             if near:
@@ -226,8 +235,7 @@ def measure(file: str, path: Path | None = None, only_without_sidefile: bool = F
                 figures.problems.append(f"{where}: not found" + (f" (the extractor has d/d{want['wrt']} at "
                                         f"line {', '.join(map(str, same))})" if same else ""))
             continue
-        i = candidates[0][1]
-        used.add(i)
+        i = assigned[w]
         figures.found += 1
         figures.translated += 1
         verdict = verdicts[i]

@@ -57,6 +57,8 @@ CASES = [
                                                          for k in range(N) if k != i)] for i in range(N)]),
     (r"\sum_{j} A_{kj} x_j \, x_k", ("k",), "sum(A * x.T * x, axis=1, keepdims=True)",     # the sum takes the term
      lambda: [[sum(v["A"][k, j] * v["x"][j, 0] for j in range(N)) * v["x"][k, 0]] for k in range(N)]),
+    (r"\sum_j A_{kj} A_{kj}", ("k",), "sum(A * A, axis=1, keepdims=True)",      # a free index twice: entrywise
+     lambda: [[sum(v["A"][k, j] ** 2 for j in range(N))] for k in range(N)]),
     (r"\sum_{i} A_{ik} x_i^2", ("k",), None,
      lambda: [[sum(v["A"][i, k] * v["x"][i, 0] ** 2 for i in range(N))] for k in range(N)]),
     (r"- \sum_{i=1}^n \left[ t_i - \sigma(w^T x_i) \right] x_i", (),

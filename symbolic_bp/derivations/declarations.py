@@ -47,6 +47,8 @@ class Declarations:
     shapes: dict[str, str] = field(default_factory=dict)        # name -> "n,m", "scalar", "1,n" ...
     functions: dict[str, str] = field(default_factory=dict)     # sigma -> sigmoid ("function": opaque)
     definitions: dict[str, str] = field(default_factory=dict)   # name -> LaTeX
+    layout_said: bool = False         # the side file has the layout key (prose then does not decide it)
+    layout_from: str = ""             # the document's words the layout was read from, if any
 
 
 def side_file(document: str | Path) -> Path:
@@ -85,8 +87,8 @@ def loads(text: str, path: str) -> Declarations:
     costs = (cost,) if isinstance(cost, str) else cost
     if not isinstance(costs, (list, tuple)) or not all(isinstance(c, str) and c for c in costs):
         raise InputError(f"{path}: cost: expected a name or a list of names")
-    layout = _string(data.get("layout", "column"), path, "layout")
-    if layout not in LAYOUTS:
+    layout = _string(data.get("layout", ""), path, "layout") or ""
+    if layout and layout not in LAYOUTS:
         raise InputError(f"{path}: layout: {layout!r} is not one of {', '.join(LAYOUTS)}")
     shapes: dict[str, str] = {}
     text_shapes = _string(data.get("shapes", ""), path, "shapes")
@@ -107,7 +109,7 @@ def loads(text: str, path: str) -> Declarations:
         functions[name] = value
     definitions = {name: _string(v, path, f"definitions.{name}")
                    for name, v in _table(data.get("definitions", {}), path, "definitions").items()}
-    return Declarations(path, tuple(costs), layout, shapes, functions, definitions)
+    return Declarations(path, tuple(costs), layout or "column", shapes, functions, definitions, bool(layout))
 
 
 def load_for(document: str | Path) -> Declarations:

@@ -97,7 +97,9 @@ from .latex_reader import (  # noqa: F401  (LatexParser, latex_tokens ... are th
 )
 from .shape_inference import _reading_score, infer_shapes, resolve_powers, resolve_products  # noqa: F401
 from .declarations import Declarations, load_for
+from .prose import layout_from_prose, one_hot_from_prose
 from .document import MAX_BYTES, Math, kind_of, read_document, read_file  # noqa: F401  (MAX_BYTES: as before)
+from .dotted_matrix import read_with_dotted_matrices
 from .index_notation import IndexError_, entry_expression
 
 MAX_FORMULA = 20_000
@@ -464,6 +466,7 @@ class Scope:
         self.defs: dict[str, Definition] = {}
         self.functions: dict[str, str] = dict(self.declarations.functions)   # sigma -> sigmoid
         self.opaque: dict[str, tuple[int, str]] = {}    # functions defined by a formula that is no known one
+        self.onehot: dict[str, tuple[int, str]] = {}    # names the text says are one-hot: (line, words)
         self.scope = None
         self.side_defs: dict[str, Definition] = {}
         for name, latex in self.declarations.definitions.items():
@@ -492,6 +495,8 @@ class Scope:
             # sigma(t) = 1/(1 + e^{-t}) names a function; f(x) = a x + b is also the value f
             self._define_function(head, sides[1], line)
         name, free = name_of(lhs), ()
+        if not _plain_arguments(lhs):
+            return                        # s(x + c)_i = …: the function at another point, an identity
         if name is None:
             entry = re.fullmatch(r"\s*(.+?)\s*_\s*\{?\s*([a-z])\s*\}?\s*", lhs)
             if entry is None or name_of(entry.group(1)) is None:
@@ -593,7 +598,9 @@ def extract_text(text: str, path: str = "<text>", declarations: Declarations | N
                  kind: str | None = None) -> Extraction:
     """The claims of a document's text (see the module docstring)."""
     out = Extraction(path)
-    scope = Scope(declarations)
+    scope = Scope(layout_from_prose(text, declarations or Declarations()))
+    scope.onehot = {name: said for name, said in one_hot_from_prose(text).items()
+                    if name not in scope.declarations.shapes}
     counter = 0
     names: set[str] = set()
     for seg in _continued(read_document(text, kind or kind_of(path))):
@@ -822,6 +829,23 @@ def _claim(seg: Math, sides: list[str], derivative: tuple[str, str], scope: Scop
             row_gradient = True
             shapes, unknown = flipped, flipped_unknown
             trees = [Transpose(arg=t) for t in trees]
+    # a letter the document writes in bold is a vector: read as a number only because nothing else
+    # types (softmax of a row written entrywise, x:scalar makes s = 1), that reading is not the author's
+    bold = _bold_letters(" ".join([seg.text, cost_def.latex] + [d.latex for n, d in scope.defs.items() if n in local]))
+    numbers = sorted(n for n in bold if n not in scope.declarations.shapes
+                     and re.search(rf"(?:^|\s){re.escape(n)}:scalar(?:\s|$)", shapes))
+    if numbers:
+        where = scope.declarations.path or "NAME.symbolic-bp.toml"
+        raise Untranslatable(f"{', '.join(numbers)} (bold: a vector) {'reads' if len(numbers) == 1 else 'read'} only "
+                             f"as a number here (declare the shapes, or layout = \"row\" for row vectors, in {where})")
+    said_onehot = []
+    for data, (at, words) in sorted(scope.onehot.items()):
+        # labels the text says are one-hot before this line (data, never the variable)
+        part = re.search(rf"(?:^|(?<=\s)){re.escape(data)}:(\S+)", shapes)
+        if at <= line and data != wrt and part and part.group(1).split(":")[0] not in ("scalar", "function") \
+                and "onehot" not in part.group(1).split(":"):
+            shapes = shapes[:part.end()] + ":onehot" + shapes[part.end():]
+            said_onehot.append(f"{data} one-hot (the text, line {at}: \"{words[:60]}\")")
     cost_tree = resolve_products(resolve_powers(cost_tree, shapes), shapes)
     trees = [resolve_products(resolve_powers(t, shapes), shapes) for t in trees]
     used = sorted(n for n in local if n in {x.name for t in [cost_def.tree] + lines for x in t.walk()
@@ -836,6 +860,10 @@ def _claim(seg: Math, sides: list[str], derivative: tuple[str, str], scope: Scop
         note += f"; functions: {', '.join(functions)}"
     if row_gradient:
         note += "; a row gradient (layout = row) of a column variable: its transpose is checked"
+    if said_onehot:
+        note += "; " + "; ".join(said_onehot)
+    if scope.declarations.layout_from:
+        note += f"; vectors are rows (the text, {scope.declarations.layout_from})"
     if repairs:
         note += "; reading: " + "; ".join(repairs)
     if unknown:
@@ -847,14 +875,51 @@ def _claim(seg: Math, sides: list[str], derivative: tuple[str, str], scope: Scop
         step_lines=step_lines)
 
 
+def _bold_letters(latex: str) -> set[str]:
+    """The one-letter lower-case names written in bold (``\\mathbf x``, ``{\\bf x}``, ``\\boldsymbol{y}``).
+
+    >>> sorted(_bold_letters(r"\\mathbf x + \\mathbf{W} \\boldsymbol{y} {\\bf z}"))
+    ['x', 'y', 'z']
+    """
+    return set(re.findall(r"\\(?:mathbf|boldsymbol|bm|bf|vec)\s*\{?\s*([a-z])(?![A-Za-z])", latex))
+
+
+def _plain_arguments(lhs: str) -> bool:
+    """Whether the arguments of ``lhs`` (``L(W)``, ``H(\\mathbf y, \\mathbf s)``, ``s(\\mathbf x)_i``), if it
+    has any, are symbols: a definition's signature, not the function at an expression (``s(x + c)_i``).
+
+    >>> _plain_arguments(r"H(\\mathbf y, \\mathbf s)"), _plain_arguments(r"s(\\mathbf x + c)_i"), _plain_arguments("E")
+    (True, False, True)
+    """
+    m = re.match(r"\s*(?:\\[A-Za-z]+\s*\{[^{}]*\}|\\?[A-Za-z]+)\s*(?:\\left\s*)?\((.*)\)", lhs)
+    if not m:
+        return True
+    for argument in re.sub(r"\\right\s*$", "", m.group(1)).split(","):
+        try:
+            if not isinstance(LatexParser(argument).parse(), Sym):
+                return False
+        except (Untranslatable, RecursionError):
+            return False
+    return True
+
+
 def _in_index_notation(latex: str, first: Untranslatable, free: tuple[str, ...] = ()) -> Node:
     """``latex`` read as index notation (``-\\sum_i [y_i - \\phi(w^T x_i)] x_i``, a sum over examples)
     when it does not translate as matrices; ``first`` (why it did not) if it cannot be read either way."""
     if "\\sum" not in latex and "_" not in latex:
         raise first
+    if not free and any(dots in latex for dots in ("\\vdots", "\\cdots", "\\ddots")):
+        try:                                 # [\sum_j a_{1j} b_j \\ \vdots \\ \sum_j a_{nj} b_j]: A @ b
+            tree = read_with_dotted_matrices(latex)
+        except (Untranslatable, RecursionError) as e:
+            raise Untranslatable(str(e) or "nested too deeply") from None
+        if tree is not None:
+            return tree
     try:
         return entry_expression(latex, free)
-    except IndexError_:
+    except IndexError_ as e:
+        if re.search(r"index|\\sum|subscript", str(first)):
+            raise Untranslatable(f"index notation: {e}") from None   # why the index reading failed
         raise first from None
 
 

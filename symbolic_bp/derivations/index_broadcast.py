@@ -126,6 +126,8 @@ class _Reader:
         for x in ix:
             if x not in axes:
                 raise BroadcastError(f"the index {x!r} of {base}_{{{ix}}} is neither free nor summed")
+        if base == "delta" and len(ix) == 2:
+            raise BroadcastError(f"the Kronecker delta delta_{{{ix}}} beside entries (write the sum it selects)")
         if len(ix) == 1:
             entry = Sym(name=base) if axes[ix] == 0 else Transpose(arg=Sym(name=base))
             return Value(entry, "entry", frozenset(ix))

@@ -720,6 +720,10 @@ class LatexParser:
         wanted = registry.arguments(name)
         if wanted is not None and not wanted[0] <= len(args) <= wanted[1]:
             self.fail(f"{name} takes {wanted[0]} argument{'s' * (wanted[0] > 1)}, found {len(args)}")
+        if name == "diag" and len(args) == 1 and _of_vectors(args[0]):
+            # diag(s) of a vector, row or column (a row in row-vector notes): the diagonal matrix of
+            # its entries, NumPy's diagflat (the claim language's diag takes a column)
+            name = "diagflat"
         return Call(name=name, args=tuple(args), keywords=keywords)
 
     def reduction_subscript(self, name: str) -> tuple:
@@ -811,6 +815,13 @@ class LatexParser:
         self.take()
         self.braced_raw()
         return _vector_of_entries(rows)
+
+
+def _of_vectors(node: Node) -> bool:
+    """Whether every symbol of ``node`` is lower case (vectors, by the notes' convention) and it
+    has one: ``s``, ``1/s``, ``\\sigma'(z)``."""
+    names = [n.name for n in node.walk() if isinstance(n, Sym)]
+    return bool(names) and all(not any(ch.isupper() for ch in x) for x in names)
 
 
 def _transposed(node: Node) -> bool:

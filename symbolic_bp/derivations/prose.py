@@ -1,0 +1,89 @@
+"""What a document declares in words: row vectors, one-hot labels.
+
+Notes say some of what a claim means in a sentence, not in a formula: "We use row vectors
+and row gradients", "We'll use a one-hot encoding for the response, meaning each $y$ is a
+vector ...".  These are read here, narrowly (a sentence that says it plainly, never one that
+negates it), and reported with the words and the line they come from; a side file's own
+declaration always wins.  Numbers in prose are never read (they are not definitions).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from ..core.expression import Sym
+from .declarations import Declarations
+from .latex_reader import LatexParser, Untranslatable
+
+_ROW_VECTORS = re.compile(r"(?i)(?<![A-Za-z])(?:we\s+use|we'll\s+use|we\s+work\s+with|all\s+(?:our\s+)?vectors\s+are"
+                          r"|vectors\s+are\s+(?:all\s+)?)\s*[_*]*\s*row\s+vectors")
+_ONE_HOT = re.compile(r"(?i)one[-\s]hot")
+_NEGATED = re.compile(r"(?i)\b(?:not|unlike|instead|rather|soft|smooth(?:ed|ing)?)\b")
+# "a vector of length $K$": a size, not the one-hot name
+_SIZE_BEFORE = re.compile(r"(?i)(?:length|size|dimension|classes|elements|entries|of)\s*$")
+# the display after "...as a one-hot vector:": its first name before '='
+_DISPLAY_START = re.compile(r"\s*(?:<script[^>]*>|\$\$|\\\[|\\begin\{(?:aligned|align\*?|equation\*?|gather\*?)\})+\s*"
+                            r"(?:\\begin\{aligned\}\s*)?(.{1,40}?)\s*&?\s*=")
+_INLINE = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)", re.S)
+_SENTENCE_END = re.compile(r"(?<=[.!?:])\s|\n\s*\n")
+
+
+def layout_from_prose(text: str, declarations: Declarations) -> Declarations:
+    """``declarations`` with layout = row when the document says so in words ("We use row vectors",
+    "all vectors are row vectors") and its side file does not say otherwise.
+
+    >>> layout_from_prose("Here _we use row vectors and row gradients_.", Declarations()).layout_from
+    'line 1: "we use row vectors"'
+    >>> layout_from_prose("All vectors are column vectors.", Declarations()).layout
+    'column'
+    """
+    m = _ROW_VECTORS.search(text)
+    if m is None or declarations.layout_said:
+        return declarations
+    line = text.count("\n", 0, m.start()) + 1
+    words = " ".join(re.sub(r"[_*]", "", m.group()).split())
+    return replace(declarations, layout="row", layout_from=f'line {line}: "{words}"')
+
+
+def _symbol(latex: str) -> str | None:
+    try:
+        node = LatexParser(latex).parse()
+    except (Untranslatable, RecursionError):
+        return None
+    return node.name if isinstance(node, Sym) else None
+
+
+def one_hot_from_prose(text: str) -> dict[str, tuple[int, str]]:
+    """The names the document says are one-hot, each with the line and the words that say it: a
+    sentence saying "one-hot" (not negated) with one symbol in its math, or that ends with a colon
+    before a display defining one symbol (``... as a one-hot vector: $$\\mathbf y = ...$$``).
+
+    >>> one_hot_from_prose("We'll use a one-hot encoding, meaning each $y$ is a vector of 0's and one 1.")
+    {'y': (1, "We'll use a one-hot encoding, meaning each $y$ is a vector of 0's and one 1.")}
+    >>> one_hot_from_prose("encode it as a one-hot vector:\\n\\n$$\\\\mathbf y = \\\\begin{bmatrix} 0 \\\\end{bmatrix}$$")
+    {'y': (1, 'encode it as a one-hot vector:')}
+    >>> one_hot_from_prose("Unlike one-hot labels, our $t$ is soft."), one_hot_from_prose("one-hot $y$ and $z$.")
+    ({}, {})
+    """
+    found: dict[str, tuple[int, str]] = {}
+    for m in _ONE_HOT.finditer(text):
+        starts = [e.end() for e in _SENTENCE_END.finditer(text, 0, m.start())]
+        start = starts[-1] if starts else 0
+        end_match = _SENTENCE_END.search(text, m.end())
+        end = end_match.start() if end_match else len(text)
+        sentence = text[start:end].strip()
+        if _NEGATED.search(_INLINE.sub(" ", sentence)):
+            continue
+        names = {_symbol(next(g for g in i.groups() if g is not None)) for i in _INLINE.finditer(sentence)
+                 if not _SIZE_BEFORE.search(sentence[:i.start()])}
+        names.discard(None)
+        if not names and sentence.endswith(":"):
+            shown = _DISPLAY_START.match(text, end)
+            names = {_symbol(shown.group(1))} - {None} if shown else set()
+        if len(names) == 1:
+            name = names.pop()
+            found.setdefault(name, (text.count("\n", 0, start) + 1, " ".join(sentence.split())[:160]))
+    return found
+
+
+__all__ = ["layout_from_prose", "one_hot_from_prose"]
