@@ -28,11 +28,11 @@ RNG = np.random.default_rng(7)
 VALUES = {
     "a": RNG.uniform(0.2, 1.0, (N, 1)), "y": RNG.uniform(0.0, 1.0, (N, 1)), "z": RNG.normal(size=(N, 1)),
     "A": RNG.normal(size=(N, N)), "x": RNG.normal(size=(N, 1)),
-    "w": RNG.normal(size=(M, 1)), "X": RNG.normal(size=(M, K)), "t": RNG.uniform(0, 1, (K, 1)),
-    "W": RNG.normal(size=(2, M)), "T_": RNG.normal(size=(2, K)),
+    "w": RNG.normal(size=(M, 1)), "X": RNG.normal(size=(K, M)), "t": RNG.uniform(0, 1, (K, 1)),
+    "W": RNG.normal(size=(2, M)), "T_": RNG.normal(size=(K, 2)),
 }
-DECLS = {"a": "a:n", "y": "y:n", "z": "z:n", "A": "A:n,n", "x": "x:n", "w": "w:m", "X": "X:m,k", "t": "t:k",
-         "W": "W:h,m", "T_": "T_:h,k"}
+DECLS = {"a": "a:n", "y": "y:n", "z": "z:n", "A": "A:n,n", "x": "x:n", "w": "w:m", "X": "X:k,m", "t": "t:k",
+         "W": "W:h,m", "T_": "T_:k,h"}
 SIZES = {"n": N, "m": M, "k": K, "h": 2}
 
 
@@ -62,17 +62,17 @@ CASES = [
     (r"\sum_{i} A_{ik} x_i^2", ("k",), None,
      lambda: [[sum(v["A"][i, k] * v["x"][i, 0] ** 2 for i in range(N))] for k in range(N)]),
     (r"- \sum_{i=1}^n \left[ t_i - \sigma(w^T x_i) \right] x_i", (),
-     "-sum((t.T - sigma(w.T @ X)) * X, axis=1, keepdims=True)",
-     lambda: [[-sum((v["t"][i, 0] - sig(float(v["w"][:, 0] @ v["X"][:, i]))) * v["X"][r, i] for i in range(K))]
+     "-sum((t.T - sigma(w.T @ X.T)) * X.T, axis=1, keepdims=True)",
+     lambda: [[-sum((v["t"][i, 0] - sig(float(v["w"][:, 0] @ v["X"][i, :]))) * v["X"][i, r] for i in range(K))]
               for r in range(M)]),
     (r"- \sum_{i} \left[ t_i \log \sigma(w^T x_i) + (1 - t_i) \log \left(1 - \sigma(w^T x_i) \right) \right]", (),
-     "-sum(t.T * log(sigma(w.T @ X)) + (1 - t.T) * log(1 - sigma(w.T @ X)), axis=1, keepdims=True)",
-     lambda: -sum(v["t"][i, 0] * math.log(sig(float(v["w"][:, 0] @ v["X"][:, i])))
-                  + (1 - v["t"][i, 0]) * math.log(1 - sig(float(v["w"][:, 0] @ v["X"][:, i]))) for i in range(K))),
-    (r"\sum_i (W x_i - t_i) x_i^T", (), "(W @ X - T_) @ X.T",          # T is the transpose's name: T_
-     lambda: sum(np.outer(v["W"] @ v["X"][:, i] - v["T_"][:, i], v["X"][:, i]) for i in range(K))),
+     "-sum(t.T * log(sigma(w.T @ X.T)) + (1 - t.T) * log(1 - sigma(w.T @ X.T)), axis=1, keepdims=True)",
+     lambda: -sum(v["t"][i, 0] * math.log(sig(float(v["w"][:, 0] @ v["X"][i, :])))
+                  + (1 - v["t"][i, 0]) * math.log(1 - sig(float(v["w"][:, 0] @ v["X"][i, :]))) for i in range(K))),
+    (r"\sum_i (W x_i - t_i) x_i^T", (), "(W @ X.T - T_.T) @ X",        # T is the transpose's name: T_
+     lambda: sum(np.outer(v["W"] @ v["X"][i, :] - v["T_"][i, :], v["X"][i, :]) for i in range(K))),
     (r"\frac12\sum_i (W x_i - t_i)^T (W x_i - t_i)", (), None,
-     lambda: 0.5 * sum(float((v["W"] @ v["X"][:, i] - v["T_"][:, i]) @ (v["W"] @ v["X"][:, i] - v["T_"][:, i]))
+     lambda: 0.5 * sum(float((v["W"] @ v["X"][i, :] - v["T_"][i, :]) @ (v["W"] @ v["X"][i, :] - v["T_"][i, :]))
                        for i in range(K))),
 ]
 
@@ -128,4 +128,4 @@ def test_a_transposed_vector_is_never_read_as_a_number():
     # the product reader once read w^T beside entries as a scalar factor (phi(w * x)): refused now,
     # and the broadcasting reader reads the x_i as the columns of X
     node = entry_expression(r"- \sum_{i=1}^n \left[ y_i - \phi(w^T x_i) \right] x_i", ())
-    assert "w.T @ X" in to_text(node)
+    assert "w.T @ X.T" in to_text(node)

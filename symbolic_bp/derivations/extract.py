@@ -89,15 +89,17 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..core.expression import (
-    Add, Apply, Call, Node, Sym, Transpose, substitute,
+    Add, Apply, Call, Node, Sym, Transpose, num, substitute,
 )
+from ..core import registry
 from ..language.printer import to_text
 from .latex_reader import (  # noqa: F401  (LatexParser, latex_tokens ... are this module's API too)
     ACCENTS, FUNCTION_LETTERS, GREEK, KNOWN_DEFINITIONS, OPERATOR_WORDS, EntrywisePow, LatexParser, Tok, Untranslatable, latex_tokens,
+    columnwise,
 )
 from .shape_inference import _reading_score, infer_shapes, resolve_powers, resolve_products  # noqa: F401
 from .declarations import Declarations, load_for
-from .prose import layout_from_prose, one_hot_from_prose
+from .prose import layout_from_prose, one_hot_from_prose, shapes_from_text
 from .document import MAX_BYTES, Math, kind_of, read_document, read_file  # noqa: F401  (MAX_BYTES: as before)
 from .dotted_matrix import read_with_dotted_matrices
 from .index_notation import IndexError_, entry_expression
@@ -455,6 +457,9 @@ class Definition:
     error: str = ""
     repairs: tuple[str, ...] = ()
     section: str = ""
+    # every side that translates, in the order of preference (the first is ``tree``): a claim on a
+    # variable the first does not reach takes the first that does (L = -y^T log p = -y^T log phi(z))
+    alternatives: tuple[Node, ...] = ()
 
 
 class Scope:
@@ -467,6 +472,7 @@ class Scope:
         self.functions: dict[str, str] = dict(self.declarations.functions)   # sigma -> sigmoid
         self.opaque: dict[str, tuple[int, str]] = {}    # functions defined by a formula that is no known one
         self.onehot: dict[str, tuple[int, str]] = {}    # names the text says are one-hot: (line, words)
+        self.said_shapes: list[tuple[int, str, str, str]] = []   # shapes the text states: (line, name, shape, words)
         self.scope = None
         self.side_defs: dict[str, Definition] = {}
         for name, latex in self.declarations.definitions.items():
@@ -503,7 +509,7 @@ class Scope:
                 return
             name, free = name_of(entry.group(1)), (entry.group(2),)   # a_j = …: the entry j of a vector a
         try:
-            p, tree = self._definition_side(sides[1:], free, lhs, name)
+            p, tree, alternatives = self._definition_side(sides[1:], free, lhs, name)
         except (Untranslatable, RecursionError) as e:
             # remembered, so that a claim on it says what failed; an earlier good one is kept for
             # a name the document then restates in index notation (f = a^T X b = \sum ...)
@@ -521,10 +527,11 @@ class Scope:
             return                        # an example value, an equation, a renaming
         if any(isinstance(n, Apply) and n.name in ("f", "g", "h") for n in tree.walk()):
             return
-        self.defs[name] = Definition(name, tree, line, sides[1], repairs=tuple(p.repairs), section=section)
+        self.defs[name] = Definition(name, tree, line, sides[1], repairs=tuple(p.repairs), section=section,
+                                     alternatives=alternatives)
 
     def _definition_side(self, sides: list[str], free: tuple[str, ...], lhs: str,
-                         name: str) -> tuple[LatexParser, Node]:
+                         name: str) -> tuple[LatexParser, Node, tuple[Node, ...]]:
         """The reading of ``name = sides[0] = sides[1] …`` to keep: each side read as matrices, else as
         index notation (``\\sum_i [y_i \\log \\phi(w^T x_i) + …]``, the entry ``a_j = e^{z_j} / \\sum_k
         e^{z_k}``); of those that translate, the one written most in the document's own variables
@@ -553,15 +560,19 @@ class Scope:
         if not readings:
             raise first
         # in the document's own variables first, then a side written in matrices, then the first
-        *_, p, tree = min(readings, key=lambda r: r[:3])
-        return p, tree
+        readings.sort(key=lambda r: r[:3])
+        *_, p, tree = readings[0]
+        return p, tree, tuple(r[-1] for r in readings)
 
     def _define_function(self, head: Apply, latex: str, line: int = 0) -> None:
         """``\\sigma(t) = \\frac{1}{1 + e^{-t}}``: the document says sigma is the sigmoid."""
         try:
             tree = LatexParser(latex).parse()
-        except (Untranslatable, RecursionError):
-            tree = None
+        except (Untranslatable, RecursionError) as e:
+            try:                        # \phi(z) = e^z / \sum_j e^{z_j}: in index notation
+                tree = _in_index_notation(latex, e if isinstance(e, Untranslatable) else Untranslatable(""))
+            except (Untranslatable, RecursionError):
+                tree = None
         if tree is not None:
             tree = substitute(tree, lambda n: Sym(name="t") if isinstance(n, Sym) and n.name == head.arg.name
                               else None)
@@ -588,10 +599,22 @@ def _substitute(tree: Node, defs: dict[str, Node], depth: int = 0) -> Node:
 
 
 def _rename_functions(tree: Node, functions: dict[str, str]) -> Node:
-    """sigma(z) as the registered function the document or side file says it is."""
-    return substitute(tree, lambda n: Apply(name=functions[n.name], arg=_rename_functions(n.arg, functions),
-                                            order=n.order)
-                      if isinstance(n, Apply) and functions.get(n.name, "function") != "function" else None)
+    """sigma(z) as the registered function the document or side file says it is; phi(z) as
+    ``softmax(z)`` where the document defines phi as the softmax (of each example's column,
+    ``softmax(Z, axis=0)``, where the function is applied example by example)."""
+    def rule(n: Node) -> Node | None:
+        if not isinstance(n, Apply):
+            return None
+        name, columns = columnwise(n.name)
+        target = functions.get(name, "function")
+        arg = _rename_functions(n.arg, functions)
+        if target == "function" or n.order:
+            return Apply(name=name, arg=arg, order=n.order) if columns else None
+        if registry.elementwise(target) is not None:
+            return Apply(name=target, arg=arg, order=n.order)
+        keywords = (("axis", num(0)),) if columns else ()
+        return Call(name=target, args=(arg,), keywords=keywords)
+    return substitute(tree, rule)
 
 
 def extract_text(text: str, path: str = "<text>", declarations: Declarations | None = None,
@@ -601,6 +624,7 @@ def extract_text(text: str, path: str = "<text>", declarations: Declarations | N
     scope = Scope(layout_from_prose(text, declarations or Declarations()))
     scope.onehot = {name: said for name, said in one_hot_from_prose(text).items()
                     if name not in scope.declarations.shapes}
+    scope.said_shapes = [s for s in shapes_from_text(text) if s[1] not in scope.declarations.shapes]
     counter = 0
     names: set[str] = set()
     for seg in _continued(read_document(text, kind or kind_of(path))):
@@ -760,6 +784,12 @@ def _claim(seg: Math, sides: list[str], derivative: tuple[str, str], scope: Scop
         step_lines.append(side_lines[k] if k < len(side_lines) else line)
     local = {n: d.tree for n, d in scope.defs.items() if d.tree is not None and n != wrt and n != key}
     local.update({n: t for n, t in defined.items() if n != wrt})
+    for alternative in cost_def.alternatives[1:]:
+        # the cost's first reading does not reach the variable, a later side of its chain does
+        if wrt in _symbols(_substitute(cost_def.tree, local)):
+            break
+        if wrt in _symbols(_substitute(alternative, local)):
+            cost_def = replace(cost_def, tree=alternative)
     substituted = [_substitute(t, local) for t in [cost_def.tree] + lines]
     in_cost = _symbols(substituted[0])
     if wrt not in in_cost and wrt.upper() not in in_cost:
@@ -792,7 +822,7 @@ def _claim(seg: Math, sides: list[str], derivative: tuple[str, str], scope: Scop
     latexes = [latexes[k] for k in kept]
     step_lines = [step_lines[k] for k in kept]
     lines = [lines[k] for k in kept]
-    applied = {n.name for t in substituted for n in t.walk() if isinstance(n, Apply)}
+    applied = {columnwise(n.name)[0] for t in substituted for n in t.walk() if isinstance(n, Apply)}
     for f in sorted(applied & set(scope.opaque)):
         at, formula = scope.opaque[f]
         raise Untranslatable(f"{f} is defined at line {at} as {formula!r}, which is not a function the checks "
@@ -803,7 +833,13 @@ def _claim(seg: Math, sides: list[str], derivative: tuple[str, str], scope: Scop
     together = trees[0]
     for t in trees[1:]:
         together = Add(left=together, right=t)
-    shapes, unknown = infer_shapes(cost_tree, together, wrt, scope.declarations)
+    # the shapes the text states before this line (the last statement of each name), unless the side
+    # file declares them
+    present = _symbols(cost_tree) | _symbols(together) | {wrt}
+    stated = {name: (shape, at) for at, name, shape, _ in scope.said_shapes if at <= line and name in present}
+    declarations = replace(scope.declarations, shapes={**{n: s for n, (s, _) in stated.items()},
+                                                       **scope.declarations.shapes}) if stated else scope.declarations
+    shapes, unknown = infer_shapes(cost_tree, together, wrt, declarations)
     if any(ch.isupper() for ch in wrt) and wrt not in scope.declarations.shapes \
             and re.search(rf"(?:^|\s){re.escape(wrt)}:scalar(?:\s|$)", shapes):
         # a capital names a matrix: read as a number only because the function is no scalar otherwise
@@ -812,12 +848,12 @@ def _claim(seg: Math, sides: list[str], derivative: tuple[str, str], scope: Scop
                              f"function {to_text(cost_tree)[:60]} is not a scalar cost (give {wrt}'s shape under "
                              f"shapes in the side file if it is a number)")
     row_gradient = False
-    if wrt not in scope.declarations.shapes:
+    if wrt not in declarations.shapes:
         # a gradient written as a row for a column variable (numerator layout: [phi(w^T x) - y] x^T):
         # its transpose, the variables read as columns, keeps more of the dimensions than it does
         # (which types only by reading the vectors as numbers): the document's convention, checked
         # as its transpose once the side file says layout = "row", else listed with that advice
-        columns = replace(scope.declarations, layout="column")
+        columns = replace(declarations, layout="column")
         flipped, flipped_unknown = infer_shapes(cost_tree, Transpose(arg=together), wrt, columns)
         direct = _reading_score(shapes, cost_tree, together, wrt)
         transposed = _reading_score(flipped, cost_tree, Transpose(arg=together), wrt)
@@ -839,8 +875,10 @@ def _claim(seg: Math, sides: list[str], derivative: tuple[str, str], scope: Scop
         raise Untranslatable(f"{', '.join(numbers)} (bold: a vector) {'reads' if len(numbers) == 1 else 'read'} only "
                              f"as a number here (declare the shapes, or layout = \"row\" for row vectors, in {where})")
     said_onehot = []
-    for data, (at, words) in sorted(scope.onehot.items()):
-        # labels the text says are one-hot before this line (data, never the variable)
+    for said, (at, words) in sorted(scope.onehot.items()):
+        # labels the text says are one-hot before this line (data, never the variable); each y_i of a
+        # sum over examples one-hot: the rows of Y, the matrix the y_i make
+        data = said if re.search(rf"(?:^|(?<=\s)){re.escape(said)}:", shapes) else said.upper()
         part = re.search(rf"(?:^|(?<=\s)){re.escape(data)}:(\S+)", shapes)
         if at <= line and data != wrt and part and part.group(1).split(":")[0] not in ("scalar", "function") \
                 and "onehot" not in part.group(1).split(":"):
@@ -862,6 +900,8 @@ def _claim(seg: Math, sides: list[str], derivative: tuple[str, str], scope: Scop
         note += "; a row gradient (layout = row) of a column variable: its transpose is checked"
     if said_onehot:
         note += "; " + "; ".join(said_onehot)
+    if stated:
+        note += "; shapes from the text: " + ", ".join(f"{n}:{s} (line {at})" for n, (s, at) in sorted(stated.items()))
     if scope.declarations.layout_from:
         note += f"; vectors are rows (the text, {scope.declarations.layout_from})"
     if repairs:
@@ -916,7 +956,7 @@ def _in_index_notation(latex: str, first: Untranslatable, free: tuple[str, ...] 
         if tree is not None:
             return tree
     try:
-        return entry_expression(latex, free)
+        return entry_expression(latex, free, mark_columns=True)
     except IndexError_ as e:
         if re.search(r"index|\\sum|subscript", str(first)):
             raise Untranslatable(f"index notation: {e}") from None   # why the index reading failed

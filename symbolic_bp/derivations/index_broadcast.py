@@ -11,9 +11,10 @@ function of the vector, and ``\\sum_k`` the sum along k's axis.
 ``\\sum_{k \\neq i} f(k)`` is ``\\sum_k f(k) - f(i)``.
 
 Vectors indexed by an example (``x_i`` in ``w^T x_i``, transposed or in a matrix
-product) are the columns of a matrix named by the capital (``X``): the example
-index runs along the columns, the vector's entries along the rows; a row per
-example is held as its transpose and a flag; ``\\sum_i x_i v_i^T`` is ``X @ V.T``.
+product) are the rows of a matrix named by the capital (``X``, the design matrix:
+one row per example).  While reading they are held as the columns of ``X.T``: the
+example index runs along the columns, the vector's entries along the rows; a row
+per example is held as its transpose and a flag; ``\\sum_i x_i v_i^T`` is ``X.T @ V``.
 
 >>> from symbolic_bp.language.printer import to_text
 >>> to_text(broadcast_expression(r"-\\sum_k y_k \\log a_k", ()))
@@ -23,7 +24,7 @@ example is held as its transpose and a flag; ``\\sum_i x_i v_i^T`` is ``X @ V.T`
 >>> to_text(broadcast_expression(r"\\frac{e^{z_j}}{\\sum_k e^{z_k}}", ("j",)))
 'exp(z) / sum(exp(z))'
 >>> to_text(broadcast_expression(r"- \\sum_{i=1}^n \\left[ y_i - \\phi(w^T x_i) \\right] x_i", ()))
-'-sum((y.T - phi(w.T @ X)) * X, axis=1, keepdims=True)'
+'-sum((y.T - phi(w.T @ X.T)) * X.T, axis=1, keepdims=True)'
 """
 from __future__ import annotations
 
@@ -34,7 +35,9 @@ from ..core import registry
 from ..core.expression import (
     Add, Apply, Call, Div, MatMul, Mul, Neg, Node, Num, Pow, Sub, Sym, Transpose, num, substitute,
 )
-from .latex_reader import INDEX_CLOSE, INDEX_OPEN, SUM_MARK, EntrywisePow, LatexParser, Untranslatable
+from .latex_reader import (
+    COLUMNWISE, INDEX_CLOSE, INDEX_OPEN, SUM_MARK, EntrywisePow, LatexParser, Untranslatable, columnwise,
+)
 
 _ENTRY = re.compile(rf"^(?P<base>.+){INDEX_OPEN}(?P<ix>[a-z]{{1,2}}){INDEX_CLOSE}$")
 _SUM = re.compile(rf"^{SUM_MARK}{INDEX_OPEN}(?P<k>[a-z?])(?:≠(?P<other>[a-z]))?{INDEX_CLOSE}$")
@@ -196,7 +199,11 @@ class _Reader:
         v = self.read(node.arg, axes)
         if v.kind == "outer":
             raise BroadcastError(f"{node.name} of a per-example outer product")
-        return Value(Apply(name=node.name, arg=v.node, order=node.order), v.kind, v.live)
+        # phi(w^T x_i), each example a column: marked, so that a phi the document defines as the
+        # softmax normalises each column (axis=0), not the whole matrix
+        name = node.name + COLUMNWISE if v.kind in ("col", "row") and node.order == 0 \
+            and registry.elementwise(node.name) is None else node.name
+        return Value(Apply(name=name, arg=v.node, order=node.order), v.kind, v.live)
 
     def read_MatMul(self, node: MatMul, axes) -> Value:
         left, right = self.read(node.left, axes), self.read(node.right, axes)
@@ -292,9 +299,12 @@ _MATMUL = {
 }
 
 
-def broadcast_expression(latex: str, free: tuple[str, ...]) -> Node:
+def broadcast_expression(latex: str, free: tuple[str, ...], mark_columns: bool = False) -> Node:
     """The vector (matrix, number) whose entry ``free`` the index expression ``latex``
-    gives, computed by broadcasting; :class:`BroadcastError` with the reason if it cannot."""
+    gives, computed by broadcasting; :class:`BroadcastError` with the reason if it cannot.
+    With ``mark_columns``, a function of the document's own (phi) applied to each example's
+    vector keeps the mark :data:`.latex_reader.COLUMNWISE` on its name (for a caller that may
+    learn phi is the softmax, which then normalises each example)."""
     try:
         tree = LatexParser(latex, index_mode=True).parse()
     except (Untranslatable, RecursionError) as e:
@@ -313,7 +323,19 @@ def broadcast_expression(latex: str, free: tuple[str, ...]) -> Node:
         raise BroadcastError(f"the entry does not depend on {', '.join(missing)}" if missing else
                              f"indices left unsummed: {', '.join(sorted(value.live - set(free)))}"
                              if value.live - set(free) else "a vector per example left unsummed")
-    return value.node
+    # the examples' vectors were held as columns; the matrix that holds them is named for its rows,
+    # x_i^T the rows of X (the design matrix; one-hot labels Y:n,k:onehot, a row per example)
+    stacked = {_capital(base) for base in reader.vectors}
+
+    def rows(n: Node) -> Node | None:
+        if isinstance(n, Transpose) and isinstance(n.arg, Sym) and n.arg.name in stacked:
+            return n.arg
+        return Transpose(arg=n) if isinstance(n, Sym) and n.name in stacked else None
+    node = substitute(value.node, rows)
+    if not mark_columns:
+        node = substitute(node, lambda n: Apply(name=columnwise(n.name)[0], arg=n.arg, order=n.order)
+                          if isinstance(n, Apply) and columnwise(n.name)[1] else None)
+    return node
 
 
 __all__ = ["BroadcastError", "broadcast_expression"]

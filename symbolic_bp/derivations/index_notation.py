@@ -396,15 +396,16 @@ def _term_expression(term: Term, free: tuple[str, ...]) -> Node:
     return Neg(arg=node) if negative else node
 
 
-def entry_expression(latex: str, free: tuple[str, ...]) -> Node:
+def entry_expression(latex: str, free: tuple[str, ...], mark_columns: bool = False) -> Node:
     """The matrix (vector, number) whose entry ``free`` (two, one or no indices) the
-    index expression ``latex`` gives; :class:`IndexError_` with the reason if it cannot."""
+    index expression ``latex`` gives; :class:`IndexError_` with the reason if it cannot.
+    (``mark_columns``: see :func:`.index_broadcast.broadcast_expression`.)"""
     try:
         return _products(latex, free)
     except IndexError_ as e:
         # entrywise products, functions of entries, sums over examples: read by broadcasting
         try:
-            return broadcast_expression(latex, free)
+            return broadcast_expression(latex, free, mark_columns)
         except BroadcastError:
             raise e from None
 

@@ -53,10 +53,17 @@ OPERATOR_WORDS = {"tr": "tr", "Tr": "tr", "trace": "tr", "Trace": "tr", "det": "
                   "kron": "kron", "norm": "norm", "logsumexp": "logsumexp", "softplus": "softplus"}
 # a function the document defines by its formula, in the variable t: the registered function it is
 KNOWN_DEFINITIONS = {"1 / (1 + exp(-t))": "sigmoid", "exp(t) / (1 + exp(t))": "sigmoid",
+                     "exp(t) / sum(exp(t))": "softmax",
                      "maximum(0, t)": "relu", "max(0, t)": "relu", "log(1 + exp(t))": "softplus",
                      "(exp(t) - exp(-t)) / (exp(t) + exp(-t))": "tanh"}
-# index mode's marks: x⟨i⟩ an entry (or the vector of example i), Σ⟨k⟩ a sum over k
-INDEX_OPEN, INDEX_CLOSE, SUM_MARK = "⟨", "⟩", "Σ"
+# index mode's marks: x⟨i⟩ an entry (or the vector of example i), Σ⟨k⟩ a sum over k; a function
+# applied to each example's column (phi(w^T x_i): softmax along axis 0 if phi is the softmax)
+INDEX_OPEN, INDEX_CLOSE, SUM_MARK, COLUMNWISE = "⟨", "⟩", "Σ", "⟨columns⟩"
+
+
+def columnwise(name: str) -> tuple[str, bool]:
+    """(the function's name, whether it is applied to each column of its argument)."""
+    return (name[:-len(COLUMNWISE)], True) if name.endswith(COLUMNWISE) else (name, False)
 # names that are functions when followed by '(' or a prime
 FUNCTION_LETTERS = {"sigma", "phi", "psi", "f", "g", "h"}
 NAMED_FUNCTIONS = {"exp": "exp", "log": "log", "tanh": "tanh", "ln": "log", "sin": "sin", "cos": "cos"}

@@ -86,4 +86,52 @@ def one_hot_from_prose(text: str) -> dict[str, tuple[int, str]]:
     return found
 
 
-__all__ = ["layout_from_prose", "one_hot_from_prose"]
+_REAL = r"\\(?:mathbb|Bbb|mathbf|mathrm)\s*\{?\s*R\s*\}?"
+# x \in \mathbb{R}^{n}, {\bf A}, {\bf B} \in \Bbb R^{n \times n}
+_MEMBER = re.compile(rf"((?:[^$\\,=]|\\(?:mathbf|boldsymbol|bf|bm)\b)[^$=]{{0,60}}?)\s*\\in\s*{_REAL}\s*\^\s*(\{{[^{{}}]*\}}|\w)")
+_DIMENSION = re.compile(r"[A-Za-z](?:_?[A-Za-z0-9])?|\d{1,3}")
+# $w$ is now an $m \times K$ matrix; $x$ is a vector of length $m$; $h$ is a row vector of length $k$
+_MATRIX_WORDS = re.compile(r"\$([^$]{1,30})\$\s+is\s+(?:now\s+)?(?:an?\s+)?\$([^$]{1,30})\$\s+matrix")
+_VECTOR_WORDS = re.compile(r"\$([^$]{1,30})\$\s+is\s+(?:now\s+)?an?\s+(row\s+|column\s+)?vector\s+"
+                           r"(?:of\s+(?:length|size|dimension)\s+)\$([^$]{1,12})\$")
+
+
+def _dimensions(latex: str) -> list[str] | None:
+    parts = [p.strip().strip("{}").replace("_", "") for p in re.split(r"\\times|\\cdot|\*", latex.strip().strip("{}"))]
+    if not 1 <= len(parts) <= 2 or not all(_DIMENSION.fullmatch(p) for p in parts):
+        return None
+    return parts
+
+
+def shapes_from_text(text: str) -> list[tuple[int, str, str, str]]:
+    """Shapes the document states: ``x \\in \\mathbb{R}^n``, ``W \\in \\mathbb R^{m \\times n}`` (in
+    any math), "$w$ is an $m \\times K$ matrix", "$x$ is a vector of length $m$" (in words), as
+    (line, name, shape as the claim language declares it, the words).
+
+    >>> [s[1:3] for s in shapes_from_text(r"Let ${\\bf A}, {\\bf B} \\in \\Bbb R^{n \\times n}$ and $x \\in \\mathbb{R}^m$.")]
+    [('A', 'n,n'), ('B', 'n,n'), ('x', 'm')]
+    >>> [s[1:3] for s in shapes_from_text(r"$w$ is now an $m \\times K$ matrix, $h$ is a row vector of length $k$")]
+    [('h', '1,k'), ('w', 'm,K')]
+    """
+    found = []
+    for m in _MEMBER.finditer(text):
+        dims = _dimensions(m.group(2))
+        if dims is None:
+            continue
+        for name_latex in m.group(1).split(","):
+            name = _symbol(name_latex)
+            if name:
+                found.append((m.start(), name, ",".join(dims), " ".join(m.group().split())))
+    for m in _MATRIX_WORDS.finditer(text):
+        name, dims = _symbol(m.group(1)), _dimensions(m.group(2))
+        if name and dims and len(dims) == 2:
+            found.append((m.start(), name, ",".join(dims), " ".join(m.group().split())))
+    for m in _VECTOR_WORDS.finditer(text):
+        name, dims = _symbol(m.group(1)), _dimensions(m.group(3))
+        if name and dims and len(dims) == 1:
+            shape = f"1,{dims[0]}" if (m.group(2) or "").startswith("row") else dims[0]
+            found.append((m.start(), name, shape, " ".join(m.group().split())))
+    return sorted((text.count("\n", 0, at) + 1, name, shape, words) for at, name, shape, words in found)
+
+
+__all__ = ["layout_from_prose", "one_hot_from_prose", "shapes_from_text"]
