@@ -28,7 +28,7 @@ from .index_notation import IndexError_, entry_expression
 from .latex_reader import LatexParser, Untranslatable
 
 _ENVIRONMENT = re.compile(r"\\begin\{([bpvB]?matrix)\}(.*?)\\end\{\1\}", re.S)
-_DOTS = {r"\vdots", r"\cdots", r"\ddots", r"\ldots", r"\dots"}
+_DOTS = {r"\vdots", r"\cdots", r"\ddots", r"\ldots", r"\dots", "..."}
 _ROW_BREAK = re.compile(r"\\\\(?:\[[^\]]*\])?")
 _FONTS = {r"\mathbf", r"\boldsymbol", r"\bm"}
 _PLACEHOLDER = "Upsilon_{9%02d}"          # a matrix read here stands in the rest of the formula as this

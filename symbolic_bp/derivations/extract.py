@@ -99,7 +99,7 @@ from .latex_reader import (  # noqa: F401  (LatexParser, latex_tokens ... are th
 )
 from .shape_inference import _reading_score, infer_shapes, resolve_powers, resolve_products  # noqa: F401
 from .declarations import Declarations, load_for
-from .prose import layout_from_prose, one_hot_from_prose, shapes_from_text
+from .prose import layout_from_prose, one_example_from_prose, one_example_of, one_hot_from_prose, shapes_from_text
 from .document import MAX_BYTES, Math, kind_of, read_document, read_file  # noqa: F401  (MAX_BYTES: as before)
 from .dotted_matrix import read_with_dotted_matrices
 from .index_notation import IndexError_, entry_expression
@@ -460,6 +460,7 @@ class Definition:
     # every side that translates, in the order of preference (the first is ``tree``): a claim on a
     # variable the first does not reach takes the first that does (L = -y^T log p = -y^T log phi(z))
     alternatives: tuple[Node, ...] = ()
+    sides: tuple[str, ...] = ()       # the LaTeX of every side (a cost read again for one example)
 
 
 class Scope:
@@ -473,6 +474,7 @@ class Scope:
         self.opaque: dict[str, tuple[int, str]] = {}    # functions defined by a formula that is no known one
         self.onehot: dict[str, tuple[int, str]] = {}    # names the text says are one-hot: (line, words)
         self.said_shapes: list[tuple[int, str, str, str]] = []   # shapes the text states: (line, name, shape, words)
+        self.one_example: list[tuple[int, bool, str]] = []      # "for a single observation" and back
         self.scope = None
         self.side_defs: dict[str, Definition] = {}
         for name, latex in self.declarations.definitions.items():
@@ -528,7 +530,7 @@ class Scope:
         if any(isinstance(n, Apply) and n.name in ("f", "g", "h") for n in tree.walk()):
             return
         self.defs[name] = Definition(name, tree, line, sides[1], repairs=tuple(p.repairs), section=section,
-                                     alternatives=alternatives)
+                                     alternatives=alternatives, sides=tuple(sides[1:]))
 
     def _definition_side(self, sides: list[str], free: tuple[str, ...], lhs: str,
                          name: str) -> tuple[LatexParser, Node, tuple[Node, ...]]:
@@ -621,10 +623,12 @@ def extract_text(text: str, path: str = "<text>", declarations: Declarations | N
                  kind: str | None = None) -> Extraction:
     """The claims of a document's text (see the module docstring)."""
     out = Extraction(path)
+    raw_lines = text.splitlines()
     scope = Scope(layout_from_prose(text, declarations or Declarations()))
     scope.onehot = {name: said for name, said in one_hot_from_prose(text).items()
                     if name not in scope.declarations.shapes}
     scope.said_shapes = [s for s in shapes_from_text(text) if s[1] not in scope.declarations.shapes]
+    scope.one_example = one_example_from_prose(text)
     counter = 0
     names: set[str] = set()
     for seg in _continued(read_document(text, kind or kind_of(path))):
@@ -655,7 +659,8 @@ def extract_text(text: str, path: str = "<text>", declarations: Declarations | N
                 continue
             any_claim = True
             try:
-                claim = _claim(seg, st, d, scope, f"{kind_name}-{counter}", boxed, line, side_lines[1:])
+                claim = _claim(seg, st, d, scope, f"{kind_name}-{counter}", boxed, line, side_lines[1:],
+                               _row_said(raw_lines, seg.line))
             except (Untranslatable, RecursionError) as e:
                 reason = str(e) if isinstance(e, Untranslatable) else "formula nested too deeply"
                 # each line of a chain is a claim: each is listed, at its line
@@ -723,7 +728,7 @@ def _what_to_add(scope: Scope, name: str) -> str:
 
 
 def _claim(seg: Math, sides: list[str], derivative: tuple[str, str], scope: Scope, name: str,
-           boxed: bool, line: int, side_lines: list[int] = ()) -> Extracted:
+           boxed: bool, line: int, side_lines: list[int] = (), row_said: str = "") -> Extracted:
     """The claim of one statement ``∂L/∂W = e1 (= e2 …)``."""
     cost_latex, wrt_latex = derivative
     free: tuple[str, ...] | None = None          # the indices of an entry X_{pq}: index notation
@@ -755,6 +760,9 @@ def _claim(seg: Math, sides: list[str], derivative: tuple[str, str], scope: Scop
         if cost_def.tree is None:
             raise Untranslatable(f"the cost {key} (line {cost_def.line}: {' '.join(cost_def.latex.split())[:80]}) "
                                  f"does not translate: {cost_def.error}")
+    one_example = _one_example_cost(cost_def, scope, line)
+    if one_example is not None:
+        cost_def, said_one = one_example
     lines, latexes, unchecked, repairs, step_lines = [], [], [], list(cost_def.repairs), []
     defined: dict[str, Node] = {}
     for k, rhs in enumerate(sides[1:]):
@@ -784,6 +792,10 @@ def _claim(seg: Math, sides: list[str], derivative: tuple[str, str], scope: Scop
         step_lines.append(side_lines[k] if k < len(side_lines) else line)
     local = {n: d.tree for n, d in scope.defs.items() if d.tree is not None and n != wrt and n != key}
     local.update({n: t for n, t in defined.items() if n != wrt})
+    wrt_def = scope.defs.get(wrt)
+    if wrt_def is not None and wrt_def.tree is not None and not isinstance(wrt_def.tree, Sym):
+        # z = w^T x: a line that writes the variable out ([\phi(w^T x) - y]^T) writes z
+        lines = [substitute(t, lambda n: Sym(name=wrt) if n == wrt_def.tree else None) for t in lines]
     for alternative in cost_def.alternatives[1:]:
         # the cost's first reading does not reach the variable, a later side of its chain does
         if wrt in _symbols(_substitute(cost_def.tree, local)):
@@ -858,7 +870,7 @@ def _claim(seg: Math, sides: list[str], derivative: tuple[str, str], scope: Scop
         direct = _reading_score(shapes, cost_tree, together, wrt)
         transposed = _reading_score(flipped, cost_tree, Transpose(arg=together), wrt)
         if transposed[0] and transposed > direct:
-            if scope.declarations.layout != "row":
+            if scope.declarations.layout != "row" and not row_said:
                 where = scope.declarations.path or "NAME.symbolic-bp.toml"
                 raise Untranslatable(f"the gradient is written as a row (numerator layout): declare layout = "
                                      f"\"row\" in {where}")
@@ -898,6 +910,10 @@ def _claim(seg: Math, sides: list[str], derivative: tuple[str, str], scope: Scop
         note += f"; functions: {', '.join(functions)}"
     if row_gradient:
         note += "; a row gradient (layout = row) of a column variable: its transpose is checked"
+        if row_said and scope.declarations.layout != "row":
+            note += f" (the text before it: \"{row_said}\")"
+    if one_example is not None:
+        note += f"; the cost of one example (the text, {said_one})"
     if said_onehot:
         note += "; " + "; ".join(said_onehot)
     if stated:
@@ -913,6 +929,41 @@ def _claim(seg: Math, sides: list[str], derivative: tuple[str, str], scope: Scop
         latex=seg.text.strip(), line=line, section=seg.section, boxed=boxed, note=note,
         steps=[to_text(t) for t in trees], step_latex=latexes, unchecked=unchecked, definitions=definitions,
         step_lines=step_lines)
+
+
+_ROW_SAID = re.compile(r"(?i)(?:is|gives|as|into)\s+(?:an?\s+)?row\s+vector")
+
+
+def _row_said(lines: list[str], at: int) -> str:
+    """The words just before the display at line ``at`` that say its value is a row ("... gives a
+    row vector of length $K$:"), else ''."""
+    before = " ".join(lines[max(0, at - 4):at - 1])
+    m = _ROW_SAID.search(before)
+    return " ".join(m.group().split()) if m else ""
+
+
+def _one_example_cost(cost: Definition, scope: Scope, line: int) -> tuple[Definition, str] | None:
+    """The cost of one example where the text has said the derivation is for one ("for a single
+    observation", "dropping the summation") and not turned back to all: each side of the cost
+    written as a sum over examples, read without the sum and the example's index (-\\sum_i y_i^T
+    \\log p_i -> -y^T \\log p); with where the text says so.  None where the text says nothing."""
+    said = [(at, on, words) for at, on, words in scope.one_example if at <= line]
+    if not said or not said[-1][1]:
+        return None
+    readings = []
+    for side in cost.sides:
+        one = one_example_of(side)
+        if one is None:
+            continue
+        try:
+            p = LatexParser(one)
+            readings.append(p.parse())
+        except (Untranslatable, RecursionError):
+            continue
+    if not readings:
+        return None
+    at, _, words = said[-1]
+    return replace(cost, tree=readings[0], alternatives=tuple(readings), latex=cost.sides[0]), f'line {at}: "{words}"'
 
 
 def _bold_letters(latex: str) -> set[str]:
@@ -948,7 +999,7 @@ def _in_index_notation(latex: str, first: Untranslatable, free: tuple[str, ...] 
     when it does not translate as matrices; ``first`` (why it did not) if it cannot be read either way."""
     if "\\sum" not in latex and "_" not in latex:
         raise first
-    if not free and any(dots in latex for dots in ("\\vdots", "\\cdots", "\\ddots")):
+    if not free and any(dots in latex for dots in ("\\vdots", "\\cdots", "\\ddots", "\\dots", "\\ldots", "...")):
         try:                                 # [\sum_j a_{1j} b_j \\ \vdots \\ \sum_j a_{nj} b_j]: A @ b
             tree = read_with_dotted_matrices(latex)
         except (Untranslatable, RecursionError) as e:

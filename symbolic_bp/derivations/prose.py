@@ -134,4 +134,42 @@ def shapes_from_text(text: str) -> list[tuple[int, str, str, str]]:
     return sorted((text.count("\n", 0, at) + 1, name, shape, words) for at, name, shape, words in found)
 
 
-__all__ = ["layout_from_prose", "one_hot_from_prose", "shapes_from_text"]
+_ONE_EXAMPLE = re.compile(r"(?i)(?:for|on|with|to)\s+(?:a\s+|one\s+)?single\s+(?:observation|example|sample|data\s+point|"
+                          r"training\s+example)|dropping\s+the\s+(?:summation|sum)|one\s+(?:observation|example)\s+at\s+a\s+time")
+_ALL_EXAMPLES = re.compile(r"(?i)(?:back\s+in\s+terms\s+of|returning\s+to|back\s+to|over\s+all)\s+\$?[a-zA-Z]?\$?\s*"
+                           r"(?:observations|examples|samples|data\s+points)")
+
+
+def one_example_from_prose(text: str) -> list[tuple[int, bool, str]]:
+    """Where the text turns to one example ("for a single observation", "dropping the summation")
+    and back to all ("putting everything back in terms of $n$ observations"): (line, one example
+    from here, the words), in order.
+
+    >>> one_example_from_prose("let's do this for a single observation.\\nThen, back in terms of $n$ observations:")
+    [(1, True, 'for a single observation'), (2, False, 'back in terms of $n$ observations')]
+    """
+    events = [(m.start(), True, m.group()) for m in _ONE_EXAMPLE.finditer(text)]
+    events += [(m.start(), False, m.group()) for m in _ALL_EXAMPLES.finditer(text)]
+    return [(text.count("\n", 0, at) + 1, on, " ".join(words.split())) for at, on, words in sorted(events)]
+
+
+def one_example_of(latex: str) -> str | None:
+    """The summand of a cost written as a sum over examples, the example's index dropped:
+    ``-\\sum_{i=1}^n y_i^T \\log p_i`` -> ``- y^T \\log p``; None if it is not one.
+
+    >>> one_example_of(r"-\\sum_{i=1}^n y_i^T \\log p_i"), one_example_of(r"\\sum_k y_k + c")
+    ('- y^T \\\\log p', None)
+    """
+    m = re.match(r"\s*(-?)\s*\\sum\s*_\s*(?:\{\s*([a-z])\s*(?:=[^{}]*)?\}|([a-z]))\s*(?:\^\s*(?:\{[^{}]*\}|\w))?\s*(.*)$",
+                 latex, re.S)
+    if not m:
+        return None
+    index, body = m.group(2) or m.group(3), m.group(4).strip()
+    dropped = re.sub(rf"_\s*(?:\{{\s*{index}\s*\}}|{index})(?![A-Za-z0-9])", "", body)
+    if re.search(rf"(?<![A-Za-z\\]){index}(?![A-Za-z])", dropped) or re.search(r"(?<![\\{])[-+]", dropped.lstrip("-")):
+        return None                   # the index left elsewhere, or terms outside the sum (\sum_k y_k + c)
+    return f"{m.group(1)} {dropped}".strip() if m.group(1) else dropped
+
+
+__all__ = ["layout_from_prose", "one_example_from_prose", "one_example_of", "one_hot_from_prose",
+           "shapes_from_text"]
