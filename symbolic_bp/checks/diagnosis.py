@@ -46,7 +46,7 @@ from . import difference
 from .claim import Claim, Prepared
 from .difference import NO_SLIP
 from .numeric import REL_TOL, NumericModel, rel_diff
-from .slips import CATALOGUE, Edit
+from .slips import CATALOGUE, Edit, data_assumptions
 
 MATCH = REL_TOL         # a repaired claim is within the numeric check's tolerance of the truth
 REDUCTION = 1e6         # ... and its error at most this fraction of the claim's own error
@@ -369,7 +369,8 @@ def explain(prep: Prepared, model: NumericModel, envs: list[dict], seed: int = 0
                 verifications += 1
                 progress("the diagnosis: checking the repaired claim", diagnosis=edit.sentence)
                 if verified(prep, text, seed):
-                    return Diagnosis(edit.kind, edit.sentence, as_written(view, edit.tree, text))
+                    return Diagnosis(edit.kind, edit.sentence + _or_data_assumption(view, edit),
+                                     as_written(view, edit.tree, text))
         except Exception as e:  # noqa: BLE001 -- a bug of a row: said in the sentence, the verdict kept
             failed = failed or f"{row.edits.__name__}: {type(e).__name__}: {e}"
         if standing is not None:
@@ -377,6 +378,19 @@ def explain(prep: Prepared, model: NumericModel, envs: list[dict], seed: int = 0
         if time.monotonic() - start > SCREEN_SECONDS or verifications >= MAX_VERIFIED:
             break
     return _known(view, prep, seed, failed)
+
+
+def _or_data_assumption(view: View, edit: Edit) -> str:
+    """'; or the claim holds only where each row of y sums to 1 ...': the other reading of a repair
+    the claim also admits (a - y is sum(y) * a - y with the factor missing, or the gradient for
+    one-hot y the document did not declare), so that the author chooses."""
+    if edit.kind == "data_assumption":
+        return ""
+    try:
+        also = next(iter(data_assumptions(view)), None)
+    except Exception:  # noqa: BLE001 -- the main sentence stands without it
+        return ""
+    return f"; or {also.sentence}" if also is not None else ""
 
 
 def as_written(view: View, tree: Node, text: str) -> str:

@@ -631,8 +631,17 @@ def extract_text(text: str, path: str = "<text>", declarations: Declarations | N
     scope.one_example = one_example_from_prose(text)
     counter = 0
     names: set[str] = set()
+    announced: tuple[str, int] | None = None     # "$\frac{\partial L}{\partial p}$ is a row vector ...:"
     for seg in _continued(read_document(text, kind or kind_of(path))):
         scope.enter(seg.scope)
+        if not seg.display:
+            if "=" not in seg.text and derivative_of(seg.text.strip()) is not None:
+                announced = (seg.text.strip(), seg.line)
+        elif announced is not None:
+            introduced = _introduced(raw_lines, announced, seg)
+            announced = None
+            if introduced is not None:
+                seg = replace(seg, text=f"{introduced} = {seg.text.strip()}")
         if len(seg.text) > MAX_FORMULA:
             if "\\partial" in seg.text or "\\nabla" in seg.text or "\\boxed" in seg.text:
                 out.skipped.append(Skipped(seg.line, seg.text.strip()[:2000],
@@ -931,6 +940,21 @@ def _claim(seg: Math, sides: list[str], derivative: tuple[str, str], scope: Scop
         step_lines=step_lines)
 
 
+def _introduced(lines: list[str], announced: tuple[str, int], seg: Math) -> str | None:
+    """The derivative a sentence announces for the display after it ("- $\\frac{\\partial L}{\\partial p}$ is a
+    row vector of length $K$:" then ``$$(-y \\odot 1/p)^T = …$$``): its LaTeX, when the sentence ends
+    with a colon just before the display, within three lines, and the display is no derivative itself."""
+    latex, at = announced
+    if not 0 < seg.line - at <= 3:
+        return None
+    between = " ".join(lines[at - 1:seg.line - 1])
+    after = between.split(latex, 1)[-1] if latex in between else between
+    after = re.sub(r"\$+|\\\[|<script[^>]*>", " ", after).strip()
+    if not after.endswith(":") or len(after) > 200 or any(derivative_of(st[0]) for st in statements(seg.text)):
+        return None
+    return latex
+
+
 _ROW_SAID = re.compile(r"(?i)(?:is|gives|as|into)\s+(?:an?\s+)?row\s+vector")
 
 
@@ -985,13 +1009,8 @@ def _plain_arguments(lhs: str) -> bool:
     m = re.match(r"\s*(?:\\[A-Za-z]+\s*\{[^{}]*\}|\\?[A-Za-z]+)\s*(?:\\left\s*)?\((.*)\)", lhs)
     if not m:
         return True
-    for argument in re.sub(r"\\right\s*$", "", m.group(1)).split(","):
-        try:
-            if not isinstance(LatexParser(argument).parse(), Sym):
-                return False
-        except (Untranslatable, RecursionError):
-            return False
-    return True
+    # an argument written with an operation is a point, not a parameter (w_{1:L}, \theta are parameters)
+    return not re.search(r"[-+*/]|\\cdot|\\times", re.sub(r"\\right\s*$", "", m.group(1)))
 
 
 def _in_index_notation(latex: str, first: Untranslatable, free: tuple[str, ...] = ()) -> Node:
