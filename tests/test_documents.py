@@ -1,8 +1,9 @@
 """Claims in documents as people write them: ``symbolic-bp extract`` against a hand-made ground truth.
 
-``tests/data/documents/`` holds seven short documents written for this test (a Markdown blog
+``tests/data/documents/`` holds eight short documents written for this test (a Markdown blog
 post, a LaTeX lecture note, a MyST page, a row-vector write-up with its side file, a page in
-index notation, a Jupyter notebook, notes in entrywise notation with sums over examples), each
+index notation, a Jupyter notebook, notes in entrywise notation with sums over examples, notes that
+say their shapes and one-hot labels in words), each
 with one to three deliberately wrong claims, and
 ``expected.toml``: every derivative claim a careful reader would check, with its line, its
 variable, the verdict, whether the document alone suffices, and a hand translation into the

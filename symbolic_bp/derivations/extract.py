@@ -885,7 +885,7 @@ def _claim(seg: Math, sides: list[str], derivative: tuple[str, str], scope: Scop
                                      f"\"row\" in {where}")
             row_gradient = True
             shapes, unknown = flipped, flipped_unknown
-            trees = [Transpose(arg=t) for t in trees]
+            trees = [t.arg if isinstance(t, Transpose) else Transpose(arg=t) for t in trees]
     # a letter the document writes in bold is a vector: read as a number only because nothing else
     # types (softmax of a row written entrywise, x:scalar makes s = 1), that reading is not the author's
     bold = _bold_letters(" ".join([seg.text, cost_def.latex] + [d.latex for n, d in scope.defs.items() if n in local]))

@@ -20,7 +20,7 @@ _ROW_VECTORS = re.compile(r"(?i)(?<![A-Za-z])(?:we\s+use|we'll\s+use|we\s+work\s
 _ONE_HOT = re.compile(r"(?i)one[-\s]hot")
 _NEGATED = re.compile(r"(?i)\b(?:not|unlike|instead|rather|soft|smooth(?:ed|ing)?)\b")
 # "a vector of length $K$": a size, not the one-hot name
-_SIZE_BEFORE = re.compile(r"(?i)(?:length|size|dimension|classes|elements|entries|of)\s*$")
+_SIZE_BEFORE = re.compile(r"(?i)(?:length|size|dimension|classes|elements|entries)\s*$")
 # the display after "...as a one-hot vector:": its first name before '='
 _DISPLAY_START = re.compile(r"\s*(?:<script[^>]*>|\$\$|\\\[|\\begin\{(?:aligned|align\*?|equation\*?|gather\*?)\})+\s*"
                             r"(?:\\begin\{aligned\}\s*)?(.{1,40}?)\s*&?\s*=")
@@ -82,7 +82,10 @@ def one_hot_from_prose(text: str) -> dict[str, tuple[int, str]]:
             names = {_symbol(shown.group(1))} - {None} if shown else set()
         if len(names) == 1:
             name = names.pop()
-            found.setdefault(name, (text.count("\n", 0, start) + 1, " ".join(sentence.split())[:160]))
+            said = " ".join(sentence.split())
+            at = _ONE_HOT.search(said).start()
+            words = said[max(0, said.rfind(",", 0, at) + 1):].strip()[:100]     # the clause that says it
+            found.setdefault(name, (text.count("\n", 0, start) + 1, words))
     return found
 
 
@@ -136,7 +139,7 @@ def shapes_from_text(text: str) -> list[tuple[int, str, str, str]]:
 
 _ONE_EXAMPLE = re.compile(r"(?i)(?:for|on|with|to)\s+(?:a\s+|one\s+)?single\s+(?:observation|example|sample|data\s+point|"
                           r"training\s+example)|dropping\s+the\s+(?:summation|sum)|one\s+(?:observation|example)\s+at\s+a\s+time")
-_ALL_EXAMPLES = re.compile(r"(?i)(?:back\s+in\s+terms\s+of|returning\s+to|back\s+to|over\s+all)\s+\$?[a-zA-Z]?\$?\s*"
+_ALL_EXAMPLES = re.compile(r"(?i)(?:back\s+in\s+terms\s+of|returning\s+to|back\s+to|over)\s+(?:all\s+)?(?:the\s+)?\$?[a-zA-Z]?\$?\s*"
                            r"(?:observations|examples|samples|data\s+points)")
 
 
@@ -153,6 +156,17 @@ def one_example_from_prose(text: str) -> list[tuple[int, bool, str]]:
     return [(text.count("\n", 0, at) + 1, on, " ".join(words.split())) for at, on, words in sorted(events)]
 
 
+def _top_level_sign(latex: str) -> bool:
+    """A + or - outside every bracket: the sum's term ends there."""
+    depth = 0
+    for ch in latex:
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if depth == 0 and ch in "+-":
+            return True
+    return False
+
+
 def one_example_of(latex: str) -> str | None:
     """The summand of a cost written as a sum over examples, the example's index dropped:
     ``-\\sum_{i=1}^n y_i^T \\log p_i`` -> ``- y^T \\log p``; None if it is not one.
@@ -166,7 +180,8 @@ def one_example_of(latex: str) -> str | None:
         return None
     index, body = m.group(2) or m.group(3), m.group(4).strip()
     dropped = re.sub(rf"_\s*(?:\{{\s*{index}\s*\}}|{index})(?![A-Za-z0-9])", "", body)
-    if re.search(rf"(?<![A-Za-z\\]){index}(?![A-Za-z])", dropped) or re.search(r"(?<![\\{])[-+]", dropped.lstrip("-")):
+    if re.search(rf"(?<![A-Za-z\\]){index}(?![A-Za-z])|_\s*\{{[^{{}}]*{index}", dropped) \
+            or _top_level_sign(dropped.lstrip().lstrip("-")):
         return None                   # the index left elsewhere, or terms outside the sum (\sum_k y_k + c)
     return f"{m.group(1)} {dropped}".strip() if m.group(1) else dropped
 
