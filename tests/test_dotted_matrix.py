@@ -20,6 +20,8 @@ from symbolic_bp.language.printer import to_text
     (r"-\frac{y_1}{p_1} & \cdots & -\frac{y_K}{p_K}", "(-(y / p)).T"),
     (r"p_1 \sum_k y_k - y_1 & \dots & p_K \sum_k y_k - y_K", "(p * sum(y) - y).T"),
     (r"x_1 - t_1 \\[0.4em] ... \\[0.4em] x_m - t_m", "x - t"),
+    # bold vectors down a column: the rows of the matrices (row-vector notes), S - Y
+    (r"\mathbf s_1 - \mathbf y_1 \\[0.4em] ... \\[0.4em] \mathbf s_m - \mathbf y_m", "S - Y"),
     (r"a_{11} & \cdots & a_{1n} \\ \vdots & \ddots & \vdots \\ a_{n1} & \cdots & a_{nn}", "A"),
 ])
 def test_the_entry_the_dots_stand_for(body, text):

@@ -159,10 +159,18 @@ def test_a_variable_the_cost_does_not_mention_is_untranslatable_not_refuted():
 
 
 def test_a_function_redefined_as_an_unknown_formula_is_not_read_as_the_old_one():
-    doc = ("$\\phi(z) = \\frac{1}{1 + e^{-z}}$\n\n$\\phi(z) = \\frac{e^z}{\\sum_j e^{z_j}}$\n\n"
+    doc = ("$\\phi(z) = \\frac{1}{1 + e^{-z}}$\n\n$\\phi(z) = \\frac{z}{1 + z^2}$\n\n"
            "$$L = -y^T \\log \\phi(W x)$$\n\n$$\\frac{\\partial L}{\\partial W} = (\\phi(W x) - y) x^T$$\n")
     claims, skipped = claims_of(doc)
     assert not claims and "phi is defined at line 3" in skipped[7]
+
+
+def test_a_function_redefined_as_the_softmax_is_read_as_the_softmax():
+    # phi the sigmoid, then (a new section of the notes) phi the softmax, written in index notation
+    doc = ("$\\phi(z) = \\frac{1}{1 + e^{-z}}$\n\n$\\phi(z) = \\frac{e^z}{\\sum_j e^{z_j}}$\n\n"
+           "$$L = -y^T \\log \\phi(W x)$$\n\n$$\\frac{\\partial L}{\\partial W} = (\\phi(W x) - y) x^T$$\n")
+    claims, _ = claims_of(doc)
+    assert claims[7].cost == "-(y.T @ log(softmax(W @ x)))" and "phi = softmax" in claims[7].note
 
 
 def test_an_untranslatable_chain_lists_each_of_its_lines():

@@ -51,6 +51,8 @@ class Math:
     display: bool = True
     environment: str = ""    # align, equation ... ('' for $$ \\[ $ \\()
     scope: int = 0       # the definition scope: a new one at each section (see :func:`read_document`)
+    outline: tuple[int, ...] = ()   # the headings it is under, outermost first (their indices)
+    level: int = 0                  # the level of the heading right above it (2 for '##'; 0: none)
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,13 @@ def read_document(text: str, kind: str = "markdown") -> list[Math]:
     offsets = [h.offset for h in headings]
     # the part each heading opens: the count of part headings up to it
     parts = list(accumulate(int(h.level <= section_level) for h in headings))
+    # the outline under each heading: the headings it is nested in, and itself
+    outlines, stack = [], []
+    for k, h in enumerate(headings):
+        while stack and headings[stack[-1]].level >= h.level:
+            stack.pop()
+        stack.append(k)
+        outlines.append(tuple(stack))
     for node, skipped, block, base in found:
         if skipped:
             continue
@@ -231,7 +240,8 @@ def read_document(text: str, kind: str = "markdown") -> list[Math]:
         k = bisect_left(offsets, node.pos + base)          # the headings before the segment
         section, scope = (headings[k - 1].title, parts[k - 1]) if k else ("", 0)
         display = not (isinstance(node, LatexMathNode) and node.displaytype == "inline")
-        out.append(Math(body, bisect_left(newlines, start) + 1, start, section, display, environment, scope))
+        out.append(Math(body, bisect_left(newlines, start) + 1, start, section, display, environment, scope,
+                        outlines[k - 1] if k else (), headings[k - 1].level if k else 0))
     return out
 
 

@@ -73,6 +73,27 @@ def _template(text: str, places: dict[int, str]) -> str:
     return " ".join(tokens)
 
 
+def _stacked_rows(tokens: list[str], places: dict[int, str]) -> Node | None:
+    """A column of bold vectors, ``\\mathbf s_1 - \\mathbf y_1 \\\\ … \\\\ \\mathbf s_m - \\mathbf y_m``: the
+    rows s_i of the matrices S and Y stacked, ``S - Y`` (each bold symbol with the index its capital);
+    None when the indexed symbols are not all bold."""
+    indexed = [k for k in places if k >= 3 and tokens[k - 1] == "_"]
+    if not indexed or len(indexed) != len(places):
+        return None
+    out = list(tokens)
+    for k in sorted(indexed, reverse=True):
+        bold = tokens[k - 3] in _FONTS and re.fullmatch(r"[a-z]", tokens[k - 2])
+        braced = k >= 5 and tokens[k - 5] in _FONTS and tokens[k - 4] == "{" and tokens[k - 2] == "}" \
+            and re.fullmatch(r"[a-z]", tokens[k - 3])
+        if bold:
+            out[k - 3:k + 1] = [tokens[k - 2].upper()]
+        elif braced:
+            out[k - 5:k + 1] = [tokens[k - 3].upper()]
+        else:
+            return None
+    return LatexParser(" ".join(out)).parse()
+
+
 def dotted_matrix(body: str) -> Node:
     """The vector or matrix whose entries ``body`` (the inside of a bmatrix) writes with dots."""
     cells = _cells(body)
@@ -88,6 +109,9 @@ def dotted_matrix(body: str) -> Node:
     if all(len(row) == 1 for row in written):                # a column
         first, last = written[0][0], written[-1][0]
         places = {k: row_index for k in _difference(first, last)}
+        stacked = _stacked_rows(_tokens(first), places)
+        if stacked is not None:
+            return stacked
         return entry_expression(_template(first, places), (row_index,))
     if len(written) == 1:                                    # a row
         first, last = written[0][0], written[0][-1]

@@ -461,6 +461,9 @@ class Definition:
     # variable the first does not reach takes the first that does (L = -y^T log p = -y^T log phi(z))
     alternatives: tuple[Node, ...] = ()
     sides: tuple[str, ...] = ()       # the LaTeX of every side (a cost read again for one example)
+    outline: tuple[int, ...] = ()     # the headings it was written under
+    level: int = 0                    # the level of the heading right above it
+    previous: "Definition | None" = None   # the definition it replaced (in force again after its subsection)
 
 
 class Scope:
@@ -476,6 +479,8 @@ class Scope:
         self.said_shapes: list[tuple[int, str, str, str]] = []   # shapes the text states: (line, name, shape, words)
         self.one_example: list[tuple[int, bool, str]] = []      # "for a single observation" and back
         self.scope = None
+        self.outline: tuple[int, ...] = ()
+        self.level = 0
         self.side_defs: dict[str, Definition] = {}
         for name, latex in self.declarations.definitions.items():
             try:
@@ -483,10 +488,19 @@ class Scope:
             except (Untranslatable, RecursionError) as e:
                 self.side_defs[name] = Definition(name, None, 0, latex, str(e) or "nested too deeply")
 
-    def enter(self, scope: int) -> None:
+    def enter(self, scope: int, outline: tuple[int, ...] = (), level: int = 0) -> None:
         if scope != self.scope:
             self.scope = scope
             self.defs = dict(self.side_defs)
+        self.outline, self.level = outline, level
+        # a redefinition made in a deeper subsection than the definition it replaces is in force to
+        # that subsection's end; after it, the one it replaced is again ("### Why this works" restates
+        # H for flattened vectors; the next section's H is the batch cost again)
+        for name, d in list(self.defs.items()):
+            while d.previous is not None and d.previous.tree is not None and d.previous.level \
+                    and d.level > d.previous.level and outline[:len(d.outline)] != d.outline:
+                d = d.previous
+            self.defs[name] = d
 
     def define(self, sides: list[str], line: int, section: str = "") -> None:
         """Record ``sides[0] = sides[1] (= …)`` if it is a definition: a name
@@ -503,6 +517,8 @@ class Scope:
             # sigma(t) = 1/(1 + e^{-t}) names a function; f(x) = a x + b is also the value f
             self._define_function(head, sides[1], line)
         name, free = name_of(lhs), ()
+        if name is not None and name in self.side_defs:
+            return                        # the side file says what the name is: it is said for the whole document
         if not _plain_arguments(lhs):
             return                        # s(x + c)_i = …: the function at another point, an identity
         if name is None:
@@ -530,7 +546,8 @@ class Scope:
         if any(isinstance(n, Apply) and n.name in ("f", "g", "h") for n in tree.walk()):
             return
         self.defs[name] = Definition(name, tree, line, sides[1], repairs=tuple(p.repairs), section=section,
-                                     alternatives=alternatives, sides=tuple(sides[1:]))
+                                     alternatives=alternatives, sides=tuple(sides[1:]), outline=self.outline,
+                                     level=self.level, previous=self.defs.get(name))
 
     def _definition_side(self, sides: list[str], free: tuple[str, ...], lhs: str,
                          name: str) -> tuple[LatexParser, Node, tuple[Node, ...]]:
@@ -633,7 +650,7 @@ def extract_text(text: str, path: str = "<text>", declarations: Declarations | N
     names: set[str] = set()
     announced: tuple[str, int] | None = None     # "$\frac{\partial L}{\partial p}$ is a row vector ...:"
     for seg in _continued(read_document(text, kind or kind_of(path))):
-        scope.enter(seg.scope)
+        scope.enter(seg.scope, seg.outline, seg.level)
         if not seg.display:
             if "=" not in seg.text and derivative_of(seg.text.strip()) is not None:
                 announced = (seg.text.strip(), seg.line)
