@@ -213,6 +213,10 @@ def measure(file: str, path: Path | None = None, only_without_sidefile: bool = F
         figures.problems.append(f"extract failed: {e}")
         return figures
     claims, skipped = _readings(found, path), list(getattr(found, "skipped", []))
+    # a chain's step not checked is listed with the chain (TOML [[chain.unchecked]]) at the chain's line
+    from types import SimpleNamespace
+    skipped += [SimpleNamespace(line=getattr(c, "line", None), reason=reason, cell=getattr(c, "cell", None))
+                for c in found.claims for _, reason in getattr(c, "unchecked", [])]
     verdicts = [_verdict(c) for c in claims]
     # each expected claim takes the nearest extracted one, the nearest pairs first (a claim one line
     # off never takes the place of one exactly on its line)

@@ -253,3 +253,13 @@ def test_a_row_gradient_is_checked_as_its_transpose_under_the_row_layout():
     # a column gradient written in the same document is read as written
     found = extract_text(ROW_DOC.replace("x^T$$", "x$$"), "row.md")
     assert not [s for s in found.skipped if "numerator" in s.reason]
+
+
+def test_an_operator_shorthand_is_written_out_and_dots_are_no_step():
+    # "Let \partial_{ij} := \partial_{x_{ij}}" (a Q&A answer's addendum), then a chain with "= \cdots ="
+    doc = ("$$f(X) := \\mathrm{tr}(A X B)$$\n\nLet $\\partial_{ij} := \\partial_{x_{ij}}$. Hence,\n\n"
+           "$$\\partial_{ij} f(X) = \\mathrm{tr}(A e_i e_j^T B) = \\cdots = (A^T B^T)_{ij}$$\n")
+    claims, skipped = claims_of(doc)
+    (claim,) = claims.values()
+    assert claim.wrt == "X" and claim.steps == ["A.T @ B.T"]
+    assert len(claim.unchecked) == 1 and "e_i" in claim.unchecked[0][0]      # the unit vectors: listed

@@ -649,6 +649,7 @@ def extract_text(text: str, path: str = "<text>", declarations: Declarations | N
     counter = 0
     names: set[str] = set()
     announced: tuple[str, int] | None = None     # "$\frac{\partial L}{\partial p}$ is a row vector ...:"
+    operators: dict[str, str] = {}               # \partial_{ij} -> \partial_{x_{ij}} (the document's shorthand)
     for seg in _continued(read_document(text, kind or kind_of(path))):
         scope.enter(seg.scope, seg.outline, seg.level)
         if not seg.display:
@@ -671,6 +672,8 @@ def extract_text(text: str, path: str = "<text>", declarations: Declarations | N
             found = statements(seg.text)
         except RecursionError:
             found = []
+        found = [[_spelled_out(st[0], operators)] + st[1:] for st in found]
+        found = [[side for k, side in enumerate(st) if k == 0 or not _only_dots(side)] for st in found]
         claims = [(st, derivative_of(st[0])) for st in found]
         lines = _statement_lines(seg, found)
         if any(d for _, d in claims) or boxed:
@@ -681,6 +684,10 @@ def extract_text(text: str, path: str = "<text>", declarations: Declarations | N
         for (st, d), side_lines in zip(claims, lines):
             line = side_lines[0] if len(st) > 2 else side_lines[-1]
             if d is None:
+                shorthand = _operator_shorthand(st)
+                if shorthand:                # \partial_{ij} := \partial_{x_{ij}}: a name for the operator
+                    operators[shorthand[0]] = shorthand[1]
+                    continue
                 scope.define(st, line, seg.section)
                 continue
             any_claim = True
@@ -955,6 +962,34 @@ def _claim(seg: Math, sides: list[str], derivative: tuple[str, str], scope: Scop
         latex=seg.text.strip(), line=line, section=seg.section, boxed=boxed, note=note,
         steps=[to_text(t) for t in trees], step_latex=latexes, unchecked=unchecked, definitions=definitions,
         step_lines=step_lines)
+
+
+_OPERATOR = re.compile(r"\\(?:partial|nabla)\s*_\s*(?:\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}|\w)")
+
+
+def _operator_shorthand(sides: list[str]) -> tuple[str, str] | None:
+    """``\\partial_{ij} := \\partial_{x_{ij}}``: (the shorthand, what it stands for), else None."""
+    if len(sides) != 2:
+        return None
+    short, long = (" ".join(x.split()) for x in sides)
+    if _OPERATOR.fullmatch(short) and _OPERATOR.fullmatch(long) and short != long:
+        return short, long
+    return None
+
+
+def _spelled_out(latex: str, operators: dict[str, str]) -> str:
+    """``latex`` with the document's operator shorthands written out (\\partial_{ij} f -> \\partial_{x_{ij}} f)."""
+    if not operators:
+        return latex
+    text = " ".join(latex.split())
+    for short, long in operators.items():
+        text = re.sub(re.escape(short) + r"(?![A-Za-z0-9_])", lambda _: long, text)
+    return text
+
+
+def _only_dots(latex: str) -> bool:
+    """A step written as dots (``= \\cdots =``): the author skipping lines, no claim."""
+    return re.sub(r"\\[lcv]?dots|\.{3}|\s", "", latex) == ""
 
 
 def _introduced(lines: list[str], announced: tuple[str, int], seg: Math) -> str | None:
