@@ -263,3 +263,15 @@ def test_an_operator_shorthand_is_written_out_and_dots_are_no_step():
     (claim,) = claims.values()
     assert claim.wrt == "X" and claim.steps == ["A.T @ B.T"]
     assert len(claim.unchecked) == 1 and "e_i" in claim.unchecked[0][0]      # the unit vectors: listed
+
+
+def test_a_redefinition_in_a_subsection_ends_with_it():
+    # the batch cost H, then a "### Why this works" aside that restates H for flattened vectors, then
+    # the next section's claim about the batch H again (the style of a blog post on softmax)
+    doc = ("## Batch cost\n\n$$H = -\\frac{1}{m} \\mathrm{tr}(Y \\log S^T)$$\n\n"
+           "## Its gradient\n\n$$\\nabla_S H = -\\frac{1}{m} Y / S$$\n\n"
+           "### Why this works\n\n$$H = -\\frac{1}{m} y \\log s^T$$\n\n$$\\nabla_s H = -\\frac{1}{m} y / s$$\n\n"
+           "## The gradient again\n\n$$\\nabla_S H = -\\frac{1}{m} \\frac{Y}{S}$$\n")
+    claims, _ = claims_of(doc)
+    costs = {line: c.cost for line, c in claims.items()}
+    assert costs[7] == costs[17] and "Y" in costs[17] and "y" in costs[13] and "Y" not in costs[13]

@@ -481,6 +481,7 @@ class Scope:
         self.scope = None
         self.outline: tuple[int, ...] = ()
         self.level = 0
+        self.local: set[str] = set()       # names whose definition is a subsection's own (see enter)
         self.side_defs: dict[str, Definition] = {}
         for name, latex in self.declarations.definitions.items():
             try:
@@ -491,16 +492,18 @@ class Scope:
     def enter(self, scope: int, outline: tuple[int, ...] = (), level: int = 0) -> None:
         if scope != self.scope:
             self.scope = scope
-            self.defs = dict(self.side_defs)
+            self.defs, self.local = dict(self.side_defs), set()
         self.outline, self.level = outline, level
         # a redefinition made in a deeper subsection than the definition it replaces is in force to
         # that subsection's end; after it, the one it replaced is again ("### Why this works" restates
         # H for flattened vectors; the next section's H is the batch cost again)
-        for name, d in list(self.defs.items()):
-            while d.previous is not None and d.previous.tree is not None and d.previous.level \
-                    and d.level > d.previous.level and outline[:len(d.outline)] != d.outline:
+        for name in [n for n in self.local if n in self.defs]:
+            d = self.defs[name]
+            while _local(d) and outline[:len(d.outline)] != d.outline:
                 d = d.previous
             self.defs[name] = d
+            if not _local(d):
+                self.local.discard(name)
 
     def define(self, sides: list[str], line: int, section: str = "") -> None:
         """Record ``sides[0] = sides[1] (= …)`` if it is a definition: a name
@@ -548,6 +551,8 @@ class Scope:
         self.defs[name] = Definition(name, tree, line, sides[1], repairs=tuple(p.repairs), section=section,
                                      alternatives=alternatives, sides=tuple(sides[1:]), outline=self.outline,
                                      level=self.level, previous=self.defs.get(name))
+        if _local(self.defs[name]):
+            self.local.add(name)
 
     def _definition_side(self, sides: list[str], free: tuple[str, ...], lhs: str,
                          name: str) -> tuple[LatexParser, Node, tuple[Node, ...]]:
@@ -606,6 +611,12 @@ class Scope:
             # softmax): a claim about it is not checked with phi read as any function
             self.functions.pop(head.name, None)
             self.opaque[head.name] = (line, " ".join(latex.split())[:60])
+
+
+def _local(d: Definition) -> bool:
+    """A redefinition made under a deeper heading than the definition it replaces (which translates)."""
+    return d.previous is not None and d.previous.tree is not None and bool(d.previous.level) \
+        and d.level > d.previous.level
 
 
 def _substitute(tree: Node, defs: dict[str, Node], depth: int = 0) -> Node:

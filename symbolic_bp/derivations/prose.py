@@ -9,7 +9,9 @@ declaration always wins.  Numbers in prose are never read (they are not definiti
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import replace
+from itertools import islice
 
 from ..core.expression import Sym
 from .declarations import Declarations
@@ -26,6 +28,18 @@ _DISPLAY_START = re.compile(r"\s*(?:<script[^>]*>|\$\$|\\\[|\\begin\{(?:aligned|
                             r"(?:\\begin\{aligned\}\s*)?(.{1,40}?)\s*&?\s*=")
 _INLINE = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)", re.S)
 _SENTENCE_END = re.compile(r"(?<=[.!?:])\s|\n\s*\n")
+SENTENCE = 400                        # the most of a sentence read on either side of its key words
+MATCHES = 200                         # the most sentences of one kind read (a document says each thing a few times)
+
+
+class _Lines:
+    """Line numbers of offsets in a text, by bisection (a long text stays linear)."""
+
+    def __init__(self, text: str):
+        self.newlines = [m.start() for m in re.finditer("\n", text)]
+
+    def at(self, offset: int) -> int:
+        return bisect_left(self.newlines, offset) + 1
 
 
 def layout_from_prose(text: str, declarations: Declarations) -> Declarations:
@@ -40,7 +54,7 @@ def layout_from_prose(text: str, declarations: Declarations) -> Declarations:
     m = _ROW_VECTORS.search(text)
     if m is None or declarations.layout_said:
         return declarations
-    line = text.count("\n", 0, m.start()) + 1
+    line = _Lines(text).at(m.start())
     words = " ".join(re.sub(r"[_*]", "", m.group()).split())
     return replace(declarations, layout="row", layout_from=f'line {line}: "{words}"')
 
@@ -66,11 +80,20 @@ def one_hot_from_prose(text: str) -> dict[str, tuple[int, str]]:
     ({}, {})
     """
     found: dict[str, tuple[int, str]] = {}
-    for m in _ONE_HOT.finditer(text):
-        starts = [e.end() for e in _SENTENCE_END.finditer(text, 0, m.start())]
-        start = starts[-1] if starts else 0
-        end_match = _SENTENCE_END.search(text, m.end())
-        end = end_match.start() if end_match else len(text)
+    ends = [e for e in _SENTENCE_END.finditer(text)]      # once: a text full of "one-hot" stays linear
+    starts = [e.end() for e in ends]
+    seen: set[int] = set()
+    lines = _Lines(text)
+    for m in islice(_ONE_HOT.finditer(text), MATCHES):
+        k = bisect_right(starts, m.start())
+        start = starts[k - 1] if k else 0
+        later = bisect_left(starts, m.end())
+        end = ends[later].start() if later < len(ends) else len(text)
+        # a sentence is read once, and only as far as a sentence goes (no text is one huge sentence)
+        start, end = max(start, m.start() - SENTENCE), min(end, m.end() + SENTENCE)
+        if start in seen:
+            continue
+        seen.add(start)
         sentence = text[start:end].strip()
         if _NEGATED.search(_INLINE.sub(" ", sentence)):
             continue
@@ -85,7 +108,7 @@ def one_hot_from_prose(text: str) -> dict[str, tuple[int, str]]:
             said = " ".join(sentence.split())
             at = _ONE_HOT.search(said).start()
             words = said[max(0, said.rfind(",", 0, at) + 1):].strip()[:100]     # the clause that says it
-            found.setdefault(name, (text.count("\n", 0, start) + 1, words))
+            found.setdefault(name, (lines.at(start), words))
     return found
 
 
@@ -117,7 +140,8 @@ def shapes_from_text(text: str) -> list[tuple[int, str, str, str]]:
     [('h', '1,k'), ('w', 'm,K')]
     """
     found = []
-    for m in _MEMBER.finditer(text):
+    lines = _Lines(text)
+    for m in islice(_MEMBER.finditer(text), MATCHES):
         dims = _dimensions(m.group(2))
         if dims is None:
             continue
@@ -125,16 +149,16 @@ def shapes_from_text(text: str) -> list[tuple[int, str, str, str]]:
             name = _symbol(name_latex)
             if name:
                 found.append((m.start(), name, ",".join(dims), " ".join(m.group().split())))
-    for m in _MATRIX_WORDS.finditer(text):
+    for m in islice(_MATRIX_WORDS.finditer(text), MATCHES):
         name, dims = _symbol(m.group(1)), _dimensions(m.group(2))
         if name and dims and len(dims) == 2:
             found.append((m.start(), name, ",".join(dims), " ".join(m.group().split())))
-    for m in _VECTOR_WORDS.finditer(text):
+    for m in islice(_VECTOR_WORDS.finditer(text), MATCHES):
         name, dims = _symbol(m.group(1)), _dimensions(m.group(3))
         if name and dims and len(dims) == 1:
             shape = f"1,{dims[0]}" if (m.group(2) or "").startswith("row") else dims[0]
             found.append((m.start(), name, shape, " ".join(m.group().split())))
-    return sorted((text.count("\n", 0, at) + 1, name, shape, words) for at, name, shape, words in found)
+    return sorted((lines.at(at), name, shape, words) for at, name, shape, words in found)
 
 
 _ONE_EXAMPLE = re.compile(r"(?i)(?:for|on|with|to)\s+(?:a\s+|one\s+)?single\s+(?:observation|example|sample|data\s+point|"
@@ -151,9 +175,10 @@ def one_example_from_prose(text: str) -> list[tuple[int, bool, str]]:
     >>> one_example_from_prose("let's do this for a single observation.\\nThen, back in terms of $n$ observations:")
     [(1, True, 'for a single observation'), (2, False, 'back in terms of $n$ observations')]
     """
-    events = [(m.start(), True, m.group()) for m in _ONE_EXAMPLE.finditer(text)]
-    events += [(m.start(), False, m.group()) for m in _ALL_EXAMPLES.finditer(text)]
-    return [(text.count("\n", 0, at) + 1, on, " ".join(words.split())) for at, on, words in sorted(events)]
+    events = [(m.start(), True, m.group()) for m in islice(_ONE_EXAMPLE.finditer(text), MATCHES)]
+    events += [(m.start(), False, m.group()) for m in islice(_ALL_EXAMPLES.finditer(text), MATCHES)]
+    lines = _Lines(text)
+    return [(lines.at(at), on, " ".join(words.split())) for at, on, words in sorted(events)]
 
 
 def _top_level_sign(latex: str) -> bool:
