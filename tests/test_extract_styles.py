@@ -275,3 +275,18 @@ def test_a_redefinition_in_a_subsection_ends_with_it():
     claims, _ = claims_of(doc)
     costs = {line: c.cost for line, c in claims.items()}
     assert costs[7] == costs[17] and "Y" in costs[17] and "y" in costs[13] and "Y" not in costs[13]
+
+
+def test_a_named_derivative_and_definitions_for_every_layer():
+    # "We define the error signal of layer l: delta^(l) = dL/dz^(l)", definitions written for a general
+    # layer l, then the output layer's delta for the network of two layers (notes on backpropagation)
+    doc = ("Forward: $z^{(l)} = W^{(l)} a^{(l-1)} + b^{(l)}$ and $a^{(l)} = \\sigma(z^{(l)})$, with "
+           "$\\sigma(t) = \\frac{1}{1 + e^{-t}}$. The loss is $L = \\frac{1}{2} \\| a^{(2)} - y \\|^2$.\n\n"
+           "$$\\delta^{(l)} = \\frac{\\partial L}{\\partial z^{(l)}}$$\n\n"
+           "$$\\delta^{(2)} = (a^{(2)} - y) \\odot \\sigma'(z^{(2)})$$\n\n"
+           "$$\\delta^{(2)} = (a^{(2)} - y) \\odot \\sigma(z^{(2)})$$\n")
+    claims, _ = claims_of(doc)
+    assert [(c.wrt, c.claim) for c in claims.values()] == [
+        ("z2", "(sigmoid(z2) - y) * sigmoid'(z2)"), ("z2", "(sigmoid(z2) - y) * sigmoid(z2)")]
+    assert [check(Claim(shapes=c.shapes, cost=c.cost, wrt=c.wrt, claim=c.claim), seconds=30).verdict
+            for c in claims.values()] == ["verified", "refuted"]

@@ -638,10 +638,12 @@ def _rename_functions(tree: Node, functions: dict[str, str]) -> Node:
         name, columns = columnwise(n.name)
         target = functions.get(name, "function")
         arg = _rename_functions(n.arg, functions)
-        if target == "function" or n.order:
+        if target == "function":
             return Apply(name=name, arg=arg, order=n.order) if columns else None
         if registry.elementwise(target) is not None:
-            return Apply(name=target, arg=arg, order=n.order)
+            return Apply(name=target, arg=arg, order=n.order)           # sigma'(z): sigmoid'(z)
+        if n.order:
+            return Apply(name=name, arg=arg, order=n.order) if columns else None   # phi'(z) of the softmax: kept
         keywords = (("axis", num(0)),) if columns else ()
         return Call(name=target, args=(arg,), keywords=keywords)
     return substitute(tree, rule)
@@ -661,6 +663,8 @@ def extract_text(text: str, path: str = "<text>", declarations: Declarations | N
     names: set[str] = set()
     announced: tuple[str, int] | None = None     # "$\frac{\partial L}{\partial p}$ is a row vector ...:"
     operators: dict[str, str] = {}               # \partial_{ij} -> \partial_{x_{ij}} (the document's shorthand)
+    named: dict[str, tuple[str, str]] = {}       # \delta^{(@)} -> (L, z^{(@)}): a derivative the text names
+    layers = sorted(set(re.findall(r"\^\s*\{?\s*[(\[]\s*([0-9]|[A-Z])\s*[)\]]", text)))[:12]  # the layers it names
     for seg in _continued(read_document(text, kind or kind_of(path))):
         scope.enter(seg.scope, seg.outline, seg.level)
         if not seg.display:
@@ -685,8 +689,14 @@ def extract_text(text: str, path: str = "<text>", declarations: Declarations | N
             found = []
         found = [[_spelled_out(st[0], operators)] + st[1:] for st in found]
         found = [[side for k, side in enumerate(st) if k == 0 or not _only_dots(side)] for st in found]
-        claims = [(st, derivative_of(st[0])) for st in found]
         lines = _statement_lines(seg, found)
+        claims = []
+        for k, st in enumerate(found):
+            d = derivative_of(st[0])
+            if d is None:                     # \delta^{(l)} = \frac{\partial L}{\partial z^{(l)}} (= …), \delta^{(L)} = …
+                st, d, skip = _named_derivative(st, named)
+                lines[k] = lines[k][skip:]
+            claims.append((st, d))
         if any(d for _, d in claims) or boxed:
             counter += 1
         kind_name = "boxed" if boxed else "implies" if re.search(r"\\(?:implies|Rightarrow|Longrightarrow)", seg.text) \
@@ -700,6 +710,11 @@ def extract_text(text: str, path: str = "<text>", declarations: Declarations | N
                     operators[shorthand[0]] = shorthand[1]
                     continue
                 scope.define(st, line, seg.section)
+                # a^{(l)} = \sigma(z^{(l)}) for every layer l: also a^{(2)} = \sigma(z^{(2)}) for each layer the
+                # document names (an explicit definition of a layer, before or after, is its own)
+                for instance in _layer_instances(st, layers):
+                    if name_of(instance[0]) not in scope.defs:
+                        scope.define(instance, line, seg.section)
                 continue
             any_claim = True
             try:
@@ -973,6 +988,60 @@ def _claim(seg: Math, sides: list[str], derivative: tuple[str, str], scope: Scop
         latex=seg.text.strip(), line=line, section=seg.section, boxed=boxed, note=note,
         steps=[to_text(t) for t in trees], step_latex=latexes, unchecked=unchecked, definitions=definitions,
         step_lines=step_lines)
+
+
+_LAYER = re.compile(r"\^\s*\{?\s*[(\[]\s*([A-Za-z0-9+-]{1,6})\s*[)\]]\s*\}?")
+
+
+def _layered(latex: str) -> tuple[str, str | None]:
+    """``\\delta^{(l)}`` -> (``\\delta^{(@)}``, "l"): the LaTeX with its layer index as a placeholder."""
+    text = " ".join(latex.split())
+    m = _LAYER.search(text)
+    return (_LAYER.sub("^{(@)}", text), m.group(1)) if m else (text, None)
+
+
+def _named_derivative(sides: list[str], named: dict[str, tuple[str, str]]) -> tuple[list[str], tuple | None, int]:
+    """A derivative the text names: ``\\delta^{(l)} = \\frac{\\partial L}{\\partial z^{(l)}} (= …)`` records
+    the name (and is a claim from the derivative on, if more follows); ``\\delta^{(L)} = …`` later is a claim
+    about ∂L/∂z^{(L)}.  (the statement to read, the derivative or None, how many sides were dropped)."""
+    for k in range(1, len(sides)):
+        d = derivative_of(sides[k])
+        if d is not None:
+            key, layer = _layered(sides[0])
+            if layer is None:
+                named[key] = d
+            else:
+                named[key] = tuple(_layered_as(x, layer) for x in d)
+            return (sides[k:], d, k) if len(sides) > k + 1 else (sides, None, 0)
+    key, layer = _layered(sides[0])
+    if key in named and len(sides) > 1:
+        cost, wrt = named[key]
+        at = layer or ""
+        return sides, (cost.replace("@", at), wrt.replace("@", at)), 0
+    return sides, None, 0
+
+
+def _layer_instances(sides: list[str], layers: list[str]) -> list[list[str]]:
+    """``a^{(l)} = \\sigma(z^{(l)})`` (a definition for every layer l) written for each of ``layers``
+    (``2``: ``a^{(2)} = \\sigma(z^{(2)})``; ``l-1`` becomes ``1``, or ``L-1`` for a letter)."""
+    key, var = _layered(sides[0])
+    if var is None or not re.fullmatch(r"[a-z]", var) or len(sides) != 2:
+        return []
+    out = []
+    for layer in layers:
+        def at(m: re.Match) -> str:
+            offset = (m.group(1) or "").replace(" ", "")
+            if not offset:
+                return f"^{{({layer})}}"
+            return f"^{{({int(layer) + int(offset)})}}" if layer.isdigit() else f"^{{({layer}{offset})}}"
+        pattern = re.compile(rf"\^\s*\{{?\s*[(\[]\s*{var}\s*([-+]\s*\d)?\s*[)\]]\s*\}}?")
+        out.append([pattern.sub(at, side) for side in sides])
+    return out
+
+
+def _layered_as(latex: str, layer: str) -> str:
+    """``z^{(l)}`` with the layer ``l`` as the placeholder @ (other superscripts kept)."""
+    return _LAYER.sub(lambda m: "^{(@)}" if m.group(1) == layer else m.group(0), " ".join(latex.split()))
 
 
 _OPERATOR = re.compile(r"\\(?:partial|nabla)\s*_\s*(?:\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}|\w)")
