@@ -341,3 +341,26 @@ def test_entries_of_a_matrix_in_lower_case():
     assert [(g[1], g[3]) for g in got] == [("A", "y @ x.T")]
     assert "derivative written inside" in found.claims[0].unchecked[0][1]
     assert verdict(found.claims[0]) == "verified"
+
+
+@pytest.mark.parametrize("latex,free,text", [
+    (r"\mbox{tr} \left( {\bf A} \, {\bf e}_i {\bf e}_j^\top {\bf B} \right)", ("i", "j"), "(B @ A).T"),
+    (r"e_i^T A^T B e_j", ("i", "j"), "A.T @ B"),
+    (r"\mathbf{e}_j^T X \mathbf{e}_i", ("i", "j"), "X.T"),
+])
+def test_unit_vectors_select_an_entry(latex, free, text):
+    from symbolic_bp.derivations.index_notation import entry_expression
+    from symbolic_bp.language.printer import to_text
+    assert to_text(entry_expression(latex, free)) == text
+
+
+@pytest.mark.parametrize("latex,reason", [
+    (r"e_i^T A e_i", "are not those of the entry"),
+    (r"e_i^T e_j", "more than two unit vectors"),           # (the identity's entry: no matrix between)
+    (r"e_k^T A e_j", "are not those of the entry"),
+    (r"A e_i e_j^T", "not at the two ends"),
+])
+def test_unit_vectors_that_do_not_select_an_entry_say_why(latex, reason):
+    from symbolic_bp.derivations.index_notation import IndexError_, unit_vector_entry
+    with pytest.raises(IndexError_, match=reason):
+        unit_vector_entry(latex, ("i", "j"))

@@ -209,6 +209,9 @@ class _Reader:
         if not sub:
             if transposed:                                   # w^T x_i: a vector, not a number
                 self.fail(f"a transposed {' '.join(x.text for x in name_toks)} without indices beside entries")
+            if isinstance(node, Sym) and any(ch.isupper() for ch in node.name):
+                # e_j^T X e_i: a matrix by its capital, not a number that scales the entries
+                self.fail(f"a matrix {node.name} without indices beside entries")
             return [Term(node)]                              # a number or a scalar symbol
         if transposed and len(sub) == 2:
             sub = sub[::-1]
@@ -403,11 +406,72 @@ def entry_expression(latex: str, free: tuple[str, ...], mark_columns: bool = Fal
     try:
         return _products(latex, free)
     except IndexError_ as e:
+        if _UNIT.search(latex) and len(free) == 2:
+            return unit_vector_entry(latex, free)      # tr(A e_i e_j^T B): the unit vectors select an entry
         # entrywise products, functions of entries, sums over examples: read by broadcasting
         try:
             return broadcast_expression(latex, free, mark_columns)
         except BroadcastError:
             raise e from None
+
+
+# e_i, {\bf e}_i, \mathbf{e}_i: the unit vector i (the i-th column of the identity)
+_UNIT = re.compile(r"(?:\\mathbf\s*\{\s*e\s*\}|\\mathbf\s+e|\{\s*\\bf\s+e\s*\}|(?<![A-Za-z\\])e)\s*_\s*\{?\s*([a-z])\s*\}?")
+
+
+def unit_vector_entry(latex: str, free: tuple[str, ...]) -> Node:
+    r"""The matrix whose entry ``free`` (i, j) is ``latex``, a number written with the unit vectors
+    e_i, e_j: ``e_i^T M e_j`` is M_{ij}, ``tr(A e_i e_j^T B)`` is ``e_j^T B A e_i`` = (B A)_{ji}
+    (the trace turned round), so the matrix is ``(B @ A).T``.
+
+    >>> from symbolic_bp.language.printer import to_text
+    >>> to_text(unit_vector_entry(r"\mbox{tr} \left( {\bf A} \, {\bf e}_i {\bf e}_j^\top {\bf B} \right)", ("i", "j")))
+    '(B @ A).T'
+    >>> to_text(unit_vector_entry(r"e_i^T A^T B e_j", ("i", "j")))
+    'A.T @ B'
+    """
+    names = {}
+
+    def stand_in(m: re.Match) -> str:
+        names.setdefault(m.group(1), f"Upsilon_{{8{len(names):02d}}}")
+        return f" \\{names[m.group(1)]} "
+    text = _UNIT.sub(stand_in, latex)
+    if set(names) != set(free):
+        raise IndexError_(f"the unit vectors e_{', e_'.join(sorted(names))} are not those of the entry ({', '.join(free)})")
+    unit = {"Upsilon_8%02d" % k: index for k, index in enumerate(names)}
+    try:
+        tree = LatexParser(text).parse()
+    except (Untranslatable, RecursionError) as e:
+        raise IndexError_(str(e) or "nested too deeply") from None
+    trace = isinstance(tree, Call) and tree.name == "tr"
+    factors = _factors(tree.args[0] if trace else tree)
+    if trace:                                       # turn the product round to start at e^T
+        start = next((k for k, f in enumerate(factors) if isinstance(f, Transpose) and _unit(f.arg, unit)), None)
+        if start is None:
+            raise IndexError_("a trace with no row e_j^T to start from")
+        factors = factors[start:] + factors[:start]
+    if len(factors) < 2 or not (isinstance(factors[0], Transpose) and _unit(factors[0].arg, unit)) \
+            or not _unit(factors[-1], unit):
+        raise IndexError_("the unit vectors are not at the two ends of the product (e_i^T M e_j)")
+    row, col = unit[factors[0].arg.name], unit[factors[-1].name]
+    middle = factors[1:-1]
+    if not middle or any(_unit(f, unit) or isinstance(f, Transpose) and _unit(f.arg, unit) for f in middle):
+        raise IndexError_("more than two unit vectors in one product")
+    matrix = middle[0]
+    for f in middle[1:]:
+        matrix = MatMul(left=matrix, right=f)
+    return matrix if (row, col) == tuple(free) else _transpose(matrix)
+
+
+def _unit(node: Node, unit: dict) -> bool:
+    return isinstance(node, Sym) and node.name in unit
+
+
+def _factors(node: Node) -> list[Node]:
+    """The factors of a matrix product, in order."""
+    if isinstance(node, MatMul):
+        return _factors(node.left) + _factors(node.right)
+    return [node]
 
 
 def _products(latex: str, free: tuple[str, ...]) -> Node:
