@@ -1,5 +1,7 @@
 """Authoring styles of derivative claims in documents: each a short document of our own,
 extracted and translated (``symbolic-bp extract``) as its author means it."""
+import re
+
 import pytest
 
 from symbolic_bp.checks.checker import check
@@ -290,3 +292,20 @@ def test_a_named_derivative_and_definitions_for_every_layer():
         ("z2", "(sigmoid(z2) - y) * sigmoid'(z2)"), ("z2", "(sigmoid(z2) - y) * sigmoid(z2)")]
     assert [check(Claim(shapes=c.shapes, cost=c.cost, wrt=c.wrt, claim=c.claim), seconds=30).verdict
             for c in claims.values()] == ["verified", "refuted"]
+
+
+def test_ng_notation_labels_and_parameter_subscripts():
+    # Andrew Ng's notation (y^{(i)} the i-th example under \sum_i), a cost written with a label in words
+    # before it, h_\theta (a parameter in the subscript), p(y=1|x) (a probability, not a signature)
+    from symbolic_bp.derivations.latex_reader import LatexParser
+    from symbolic_bp.language.printer import to_text
+    assert to_text(LatexParser(r"\sum_{i=1}^{m} y^{(i)} \log p^{(i)}").parse()) == "sum(y * log(p))"
+    assert to_text(LatexParser(r"h_{\theta}(x) + W^{(l)}").parse()) == "h_theta(x) + Wl"
+    doc = ("$$\\text{loss} \\ J(w) = \\frac{1}{2} \\sum_{i=1}^{n} (w^T x^{(i)} - y^{(i)})^2$$\n\n"
+           "$$p(y=1|x;w) = \\frac{1}{1 + e^{-w^T x}}$$\n\n"
+           "$$\\text{gradient} \\ \\nabla_w J(w) = \\sum_{i=1}^{n} (w^T x^{(i)} - y^{(i)}) x^{(i)}$$\n")
+    claims, _ = claims_of(doc)
+    (claim,) = claims.values()
+    assert claim.wrt == "w" and "X" in claim.cost and not re.search(r"\bp\b", claim.cost)
+    assert check(Claim(shapes=claim.shapes, cost=claim.cost, wrt=claim.wrt, claim=claim.claim),
+                 seconds=30).verdict == "verified"

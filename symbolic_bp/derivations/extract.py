@@ -687,7 +687,7 @@ def extract_text(text: str, path: str = "<text>", declarations: Declarations | N
             found = statements(seg.text)
         except RecursionError:
             found = []
-        found = [[_spelled_out(st[0], operators)] + st[1:] for st in found]
+        found = [[_spelled_out(_without_label(st[0]), operators)] + st[1:] for st in found]
         found = [[side for k, side in enumerate(st) if k == 0 or not _only_dots(side)] for st in found]
         lines = _statement_lines(seg, found)
         claims = []
@@ -1067,6 +1067,16 @@ def _spelled_out(latex: str, operators: dict[str, str]) -> str:
     return text
 
 
+_LABEL = re.compile(r"^\s*\\(?:text|textrm|textbf|mbox)\s*\{[^{}]*\}\s*(?:\\[ ,;:!]|~|\\q?quad\b)?\s*")
+
+
+def _without_label(lhs: str) -> str:
+    """``\\text{Gradient} \\ \\nabla_\\theta J``: the left side without the words that label it
+    (``\\text{CE}`` alone is a name, kept)."""
+    rest = _LABEL.sub("", lhs, count=1)
+    return rest if rest.strip() else lhs
+
+
 def _only_dots(latex: str) -> bool:
     """A step written as dots (``= \\cdots =``): the author skipping lines, no claim."""
     return re.sub(r"\\[lcv]?dots|\.{3}|\s", "", latex) == ""
@@ -1142,7 +1152,8 @@ def _plain_arguments(lhs: str) -> bool:
     if not m:
         return True
     # an argument written with an operation is a point, not a parameter (w_{1:L}, \theta are parameters)
-    return not re.search(r"[-+*/]|\\cdot|\\times", re.sub(r"\\right\s*$", "", m.group(1)))
+    # p(y=1|X;\theta), a probability conditioned on something: no signature either
+    return not re.search(r"[-+*/=|]|\\cdot|\\times|\\mid", re.sub(r"\\right\s*$", "", m.group(1)))
 
 
 def _in_index_notation(latex: str, first: Untranslatable, free: tuple[str, ...] = ()) -> Node:

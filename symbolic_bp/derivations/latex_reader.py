@@ -147,6 +147,7 @@ class LatexParser:
         self.grouped: set[int] = set()           # ids of the nodes written in parentheses
         self.norm_depth = 0                      # inside \| ... \|: the next \| closes
         self.sum_index: str | None = None        # inside \sum_i: x_i is an entry of x
+        self.summed: list[str] = []              # the indices of the sums the reader is inside
 
     # token helpers
     @property
@@ -274,6 +275,11 @@ class LatexParser:
         inner = self._braced_tokens() if self.at("{") else [self.take()]
         text = "".join(t.text for t in inner).replace(" ", "")
         layer = re.match(r"[(\[]([A-Za-z0-9]{1,3}(?:[-+][0-9A-Za-z]{1,2})?)[)\]]", text)
+        if layer and isinstance(base, Sym) and text == layer.group() and layer.group(1) in self.summed:
+            # y^{(i)} under \sum_i: example i's value (Ng's notation), an entry as y_i is, not a name
+            if self.index_mode:
+                return Sym(name=f"{base.name}{INDEX_OPEN}{layer.group(1)}{INDEX_CLOSE}")
+            return base
         if layer and isinstance(base, Sym):
             # W^{(l)}, a^{[l-1]}: a layer index, part of the name (Wl, a_lm1)
             index = layer.group(1).replace("-", "m").replace("+", "p")
@@ -342,6 +348,10 @@ class LatexParser:
             word = re.fullmatch(r"\\mathrm\{([A-Za-z][A-Za-z0-9]*)\}", sub)
             if word:
                 return f"{base}_{word.group(1)}"
+            greek = re.fullmatch(r"\\([A-Za-z]+)", sub.strip())
+            if greek and VARIANT_GREEK.get(greek.group(1), greek.group(1)) in GREEK:
+                # h_\theta, J_\lambda: a parameter's name in the subscript names the object (h_theta)
+                return f"{base}_{VARIANT_GREEK.get(greek.group(1), greek.group(1))}"
             if self.sum_index is not None and sub == self.sum_index:
                 return base                          # x_i under \sum_i: the entries of x
             letters = sub.replace(",", "").replace(" ", "")
@@ -595,10 +605,12 @@ class LatexParser:
             self.take()
             self._braced_tokens() if self.at("{") else self.take()
         self.sum_index = index.group(1)
+        self.summed.append(self.sum_index)
         try:
             body = self.term()
         finally:
             self.sum_index = None
+            self.summed.pop()
         return Call(name="sum", args=(body,))
 
     def indexed_summation(self) -> Node:
@@ -616,7 +628,11 @@ class LatexParser:
         if self.at("^"):
             self.take()
             self._braced_tokens() if self.at("{") else self.take()
-        body = self.term()
+        self.summed += m.group(1).split(",")
+        try:
+            body = self.term()
+        finally:
+            del self.summed[-len(m.group(1).split(",")):]
         for index in reversed(m.group(1).split(",")):
             excluded = f"≠{m.group(2)}" if m.group(2) else ""
             body = Apply(name=f"{SUM_MARK}{INDEX_OPEN}{index}{excluded}{INDEX_CLOSE}", arg=body)
