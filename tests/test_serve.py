@@ -76,8 +76,11 @@ def test_a_slow_claim_is_stopped_by_the_budget_and_the_server_goes_on(client):
 
 def test_the_budget_a_request_asks_for_is_capped():
     app = serve.create_app(budget=0.05)
+    # a claim whose checks take seconds (an inverse and a matrix power): 0.05 s never suffices
+    heavy = {"shapes": "X:m,n", "cost": "tr(inv(X.T @ X + eye(n)) @ matrix_power(X.T @ X, 3))", "wrt": "X",
+             "claim": "X", "budget": 1000}
     with TestClient(app) as c:
-        data = c.post("/api/check", json=dict(SEED, claim="y @ x.T", budget=1000)).json()
+        data = c.post("/api/check", json=heavy).json()
     assert data["verdict"] == "undecided" and "time budget of 0.05 s" in data["error"]
 
 

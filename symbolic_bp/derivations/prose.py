@@ -113,8 +113,9 @@ def one_hot_from_prose(text: str) -> dict[str, tuple[int, str]]:
 
 
 _REAL = r"\\(?:mathbb|Bbb|mathbf|mathrm)\s*\{?\s*R\s*\}?"
+_IN_REALS = re.compile(rf"\\in\s*{_REAL}")
 # x \in \mathbb{R}^{n}, {\bf A}, {\bf B} \in \Bbb R^{n \times n}
-_MEMBER = re.compile(rf"((?:[^$\\,=]|\\(?:mathbf|boldsymbol|bf|bm)\b)[^$=]{{0,60}}?)\s*\\in\s*{_REAL}\s*\^\s*(\{{[^{{}}]*\}}|\w)")
+_MEMBER = re.compile(rf"\s*((?:[^$\\,=\s]|\\(?:mathbf|boldsymbol|bf|bm)\b)[^$=]{{0,80}}?)\s*\\in\s*{_REAL}\s*\^\s*(\{{[^{{}}]*\}}|\w)")
 _DIMENSION = re.compile(r"[A-Za-z](?:_?[A-Za-z0-9])?|\d{1,3}")
 # $w$ is now an $m \times K$ matrix; $x$ is a vector of length $m$; $h$ is a row vector of length $k$
 _MATRIX_WORDS = re.compile(r"\$([^$]{1,30})\$\s+is\s+(?:now\s+)?(?:an?\s+)?\$([^$]{1,30})\$\s+matrix")
@@ -141,7 +142,13 @@ def shapes_from_text(text: str) -> list[tuple[int, str, str, str]]:
     """
     found = []
     lines = _Lines(text)
-    for m in islice(_MEMBER.finditer(text), MATCHES):
+    # anchored at "\in \mathbb R": the names before it are looked for only there (a long text stays linear)
+    for anchor in islice(_IN_REALS.finditer(text), MATCHES):
+        start = max(text.rfind("$", 0, anchor.start()) + 1, text.rfind("\n", 0, anchor.start()) + 1,
+                    anchor.start() - 80)
+        m = _MEMBER.match(text, start)
+        if m is None or m.end() < anchor.end():
+            continue
         dims = _dimensions(m.group(2))
         if dims is None:
             continue
