@@ -309,3 +309,14 @@ def test_ng_notation_labels_and_parameter_subscripts():
     assert claim.wrt == "w" and "X" in claim.cost and not re.search(r"\bp\b", claim.cost)
     assert check(Claim(shapes=claim.shapes, cost=claim.cost, wrt=claim.wrt, claim=claim.claim),
                  seconds=30).verdict == "verified"
+
+
+def test_entries_of_one_index_read_with_two_shapes_are_not_checked():
+    # \sum_i y_i \log p_i says y and p have one shape; a reading that broadcasts a row y against a
+    # column p (steered by a claim written X^T (p(1-p))) is not the author's: listed, never checked
+    doc = ("$$J(\\theta) = -\\frac{1}{m} \\sum_{i=1}^{m} [y^{(i)} \\log(p^{(i)}) + (1 - y^{(i)}) \\log(1 - p^{(i)})]$$\n\n"
+           "$$\\nabla_{\\theta} J(\\theta) = \\frac{1}{m} X^T (p(1 - p))$$\n")
+    from symbolic_bp.derivations.declarations import Declarations
+    found = extract_text(doc, "zh.md", Declarations(definitions={"p": r"\sigma(X \theta)"},
+                                                    functions={"sigma": "sigmoid"}))
+    assert not found.claims and "entries of one index" in found.skipped[0].reason

@@ -461,6 +461,8 @@ class Definition:
     # variable the first does not reach takes the first that does (L = -y^T log p = -y^T log phi(z))
     alternatives: tuple[Node, ...] = ()
     sides: tuple[str, ...] = ()       # the LaTeX of every side (a cost read again for one example)
+    # the names read as entries of one index under a sum (y, p of \sum_i y_i \log p_i): one shape
+    same_shape: tuple[frozenset[str], ...] = ()
     outline: tuple[int, ...] = ()     # the headings it was written under
     level: int = 0                    # the level of the heading right above it
     previous: "Definition | None" = None   # the definition it replaced (in force again after its subsection)
@@ -550,7 +552,8 @@ class Scope:
             return
         self.defs[name] = Definition(name, tree, line, sides[1], repairs=tuple(p.repairs), section=section,
                                      alternatives=alternatives, sides=tuple(sides[1:]), outline=self.outline,
-                                     level=self.level, previous=self.defs.get(name))
+                                     level=self.level, previous=self.defs.get(name),
+                                     same_shape=tuple(frozenset(v) for v in p.entries_of.values() if len(v) > 1))
         if _local(self.defs[name]):
             self.local.add(name)
 
@@ -611,6 +614,26 @@ class Scope:
             # softmax): a claim about it is not checked with phi read as any function
             self.functions.pop(head.name, None)
             self.opaque[head.name] = (line, " ".join(latex.split())[:60])
+
+
+def _shapes_of(groups, shapes: str, local: dict[str, Node], functions: dict[str, str]) -> dict[str, str]:
+    """The shapes (rows x columns, as text) the reading gives the names of ``groups``: declared, or
+    of the definition substituted for them; a name that does not type is left out."""
+    from ..language.shapes import parse_declarations, typecheck
+    from .latex_reader import _plain
+    try:
+        decls = parse_declarations(shapes)
+    except InputError:
+        return {}
+    out = {}
+    for name in sorted({n for g in groups for n in g}):
+        try:
+            tree = _rename_functions(_substitute(local[name], local), functions) if name in local else Sym(name=name)
+            shape = typecheck(_plain(tree), decls).shape
+        except (InputError, KeyError, RecursionError):
+            continue
+        out[name] = "x".join(str(d) for d in shape)
+    return out
 
 
 def _local(d: Definition) -> bool:
@@ -945,6 +968,14 @@ def _claim(seg: Math, sides: list[str], derivative: tuple[str, str], scope: Scop
         where = scope.declarations.path or "NAME.symbolic-bp.toml"
         raise Untranslatable(f"{', '.join(numbers)} (bold: a vector) {'reads' if len(numbers) == 1 else 'read'} only "
                              f"as a number here (declare the shapes, or layout = \"row\" for row vectors, in {where})")
+    read = _shapes_of(cost_def.same_shape, shapes, local, scope.functions)
+    for names in cost_def.same_shape:
+        # \sum_i y_i \log p_i: y and p have one shape; a reading that broadcasts them is not the author's
+        of = {n: read[n] for n in names if n in read}
+        if len(set(of.values())) > 1:
+            raise Untranslatable(f"{', '.join(sorted(of))} are entries of one index in the cost (line "
+                                 f"{cost_def.line}) but read with different shapes ("
+                                 f"{', '.join(f'{n} {s}' for n, s in sorted(of.items()))}): declare their shapes")
     said_onehot = []
     for said, (at, words) in sorted(scope.onehot.items()):
         # labels the text says are one-hot before this line (data, never the variable); each y_i of a

@@ -148,6 +148,7 @@ class LatexParser:
         self.norm_depth = 0                      # inside \| ... \|: the next \| closes
         self.sum_index: str | None = None        # inside \sum_i: x_i is an entry of x
         self.summed: list[str] = []              # the indices of the sums the reader is inside
+        self.entries_of: dict[str, set[str]] = {}   # i -> the names read as entries x_i under \sum_i
 
     # token helpers
     @property
@@ -279,6 +280,7 @@ class LatexParser:
             # y^{(i)} under \sum_i: example i's value (Ng's notation), an entry as y_i is, not a name
             if self.index_mode:
                 return Sym(name=f"{base.name}{INDEX_OPEN}{layer.group(1)}{INDEX_CLOSE}")
+            self.entries_of.setdefault(layer.group(1), set()).add(base.name)
             return base
         if layer and isinstance(base, Sym):
             # W^{(l)}, a^{[l-1]}: a layer index, part of the name (Wl, a_lm1)
@@ -353,6 +355,7 @@ class LatexParser:
                 # h_\theta, J_\lambda: a parameter's name in the subscript names the object (h_theta)
                 return f"{base}_{VARIANT_GREEK.get(greek.group(1), greek.group(1))}"
             if self.sum_index is not None and sub == self.sum_index:
+                self.entries_of.setdefault(sub, set()).add(base)
                 return base                          # x_i under \sum_i: the entries of x
             letters = sub.replace(",", "").replace(" ", "")
             if self.index_mode and re.fullmatch(r"[a-z]{1,2}", letters):
