@@ -616,6 +616,17 @@ class Scope:
             self.opaque[head.name] = (line, " ".join(latex.split())[:60])
 
 
+def _declared(shapes: str, name: str) -> str | None:
+    """What ``shapes`` (``"A:m,n x:n y:scalar"``) declares ``name`` to be, properties included
+    (``"m,n:spd"``, ``"scalar"``), or None.
+
+    >>> _declared("A:m,n:spd x:n y:scalar", "A"), _declared("A:m,n", "y")
+    ('m,n:spd', None)
+    """
+    m = re.search(rf"(?:^|(?<=\s)){re.escape(name)}:(\S+)", shapes)
+    return m.group(1) if m else None
+
+
 def _shapes_of(groups, shapes: str, local: dict[str, Node], functions: dict[str, str]) -> dict[str, str]:
     """The shapes (rows x columns, as text) the reading gives the names of ``groups``: declared, or
     of the definition substituted for them; a name that does not type is left out."""
@@ -660,13 +671,14 @@ def _rename_functions(tree: Node, functions: dict[str, str]) -> Node:
             return None
         name, columns = columnwise(n.name)
         target = functions.get(name, "function")
+        kept = target == "function" or n.order and registry.elementwise(target) is None  # phi'(z) of the softmax
+        if kept and not columns:
+            return None                   # nothing to rename here: substitute goes on into the argument
         arg = _rename_functions(n.arg, functions)
-        if target == "function":
-            return Apply(name=name, arg=arg, order=n.order) if columns else None
+        if kept:
+            return Apply(name=name, arg=arg, order=n.order)
         if registry.elementwise(target) is not None:
             return Apply(name=target, arg=arg, order=n.order)           # sigma'(z): sigmoid'(z)
-        if n.order:
-            return Apply(name=name, arg=arg, order=n.order) if columns else None   # phi'(z) of the softmax: kept
         keywords = (("axis", num(0)),) if columns else ()
         return Call(name=target, args=(arg,), keywords=keywords)
     return substitute(tree, rule)
@@ -878,12 +890,11 @@ def _claim(seg: Math, sides: list[str], derivative: tuple[str, str], scope: Scop
     if wrt_def is not None and wrt_def.tree is not None and not isinstance(wrt_def.tree, Sym):
         # z = w^T x: a line that writes the variable out ([\phi(w^T x) - y]^T) writes z
         lines = [substitute(t, lambda n: Sym(name=wrt) if n == wrt_def.tree else None) for t in lines]
-    for alternative in cost_def.alternatives[1:]:
-        # the cost's first reading does not reach the variable, a later side of its chain does
-        if wrt in _symbols(_substitute(cost_def.tree, local)):
-            break
-        if wrt in _symbols(_substitute(alternative, local)):
-            cost_def = replace(cost_def, tree=alternative)
+    if wrt not in _symbols(_substitute(cost_def.tree, local)):
+        # the cost's first reading does not reach the variable, a later side of its chain may
+        reaching = next((a for a in cost_def.alternatives[1:] if wrt in _symbols(_substitute(a, local))), None)
+        if reaching is not None:
+            cost_def = replace(cost_def, tree=reaching)
     substituted = [_substitute(t, local) for t in [cost_def.tree] + lines]
     in_cost = _symbols(substituted[0])
     if wrt not in in_cost and wrt.upper() not in in_cost:
@@ -935,7 +946,7 @@ def _claim(seg: Math, sides: list[str], derivative: tuple[str, str], scope: Scop
                                                        **scope.declarations.shapes}) if stated else scope.declarations
     shapes, unknown = infer_shapes(cost_tree, together, wrt, declarations)
     if any(ch.isupper() for ch in wrt) and wrt not in scope.declarations.shapes \
-            and re.search(rf"(?:^|\s){re.escape(wrt)}:scalar(?:\s|$)", shapes):
+            and _declared(shapes, wrt) == "scalar":
         # a capital names a matrix: read as a number only because the function is no scalar otherwise
         # (d/dX of A X B, a matrix): that reading is not the author's, so it is not checked
         raise Untranslatable(f"{wrt} (a matrix by its capital) reads only as a number here: the differentiated "
@@ -963,7 +974,7 @@ def _claim(seg: Math, sides: list[str], derivative: tuple[str, str], scope: Scop
     # types (softmax of a row written entrywise, x:scalar makes s = 1), that reading is not the author's
     bold = _bold_letters(" ".join([seg.text, cost_def.latex] + [d.latex for n, d in scope.defs.items() if n in local]))
     numbers = sorted(n for n in bold if n not in scope.declarations.shapes
-                     and re.search(rf"(?:^|\s){re.escape(n)}:scalar(?:\s|$)", shapes))
+                     and _declared(shapes, n) == "scalar")
     if numbers:
         where = scope.declarations.path or "NAME.symbolic-bp.toml"
         raise Untranslatable(f"{', '.join(numbers)} (bold: a vector) {'reads' if len(numbers) == 1 else 'read'} only "
@@ -980,7 +991,7 @@ def _claim(seg: Math, sides: list[str], derivative: tuple[str, str], scope: Scop
     for said, (at, words) in sorted(scope.onehot.items()):
         # labels the text says are one-hot before this line (data, never the variable); each y_i of a
         # sum over examples one-hot: the rows of Y, the matrix the y_i make
-        data = said if re.search(rf"(?:^|(?<=\s)){re.escape(said)}:", shapes) else said.upper()
+        data = said if _declared(shapes, said) is not None else said.upper()
         part = re.search(rf"(?:^|(?<=\s)){re.escape(data)}:(\S+)", shapes)
         if at <= line and data != wrt and part and part.group(1).split(":")[0] not in ("scalar", "function") \
                 and "onehot" not in part.group(1).split(":"):
@@ -1058,6 +1069,7 @@ def _layer_instances(sides: list[str], layers: list[str]) -> list[list[str]]:
     key, var = _layered(sides[0])
     if var is None or not re.fullmatch(r"[a-z]", var) or len(sides) != 2:
         return []
+    pattern = re.compile(rf"\^\s*\{{?\s*[(\[]\s*{var}\s*([-+]\s*\d)?\s*[)\]]\s*\}}?")
     out = []
     for layer in layers:
         def at(m: re.Match) -> str:
@@ -1065,7 +1077,6 @@ def _layer_instances(sides: list[str], layers: list[str]) -> list[list[str]]:
             if not offset:
                 return f"^{{({layer})}}"
             return f"^{{({int(layer) + int(offset)})}}" if layer.isdigit() else f"^{{({layer}{offset})}}"
-        pattern = re.compile(rf"\^\s*\{{?\s*[(\[]\s*{var}\s*([-+]\s*\d)?\s*[)\]]\s*\}}?")
         out.append([pattern.sub(at, side) for side in sides])
     return out
 

@@ -430,15 +430,15 @@ def unit_vector_entry(latex: str, free: tuple[str, ...]) -> Node:
     >>> to_text(unit_vector_entry(r"e_i^T A^T B e_j", ("i", "j")))
     'A.T @ B'
     """
-    names = {}
+    numbers: dict[str, str] = {}     # the index of each unit vector -> the number of its stand-in \Upsilon_{8NN}
 
     def stand_in(m: re.Match) -> str:
-        names.setdefault(m.group(1), f"Upsilon_{{8{len(names):02d}}}")
-        return f" \\{names[m.group(1)]} "
+        return f" \\Upsilon_{{{numbers.setdefault(m.group(1), f'8{len(numbers):02d}')}}} "
     text = _UNIT.sub(stand_in, latex)
-    if set(names) != set(free):
-        raise IndexError_(f"the unit vectors e_{', e_'.join(sorted(names))} are not those of the entry ({', '.join(free)})")
-    unit = {"Upsilon_8%02d" % k: index for k, index in enumerate(names)}
+    if set(numbers) != set(free):
+        raise IndexError_(f"the unit vectors e_{', e_'.join(sorted(numbers))} are not those of the entry "
+                          f"({', '.join(free)})")
+    unit = {f"Upsilon_{number}": index for index, number in numbers.items()}   # the stand-in symbol -> its index
     try:
         tree = LatexParser(text).parse()
     except (Untranslatable, RecursionError) as e:
